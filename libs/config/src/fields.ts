@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+/**
+ * Every setting Custody reads, by environment variable. Each service picks the subset it needs
+ * (see `schemas.ts`); `docs/configuration.md` is generated from these descriptions and a test keeps it in sync.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+export const fields = {
+  CUSTODY_ENV: z
+    .enum(["development", "test", "production"])
+    .default("development")
+    .describe("Deployment mode. `production` refuses to start without `CUSTODY_MASTER_KEY` and turns off development conveniences."),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .default("postgres://postgres@127.0.0.1:5432/custody")
+    .describe("PostgreSQL connection URL. The database is created by `custody migrate` if it does not exist."),
+  CUSTODY_DB_POOL_MAX: positiveInt.max(200).default(10).describe("Maximum connections in each process's Postgres pool."),
+  CUSTODY_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000).describe("Statement timeout set on every pooled connection, in milliseconds."),
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated. JetStream must be enabled."),
+  CUSTODY_NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, '_' or '-', at most 32")
+    .default("custody")
+    .describe("Prefix of every JetStream stream, consumer and subject, so several deployments (or test runs) share one NATS without colliding."),
+  CUSTODY_LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .describe("Minimum log level. Logs are JSON lines, or pretty-printed when stdout is a TTY."),
+  CUSTODY_MASTER_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, "base64 of exactly 32 bytes")
+    .optional()
+    .describe("AES-256-GCM key (base64, 32 bytes) that encrypts platform private keys and endpoint secrets at rest. Required in production; development uses a fixed, public, insecure key and says so in the log."),
+  CUSTODY_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,255}$/, "non-empty, no whitespace or '+'")
+    .default("custody.localhost/log")
+    .describe("The ledger's log origin: the first line of every checkpoint and the name of the platform signing key (C2SP tlog-checkpoint)."),
+  CUSTODY_API_HOST: z.string().min(1).default("127.0.0.1").describe("Address the REST API listens on."),
+  CUSTODY_API_PORT: port.default(3000).describe("Port of the REST API."),
+  CUSTODY_PROOFS_HOST: z.string().min(1).default("127.0.0.1").describe("Address the proof service listens on."),
+  CUSTODY_PROOFS_PORT: port.default(3001).describe("Port of the proof service."),
+  CUSTODY_SHUTDOWN_GRACE_MS: positiveInt.default(10_000).describe("How long a stopping process waits for in-flight work before it exits anyway."),
+  CUSTODY_SEQUENCER_BATCH: positiveInt.max(100_000).default(5_000).describe("Most ledger entries the sequencer assigns indexes to in one transaction."),
+  CUSTODY_SEQUENCER_POLL_MS: positiveInt.default(50).describe("How often the sequencer looks for unsequenced entries when it is idle, in milliseconds."),
+  CUSTODY_CHECKPOINT_INTERVAL_MS: positiveInt.default(250).describe("How often the sequencer signs a new checkpoint, in milliseconds (only when the tree grew)."),
+  CUSTODY_SEQUENCER_LOCK_RETRY_MS: positiveInt.default(1_000).describe("How often a standby sequencer tries to take the leader lock, in milliseconds."),
+  CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
+    .default(false)
+    .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),
+} as const;
+
+export type FieldName = keyof typeof fields;

@@ -1,0 +1,57 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./tables.js";
+
+export type Db = Kysely<Database>;
+
+export interface DbSettings {
+  url: string;
+  poolMax: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+// bigint columns (leaf indexes, tree sizes) come back as strings: JS numbers lose precision past 2^53,
+// and callers convert at the edge where they check the range.
+export function createPool(settings: DbSettings): pg.Pool {
+  return new pg.Pool({
+    connectionString: settings.url,
+    max: settings.poolMax,
+    statement_timeout: settings.statementTimeoutMs,
+    application_name: settings.applicationName,
+  });
+}
+
+export function createDb(settings: DbSettings): { db: Db; pool: pg.Pool } {
+  const pool = createPool(settings);
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+}
+
+/** The database name in a Postgres URL, and the URL of the maintenance database on the same server. */
+export function splitDatabaseUrl(url: string): { database: string; adminUrl: string } {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "postgres";
+  parsed.pathname = "/postgres";
+  return { database, adminUrl: parsed.toString() };
+}
+
+/** Creates the database if it does not exist. Safe to race: a concurrent creator's win counts as success. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const { database, adminUrl } = splitDatabaseUrl(url);
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (rowCount === 0) {
+      try {
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+      } catch (err) {
+        // 42P04 duplicate_database, 23505 unique_violation: another process created it first.
+        const code = (err as { code?: string }).code;
+        if (code !== "42P04" && code !== "23505") throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,5 @@
+export { createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type DbSettings } from "./connect.js";
+export { migrate, readMigrations, MIGRATIONS_DIR, type Migration, type MigrationReport } from "./migrate.js";
+export { newId } from "./ids.js";
+export type * from "./tables.js";
+export { sql, type Transaction, type Kysely } from "kysely";

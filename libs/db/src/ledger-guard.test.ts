@@ -1,0 +1,52 @@
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "kysely";
+import { newId } from "./ids.js";
+import { createTestDatabase, type TestDatabase } from "./testing.js";
+
+// The schema's own defences, independent of any service code.
+describe("ledger tables", () => {
+  let t: TestDatabase;
+  let entryId: string;
+  beforeAll(async () => {
+    t = await createTestDatabase("guard");
+    entryId = newId("ent");
+    const body = Buffer.from("hello");
+    const leafHash = createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest();
+    await t.db.insertInto("ledger_entries").values({ id: entryId, kind: "event", tenant_id: null, body, leaf_hash: leafHash }).execute();
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it("queues every new entry for the sequencer", async () => {
+    const pending = await t.db.selectFrom("ledger_pending").select("entry_id").execute();
+    expect(pending).toEqual([{ entry_id: entryId }]);
+  });
+
+  it("rejects UPDATE, DELETE and TRUNCATE, even for a superuser", async () => {
+    await expect(t.db.updateTable("ledger_entries").set({ kind: "recall" }).execute()).rejects.toThrow(/LEDGER_APPEND_ONLY: UPDATE/);
+    await expect(t.db.deleteFrom("ledger_entries").execute()).rejects.toThrow(/LEDGER_APPEND_ONLY: DELETE/);
+    await expect(sql`TRUNCATE ledger_entries CASCADE`.execute(t.db)).rejects.toThrow(/LEDGER_APPEND_ONLY: TRUNCATE/);
+  });
+
+  it("rejects a leaf hash that disagrees with the bytes", async () => {
+    await expect(
+      t.db.insertInto("ledger_entries").values({ id: newId("ent"), kind: "event", tenant_id: null, body: Buffer.from("x"), leaf_hash: Buffer.alloc(32) }).execute(),
+    ).rejects.toThrow(/leaf_hash_matches_body/);
+  });
+
+  it("gives the application role no right to rewrite the ledger", async () => {
+    await t.db.connection().execute(async (conn) => {
+      await sql`SET ROLE custody_app`.execute(conn);
+      try {
+        await expect(sql`DELETE FROM ledger_entries`.execute(conn)).rejects.toThrow(/permission denied/);
+        await expect(sql`UPDATE ledger_leaves SET entry_id = entry_id`.execute(conn)).rejects.toThrow(/permission denied/);
+        const rows = await sql<{ n: string }>`SELECT count(*) AS n FROM ledger_entries`.execute(conn);
+        expect(rows.rows[0]?.n).toBe("1");
+      } finally {
+        await sql`RESET ROLE`.execute(conn);
+      }
+    });
+  });
+});

@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { loadConfig } from "@custody/config";
+import { createDb, ensureDatabase, splitDatabaseUrl, type Db } from "./connect.js";
+import { migrate } from "./migrate.js";
+
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  db: Db;
+  pool: pg.Pool;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own for one test file, so runs never collide. */
+export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
+  // The server comes from DATABASE_URL like everything else; only the database name is the test's own.
+  const server = new URL(loadConfig("cli").DATABASE_URL);
+  const name = `custody_${label}_${randomBytes(6).toString("hex")}`.toLowerCase();
+  server.pathname = `/${name}`;
+  const url = server.toString();
+  await ensureDatabase(url);
+  await migrate(url);
+  const { db, pool } = createDb({ url, poolMax: 8, statementTimeoutMs: 60_000, applicationName: `test-${label}` });
+  return {
+    url,
+    name,
+    db,
+    pool,
+    async drop() {
+      await db.destroy();
+      await dropDatabase(url);
+    },
+  };
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const { database, adminUrl } = splitDatabaseUrl(url);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The closed registry of error codes every service answers with. A code is a contract with API
+ * clients: once shipped it keeps its meaning and its HTTP status.
+ */
+export const ErrorCodes = {
+  VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN_SCOPE: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  DEPENDENCY_UNAVAILABLE: 503,
+  // Non-HTTP codes used by the CLI and workers; the status only matters if one ever reaches HTTP.
+  CONFIG_INVALID: 500,
+  MIGRATION_CHECKSUM_MISMATCH: 500,
+  MIGRATION_FAILED: 500,
+  MASTER_KEY_MISSING: 500,
+  KEY_DECRYPTION_FAILED: 500,
+  LEDGER_APPEND_ONLY: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ErrorCodes;

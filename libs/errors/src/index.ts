@@ -1,0 +1,2 @@
+export { AppError, isAppError, type ErrorBody, type AppErrorOptions } from "./app-error.js";
+export { ErrorCodes, type ErrorCode } from "./codes.js";

@@ -1,0 +1,4 @@
+export { createHttpApp, type HttpApp, type HttpAppOptions } from "./app.js";
+export { errorHandler, notFoundHandler } from "./errors.js";
+export { registerHealth, type ReadinessCheck } from "./health.js";
+export { serve, type ServeOptions } from "./serve.js";

@@ -1,0 +1,46 @@
+import { connectBus, checkJetStream, type NatsConnection } from "@custody/bus";
+import type { Config } from "@custody/config";
+import { createDb, sql, type Db } from "@custody/db";
+import { createLogger, type Logger } from "@custody/log";
+import type pg from "pg";
+
+type CommonConfig = Config<"proofs"> | Config<"api"> | Config<"pipeline"> | Config<"cli">;
+
+export interface Dependencies {
+  logger: Logger;
+  db: Db;
+  pool: pg.Pool;
+  nc: NatsConnection;
+  readiness: { postgres: () => Promise<void>; nats: () => Promise<void> };
+  /** Drains NATS and closes the pool; call after the service stopped taking work. */
+  close(): Promise<void>;
+}
+
+/** What every long-running service holds: a logger, a Postgres pool and a NATS connection. */
+export async function openDependencies(service: string, config: CommonConfig): Promise<Dependencies> {
+  const logger = createLogger({ service, level: config.CUSTODY_LOG_LEVEL });
+  const { db, pool } = createDb({
+    url: config.DATABASE_URL,
+    poolMax: config.CUSTODY_DB_POOL_MAX,
+    statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
+    applicationName: `custody-${service}`,
+  });
+  pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
+  const nc = await connectBus({ url: config.NATS_URL, prefix: config.CUSTODY_NATS_PREFIX, name: `custody-${service}` });
+  return {
+    logger,
+    db,
+    pool,
+    nc,
+    readiness: {
+      postgres: async () => {
+        await sql`SELECT 1`.execute(db);
+      },
+      nats: () => checkJetStream(nc),
+    },
+    async close() {
+      await nc.drain().catch((err: unknown) => logger.warn({ err }, "NATS drain failed"));
+      await db.destroy();
+    },
+  };
+}

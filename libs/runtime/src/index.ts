@@ -1,0 +1,2 @@
+export { onShutdown } from "./shutdown.js";
+export { openDependencies, type Dependencies } from "./dependencies.js";

@@ -1,0 +1,2 @@
+export { generateApiKey, hashApiKey, isWellFormedApiKey, ALL_SCOPES, type KeyEnvironment, type Scope, type NewApiKey } from "./api-key.js";
+export { createTenant, insertApiKey, authenticate, type CreatedTenant, type ApiKeySpec, type Principal } from "./repository.js";

@@ -1,0 +1,31 @@
+/**
+ * `npm test`: type-checks, then runs every unit and integration test against real Postgres and NATS.
+ * When DATABASE_URL / NATS_URL do not answer it starts local ones the same way `npm start` does,
+ * and stops them afterwards.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig } from "@custody/config";
+import { createLogger } from "@custody/log";
+import { ensureNats, ensurePostgres } from "../services/cli/src/local-infra.js";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const config = loadConfig("cli");
+const logger = createLogger({ service: "test", level: "info" });
+const dataDir = join(root, ".data", "test");
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
+  return result.status ?? 1;
+}
+
+const postgres = await ensurePostgres(config.DATABASE_URL, dataDir, logger);
+const nats = await ensureNats(config.NATS_URL, dataDir, logger);
+const env = { ...process.env, DATABASE_URL: postgres.url, NATS_URL: nats.url, CUSTODY_LOG_LEVEL: "silent" };
+let status = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit"], env);
+if (status === 0) status = run(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", ...process.argv.slice(2)], env);
+else process.stderr.write("type errors: tests not run\n");
+await nats.stop();
+await postgres.stop();
+process.exit(status);

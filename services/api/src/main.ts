@@ -1,0 +1,16 @@
+import { loadConfig } from "@custody/config";
+import { serve } from "@custody/http";
+import { openDependencies } from "@custody/runtime";
+import { buildApiApp } from "./app.js";
+
+const config = loadConfig("api");
+const deps = await openDependencies("api", config);
+const app = await buildApiApp({ logger: deps.logger, readiness: deps.readiness });
+const address = await serve(app, {
+  host: config.CUSTODY_API_HOST,
+  port: config.CUSTODY_API_PORT,
+  logger: deps.logger,
+  graceMs: config.CUSTODY_SHUTDOWN_GRACE_MS,
+  close: () => deps.close(),
+});
+deps.logger.info({ address }, "api listening");

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import type { Logger } from "@custody/log";
+
+export interface ChildSpec {
+  name: string;
+  /** Path of the TypeScript entry point, run through tsx. */
+  entry: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const require = createRequire(import.meta.url);
+const TSX_LOADER = require.resolve("tsx");
+const MAX_QUICK_CRASHES = 5;
+const QUICK_CRASH_MS = 5_000;
+
+/**
+ * Keeps each service running: one that dies is restarted with a growing delay, and one that keeps
+ * dying at start makes the whole platform stop with its name, rather than flap forever.
+ */
+export class Supervisor {
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly onFatal: (reason: string) => void,
+  ) {}
+
+  start(spec: ChildSpec, quickCrashes = 0): void {
+    const startedAt = Date.now();
+    const child = spawn(process.execPath, ["--import", TSX_LOADER, spec.entry], { env: spec.env, stdio: "inherit" });
+    this.children.set(spec.name, child);
+    child.once("exit", (code, signal) => {
+      this.children.delete(spec.name);
+      if (this.stopping) return;
+      const crashes = Date.now() - startedAt < QUICK_CRASH_MS ? quickCrashes + 1 : 0;
+      if (crashes >= MAX_QUICK_CRASHES) {
+        this.onFatal(`${spec.name} exited ${crashes} times in a row right after starting (last: code ${code}, signal ${signal})`);
+        return;
+      }
+      const delay = Math.min(30_000, 500 * 2 ** crashes);
+      this.logger.warn({ service: spec.name, code, signal, restartInMs: delay }, "service exited; restarting");
+      setTimeout(() => {
+        if (!this.stopping) this.start(spec, crashes);
+      }, delay).unref();
+    });
+  }
+
+  /** SIGTERM to every child, then SIGKILL to any still running after the grace period. */
+  async stopAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const waits = [...this.children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill("SIGTERM");
+        }),
+    );
+    await Promise.all(waits);
+  }
+}

@@ -1,0 +1,15 @@
+import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
+import type { Logger } from "@custody/log";
+
+export interface ProofsDeps {
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+}
+
+/** The proof service as a fastify instance that does not listen: `main.ts` serves it, tests inject into it. */
+export async function buildProofsApp(deps: ProofsDeps): Promise<HttpApp> {
+  return createHttpApp({
+    logger: deps.logger, bodyLimit: 64 * 1024, readiness: deps.readiness,
+    openapi: { title: "Custody proof service", description: "Checkpoints, inclusion and consistency proofs, platform keys, chain-of-custody proofs, recall and replay.", version: "2.0.0" },
+  });
+}

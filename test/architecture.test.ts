@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { configurationMarkdown } from "@custody/config";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+
+interface Pkg {
+  dir: string;
+  name: string;
+  layer: "lib" | "service" | "verifier";
+  deps: string[];
+}
+
+function packages(): Pkg[] {
+  const out: Pkg[] = [];
+  for (const [parent, layer] of [["libs", "lib"], ["services", "service"]] as const) {
+    for (const name of readdirSync(join(root, parent))) out.push(load(join(parent, name), layer));
+  }
+  out.push(load("proofs", "verifier"));
+  return out;
+}
+
+function load(dir: string, layer: Pkg["layer"]): Pkg {
+  const json = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string> };
+  return { dir, name: json.name, layer, deps: Object.keys(json.dependencies ?? {}) };
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (entry === "node_modules" || entry === "dist") continue;
+    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
+    else if (/\.(ts|mts|mjs)$/.test(entry)) out.push(path);
+  }
+  return out;
+}
+
+const IMPORT = /(?:^|\s)(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+}
+
+describe("architecture", () => {
+  const pkgs = packages();
+  const byName = new Map(pkgs.map((p) => [p.name, p]));
+
+  it("names every package @custody/<name>", () => {
+    for (const p of pkgs) expect(p.name, p.dir).toMatch(/^@custody\/[a-z-]+$/);
+  });
+
+  it("lets services depend on libs only, libs on libs only, and the verifier on pure libs only", () => {
+    for (const p of pkgs) {
+      for (const dep of p.deps.filter((d) => d.startsWith("@custody/"))) {
+        const target = byName.get(dep);
+        expect(target, `${p.name} depends on unknown ${dep}`).toBeDefined();
+        expect(target!.layer, `${p.name} -> ${dep}`).toBe("lib");
+      }
+    }
+  });
+
+  it("imports only what package.json declares, and never reaches into another package by path", () => {
+    for (const p of pkgs) {
+      for (const file of sourceFiles(join(root, p.dir, "src"))) {
+        for (const spec of importsOf(file)) {
+          const where = `${relative(root, file)} imports ${spec}`;
+          if (spec.startsWith(".")) {
+            const resolved = relative(join(root, p.dir), join(file, "..", spec));
+            expect(resolved.startsWith(".."), where).toBe(false);
+          } else if (spec.startsWith("@custody/")) {
+            const dep = spec.split("/").slice(0, 2).join("/");
+            expect(p.deps, where).toContain(dep);
+          }
+        }
+      }
+    }
+  });
+
+  it("reads the environment only through libs/config", () => {
+    // up.ts forwards the environment to the services it starts; local-infra passes it to apt-get.
+    const allowed = new Set(["libs/config/src/load.ts", "services/cli/src/up.ts", "services/cli/src/local-infra.ts"]);
+    for (const p of pkgs) {
+      for (const file of sourceFiles(join(root, p.dir, "src"))) {
+        const rel = relative(root, file);
+        if (rel.endsWith(".test.ts") || allowed.has(rel)) continue;
+        expect(readFileSync(file, "utf8"), rel).not.toMatch(/process\.env/);
+      }
+    }
+  });
+
+  it("keeps docs/configuration.md in sync with the config schema", () => {
+    expect(readFileSync(join(root, "docs/configuration.md"), "utf8")).toBe(configurationMarkdown());
+  });
+});
