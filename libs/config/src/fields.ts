@@ -4,6 +4,9 @@ import { z } from "zod";
  * Every setting Custody reads, by environment variable. Each service picks the subset it needs
  * (see `schemas.ts`); `docs/configuration.md` is generated from these descriptions and a test keeps it in sync.
  */
+/** The pipeline's stages, in the order an event passes them. */
+export const PIPELINE_STAGES = ["sequencer"] as const;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -49,6 +52,12 @@ export const fields = {
   CUSTODY_SEQUENCER_POLL_MS: positiveInt.default(50).describe("How often the sequencer looks for unsequenced entries when it is idle, in milliseconds."),
   CUSTODY_CHECKPOINT_INTERVAL_MS: positiveInt.default(250).describe("How often the sequencer signs a new checkpoint, in milliseconds (only when the tree grew)."),
   CUSTODY_SEQUENCER_LOCK_RETRY_MS: positiveInt.default(1_000).describe("How often a standby sequencer tries to take the leader lock, in milliseconds."),
+  CUSTODY_PIPELINE_STAGES: z
+    .string()
+    .default("all")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(z.enum(["all", ...PIPELINE_STAGES])).min(1))
+    .describe(`Which pipeline stages this process runs, comma-separated: \`all\` or any of ${PIPELINE_STAGES.map((s) => `\`${s}\``).join(", ")}. Run stages in separate processes to scale them apart.`),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),

@@ -19,6 +19,7 @@ export const serviceFields = {
   proofs: [...common, "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
   pipeline: [
     ...common,
+    "CUSTODY_PIPELINE_STAGES",
     "CUSTODY_SEQUENCER_BATCH",
     "CUSTODY_SEQUENCER_POLL_MS",
     "CUSTODY_CHECKPOINT_INTERVAL_MS",

@@ -30,7 +30,8 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
     db,
     pool,
     async drop() {
-      await db.destroy();
+      // A test may have closed the pool already (e.g. to use the database as a template).
+      await db.destroy().catch(() => undefined);
       await dropDatabase(url);
     },
   };

@@ -7,6 +7,7 @@ commands:
   up                                  start Postgres/NATS if needed, migrate, run every service (npm start)
   migrate                             create the database if needed and apply pending migrations
   tenant create --name NAME [--json]  create a tenant and print its first API key
+  audit [--json]                      re-verify the whole ledger: leaves, tree, checkpoints and signatures
   config docs                         print the configuration reference (docs/configuration.md)`;
 
 type Handler = (args: string[]) => Promise<number>;
@@ -16,6 +17,7 @@ const commands: Record<string, Handler> = {
   up: async (args) => (await import("./up.js")).up(args),
   migrate: async (args) => (await import("./migrate.js")).migrateCommand(args),
   tenant: async (args) => (await import("./tenant.js")).tenantCommand(args),
+  audit: async (args) => (await import("./audit.js")).auditCommand(args),
   config: async (args) => (await import("./config-docs.js")).configCommand(args),
 };
 

@@ -1,0 +1,54 @@
+import canonicalize from "canonicalize";
+
+/** The kinds of ledger entry. An entry commits to payloads by hash; it never holds a payload. */
+export const ENTRY_KINDS = ["event", "custody", "attempt", "receipt", "recall", "key"] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** Largest encoded entry: entries hold hashes and metadata, so anything bigger is a bug upstream. */
+export const MAX_ENTRY_BYTES = 64 * 1024;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Every entry is a JSON object with a format version and a kind; the rest depends on the kind. */
+export interface EntryDocument {
+  v: 1;
+  kind: EntryKind;
+  [field: string]: JsonValue;
+}
+
+export class EntryFormatError extends Error {
+  override readonly name = "EntryFormatError";
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The exact bytes of an entry: RFC 8785 canonical JSON, UTF-8. Canonical so that anyone can re-derive
+ * the bytes from the parsed document and a verifier can reject a document that was re-serialised.
+ */
+export function encodeEntry(document: EntryDocument): Uint8Array {
+  if (document.v !== 1) throw new EntryFormatError(`entry version must be 1, got ${String(document.v)}`);
+  if (!(ENTRY_KINDS as readonly string[]).includes(document.kind)) throw new EntryFormatError(`unknown entry kind ${String(document.kind)}`);
+  const text = canonicalize(document);
+  if (text === undefined) throw new EntryFormatError("entry is not representable as JSON");
+  const bytes = encoder.encode(text);
+  if (bytes.length > MAX_ENTRY_BYTES) throw new EntryFormatError(`entry is ${bytes.length} bytes; the limit is ${MAX_ENTRY_BYTES}`);
+  return bytes;
+}
+
+/** Parses entry bytes and insists they are exactly the canonical encoding of what they say. */
+export function decodeEntry(bytes: Uint8Array): EntryDocument {
+  if (bytes.length === 0 || bytes.length > MAX_ENTRY_BYTES) throw new EntryFormatError(`entry must be 1 to ${MAX_ENTRY_BYTES} bytes, got ${bytes.length}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new EntryFormatError(`entry is not UTF-8 JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new EntryFormatError("entry is not a JSON object");
+  const document = parsed as EntryDocument;
+  const again = encodeEntry(document);
+  if (again.length !== bytes.length || again.some((b, i) => b !== bytes[i])) throw new EntryFormatError("entry bytes are not in canonical form (RFC 8785)");
+  return document;
+}
