@@ -1,0 +1,10 @@
+export { classifyAddress } from "./classify.js";
+export type { AddressClass } from "./classify.js";
+export { TargetRefusedError, TARGET_REFUSED_CODES } from "./errors.js";
+export type { TargetRefusedCode, TargetRefusedDetails } from "./errors.js";
+export { checkAddress } from "./policy.js";
+export type { TargetPolicy } from "./policy.js";
+export { parseTargetUrl, MAX_TARGET_URL_LENGTH } from "./url.js";
+export { resolveAndCheck, systemResolver } from "./resolve.js";
+export type { Resolver, ResolvedAddress } from "./resolve.js";
+export { guardedLookup } from "./lookup.js";
