@@ -58,6 +58,11 @@ export const fields = {
     .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
     .pipe(z.array(z.enum(["all", ...PIPELINE_STAGES])).min(1))
     .describe(`Which pipeline stages this process runs, comma-separated: \`all\` or any of ${PIPELINE_STAGES.map((s) => `\`${s}\``).join(", ")}. Run stages in separate processes to scale them apart.`),
+  CUSTODY_SECRET_OVERLAP_HOURS: positiveInt.max(24 * 30).default(24).describe("How long a rotated-out endpoint signing secret stays valid (deliveries carry signatures of both), in hours."),
+  CUSTODY_INGEST_RATE_PER_SECOND: positiveInt.default(2_000).describe("Events each tenant may append per second (token bucket, per API process); beyond it, 429 with Retry-After."),
+  CUSTODY_INGEST_BURST: positiveInt.default(4_000).describe("Events a tenant may append at once above its steady rate."),
+  CUSTODY_MAX_BATCH_EVENTS: positiveInt.max(10_000).default(500).describe("Most events in one `POST /api/v2/events/batch`."),
+  CUSTODY_MAX_JSON_DEPTH: positiveInt.max(256).default(32).describe("Deepest nesting accepted in an event's `data` and `metadata`."),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),

@@ -15,7 +15,17 @@ const common = [
 
 /** Which settings each process reads. A process never sees a variable outside its list. */
 export const serviceFields = {
-  api: [...common, "CUSTODY_API_HOST", "CUSTODY_API_PORT", "CUSTODY_ALLOW_LOOPBACK_TARGETS"],
+  api: [
+    ...common,
+    "CUSTODY_API_HOST",
+    "CUSTODY_API_PORT",
+    "CUSTODY_ALLOW_LOOPBACK_TARGETS",
+    "CUSTODY_SECRET_OVERLAP_HOURS",
+    "CUSTODY_INGEST_RATE_PER_SECOND",
+    "CUSTODY_INGEST_BURST",
+    "CUSTODY_MAX_BATCH_EVENTS",
+    "CUSTODY_MAX_JSON_DEPTH",
+  ],
   proofs: [...common, "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
   pipeline: [
     ...common,

@@ -83,6 +83,89 @@ export interface OutboxTable {
   relayed_at: Date | null;
 }
 
+export interface EventTypesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  version: number;
+  description: Generated<string>;
+  data_schema: unknown | null;
+  personal_data_fields: Generated<string[]>;
+  created_at: Generated<Date>;
+  archived_at: Date | null;
+}
+
+export type PayloadShape = "thin" | "fat";
+
+export interface EndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  display_name: Generated<string>;
+  subscriptions: string[];
+  payload_shape: Generated<PayloadShape>;
+  fat_ack_fields: Generated<string[]>;
+  counter_signed_receipts: Generated<boolean>;
+  receipt_public_key: Buffer | null;
+  retry_policy: ColumnType<unknown, string | undefined, string>;
+  rate_limit_per_second: number | null;
+  disabled_at: Date | null;
+  disabled_reason: string | null;
+  failing_since: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SigningSecretsTable {
+  key_id: string;
+  tenant_id: string;
+  endpoint_id: string | null;
+  secret_enc: Buffer;
+  created_at: Generated<Date>;
+  expires_at: Date | null;
+}
+
+export interface EventsTable {
+  tenant_id: string;
+  id: string;
+  type: string;
+  event_type_id: string | null;
+  payload: Buffer | null;
+  payload_sha256: Buffer;
+  occurred_at: Date;
+  supersedes: string | null;
+  metadata: ColumnType<unknown, string | null, string | null>;
+  callback_url: string | null;
+  request_hash: Buffer;
+  entry_id: string;
+  created_at: Generated<Date>;
+  erased_at: Date | null;
+}
+
+export type DeliveryStatus = "pending" | "delivering" | "retrying" | "delivered" | "dead" | "cancelled";
+
+export interface DeliveriesTable {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string | null;
+  target_url: string;
+  idempotency_key: string;
+  status: Generated<DeliveryStatus>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface IdempotencyRecordsTable {
+  tenant_id: string;
+  scope: string;
+  key: string;
+  request_hash: Buffer;
+  status_code: number;
+  response: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   checksum: string;
@@ -100,5 +183,11 @@ export interface Database {
   ledger_head: LedgerHeadTable;
   platform_keys: PlatformKeysTable;
   outbox: OutboxTable;
+  event_types: EventTypesTable;
+  endpoints: EndpointsTable;
+  signing_secrets: SigningSecretsTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  idempotency_records: IdempotencyRecordsTable;
   schema_migrations: SchemaMigrationsTable;
 }

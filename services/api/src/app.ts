@@ -1,8 +1,7 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
-import type { Logger } from "@custody/log";
+import type { ApiContext } from "./context.js";
 
-export interface ApiDeps {
-  logger: Logger;
+export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
 }
 
@@ -11,10 +10,11 @@ export const API_BODY_LIMIT = 256 * 1024;
 
 /** The REST API as a fastify instance that does not listen: `main.ts` serves it, tests inject into it. */
 export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
-  return createHttpApp({
+  const app = await createHttpApp({
     logger: deps.logger,
     bodyLimit: API_BODY_LIMIT,
     readiness: deps.readiness,
     openapi: { title: "Custody API", description: "Tenants, API keys, endpoints, event types, event ingest and deliveries.", version: "2.0.0" },
   });
+  return app;
 }

@@ -1,11 +1,18 @@
 import { loadConfig } from "@custody/config";
 import { serve } from "@custody/http";
+import { resolveMasterKey } from "@custody/keys";
 import { openDependencies } from "@custody/runtime";
 import { buildApiApp } from "./app.js";
 
 const config = loadConfig("api");
 const deps = await openDependencies("api", config);
-const app = await buildApiApp({ logger: deps.logger, readiness: deps.readiness });
+const app = await buildApiApp({
+  db: deps.db,
+  config,
+  masterKey: resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger),
+  logger: deps.logger,
+  readiness: deps.readiness,
+});
 const address = await serve(app, {
   host: config.CUSTODY_API_HOST,
   port: config.CUSTODY_API_PORT,
