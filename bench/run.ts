@@ -1,0 +1,22 @@
+/**
+ * `npm run bench [-- part…]`: runs the benchmarks against the real Postgres (and NATS), each in a
+ * database of its own, prints the figures, and writes them to bench/results/<part>.json.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { benchLedger } from "./ledger.js";
+import { printResult, type BenchResult } from "./report.js";
+
+const parts: Record<string, () => Promise<BenchResult>> = { ledger: benchLedger };
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in parts));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(parts).join(", ")}\n`);
+  process.exit(2);
+}
+await mkdir(new URL("./results/", import.meta.url), { recursive: true });
+for (const name of wanted.length > 0 ? wanted : Object.keys(parts)) {
+  const result = await parts[name]!();
+  printResult(result);
+  await writeFile(new URL(`./results/${name}.json`, import.meta.url), `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`);
+}
