@@ -1,0 +1,69 @@
+import { randomBytes } from "node:crypto";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { generateSigner, verifierKeyOf } from "@custody/note";
+import { custodyRoot, formatCustodyHeaders, parseCustodyHeaders, sealBatch, sealSignatureOf, verifySeal, type SealedHops } from "./index.js";
+
+const signer = generateSigner("custody.test/log");
+const keys = [verifierKeyOf(signer)];
+const hops = (): SealedHops => ({ ingested: randomBytes(32), redacted: randomBytes(32), prepared: randomBytes(32), signed: randomBytes(32) });
+
+function sealOne(count: number, pick: number) {
+  const all = Array.from({ length: count }, hops);
+  const roots = all.map(custodyRoot);
+  const batch = sealBatch(roots, signer);
+  const member = batch.members[pick]!;
+  const seal = { signer: signer.name, size: batch.size, index: member.index, path: member.path, signature: sealSignatureOf(batch.note, signer.name) };
+  return { hops: all[pick]!, root: roots[pick]!, seal };
+}
+
+describe("custody seal", () => {
+  it("binds each hop to its position: swapping two hop hashes changes the root", () => {
+    const h = hops();
+    expect(custodyRoot({ ...h, redacted: h.prepared, prepared: h.redacted })).not.toEqual(custodyRoot(h));
+  });
+
+  it("verifies every member of a batch through the headers, and fails on any flipped bit", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), fc.nat(), (count, pickSeed, bitSeed) => {
+        const { hops: h, root, seal } = sealOne(count, pickSeed % count);
+        const headers = formatCustodyHeaders(h, root, seal);
+        const parsed = parseCustodyHeaders(headers as unknown as Record<string, string>);
+        expect(custodyRoot(parsed.hops)).toEqual(parsed.root);
+        verifySeal(parsed.root, parsed.seal, keys);
+
+        const forgedRoot = Uint8Array.from(root);
+        forgedRoot[bitSeed % 32]! ^= 1 << (bitSeed % 8);
+        expect(() => verifySeal(forgedRoot, seal, keys)).toThrow();
+        if (seal.path.length > 0) {
+          const path = seal.path.map((p) => Uint8Array.from(p));
+          path[bitSeed % path.length]![bitSeed % 32]! ^= 1;
+          expect(() => verifySeal(root, { ...seal, path }, keys)).toThrow();
+        }
+        const sig = Buffer.from(seal.signature, "base64");
+        sig[4 + (bitSeed % 64)]! ^= 1;
+        expect(() => verifySeal(root, { ...seal, signature: sig.toString("base64") }, keys)).toThrow();
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("rejects a seal signed by another key, or under another signer name", () => {
+    const { root, seal } = sealOne(3, 1);
+    expect(() => verifySeal(root, seal, [verifierKeyOf(generateSigner("custody.test/log"))])).toThrow();
+    expect(() => verifySeal(root, { ...seal, signer: "custody.other/log" }, keys)).toThrow();
+  });
+
+  it("parses headers strictly", () => {
+    const { hops: h, root, seal } = sealOne(2, 0);
+    const good = formatCustodyHeaders(h, root, seal) as unknown as Record<string, string>;
+    expect(() => parseCustodyHeaders({ ...good, "x-custody-root": good["x-custody-root"]!.toUpperCase() })).toThrow(/lowercase/);
+    expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": good["x-custody-seal"]!.replace("size=2", "size=02") })).toThrow(/decimal/);
+    expect(() => parseCustodyHeaders({ ...good, "x-custody-hops": `${good["x-custody-hops"]};signed=00` })).toThrow(/twice/);
+    expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": undefined as unknown as string })).toThrow(/missing/);
+  });
+
+  it("refuses empty and oversized batches", () => {
+    expect(() => sealBatch([], signer)).toThrow(/1 to/);
+  });
+});

@@ -1,0 +1,65 @@
+import { fromHex, toHex } from "@custody/merkle";
+import { CustodyFormatError, hopsFromHex, hopsToHex, SEALED_HOPS, type SealedHops } from "./hops.js";
+import type { SealProof } from "./seal.js";
+
+/**
+ * The headers that give a receiver a platform-signed statement about the bytes it got
+ * (proofs/FORMAT.md §Delivery headers):
+ *
+ *   x-custody-hops:  ingested=<hex>;redacted=<hex>;prepared=<hex>;signed=<hex>
+ *   x-custody-root:  <hex custody root>
+ *   x-custody-seal:  signer=<name>;size=<n>;index=<i>;path=<hex>,<hex>…;sig=<base64>
+ */
+export interface CustodyHeaders {
+  "x-custody-hops": string;
+  "x-custody-root": string;
+  "x-custody-seal": string;
+}
+
+export function formatCustodyHeaders(hops: SealedHops, root: Uint8Array, seal: SealProof): CustodyHeaders {
+  const hex = hopsToHex(hops);
+  return {
+    "x-custody-hops": SEALED_HOPS.map((name) => `${name}=${hex[name]}`).join(";"),
+    "x-custody-root": toHex(root),
+    "x-custody-seal": `signer=${seal.signer};size=${seal.size};index=${seal.index};path=${seal.path.map(toHex).join(",")};sig=${seal.signature}`,
+  };
+}
+
+function fields(value: string, header: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of value.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new CustodyFormatError("BAD_HEADER", `${header}: expected name=value pairs separated by ';'`);
+    const name = part.slice(0, eq).trim();
+    if (out.has(name)) throw new CustodyFormatError("BAD_HEADER", `${header}: ${name} given twice`);
+    out.set(name, part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
+
+/** Parses the three headers strictly; the values are attacker-controlled at the receiver. */
+export function parseCustodyHeaders(headers: Readonly<Record<string, string | undefined>>): { hops: SealedHops; root: Uint8Array; seal: SealProof } {
+  const get = (name: keyof CustodyHeaders) => {
+    const v = headers[name];
+    if (typeof v !== "string" || v.length === 0 || v.length > 8192) throw new CustodyFormatError("BAD_HEADER", `missing or oversized ${name}`);
+    return v;
+  };
+  const hops = hopsFromHex(Object.fromEntries(fields(get("x-custody-hops"), "x-custody-hops")));
+  const rootHex = get("x-custody-root");
+  if (!/^[0-9a-f]{64}$/.test(rootHex)) throw new CustodyFormatError("BAD_HEADER", "x-custody-root must be 64 lowercase hex characters");
+  const s = fields(get("x-custody-seal"), "x-custody-seal");
+  const size = s.get("size") ?? "";
+  const index = s.get("index") ?? "";
+  if (!DECIMAL.test(size) || !DECIMAL.test(index)) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal size and index must be decimal");
+  const pathText = s.get("path") ?? "";
+  const path = pathText === "" ? [] : pathText.split(",").map((h) => {
+    if (!/^[0-9a-f]{64}$/.test(h)) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal path entries must be 64 lowercase hex characters");
+    return fromHex(h);
+  });
+  const signer = s.get("signer");
+  const signature = s.get("sig");
+  if (!signer || !signature) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal needs signer and sig");
+  return { hops, root: fromHex(rootHex), seal: { signer, size: Number(size), index: Number(index), path, signature } };
+}

@@ -1,0 +1,63 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+import { leafHash, rootFromLeafHashes, fromHex, toHex } from "@custody/merkle";
+
+/** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */
+export const SEALED_HOPS = ["ingested", "redacted", "prepared", "signed"] as const;
+export type SealedHop = (typeof SEALED_HOPS)[number];
+export type SealedHops = Record<SealedHop, Uint8Array>;
+
+export class CustodyFormatError extends Error {
+  override readonly name = "CustodyFormatError";
+  constructor(
+    readonly code: "BAD_HOP" | "BAD_HEADER" | "BAD_SEAL",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const encoder = new TextEncoder();
+const HOP_DOMAIN = encoder.encode("custody-hop/v1");
+
+/**
+ * A hop's leaf in the custody tree: `"custody-hop/v1" || 0x00 || name || 0x00 || hash(32)`. The name
+ * is inside the leaf so a hash cannot be moved to another hop's position unnoticed.
+ */
+export function hopLeafEntry(name: SealedHop, hash: Uint8Array): Uint8Array {
+  if (hash.length !== 32) throw new CustodyFormatError("BAD_HOP", `hop ${name}: expected a 32-byte hash, got ${hash.length}`);
+  const nameBytes = encoder.encode(name);
+  const out = new Uint8Array(HOP_DOMAIN.length + 1 + nameBytes.length + 1 + 32);
+  out.set(HOP_DOMAIN, 0);
+  out.set(nameBytes, HOP_DOMAIN.length + 1);
+  out.set(hash, HOP_DOMAIN.length + 1 + nameBytes.length + 1);
+  return out;
+}
+
+/** RFC 9162 root over the four sealed hops' leaves, in SEALED_HOPS order. */
+export function custodyRoot(hops: SealedHops): Uint8Array {
+  return rootFromLeafHashes(SEALED_HOPS.map((name) => leafHash(hopLeafEntry(name, hops[name]))));
+}
+
+/** The `prepared` hop: SHA-256 of the exact body bytes sent. */
+export function preparedHop(body: Uint8Array): Uint8Array {
+  return sha256(body);
+}
+
+/** SHA-256 of hop bytes (the redacted hop's canonical JSON, the signed hop's header lines). */
+export function hashHopBytes(bytes: Uint8Array): Uint8Array {
+  return sha256(bytes);
+}
+
+export function hopsToHex(hops: SealedHops): Record<SealedHop, string> {
+  return { ingested: toHex(hops.ingested), redacted: toHex(hops.redacted), prepared: toHex(hops.prepared), signed: toHex(hops.signed) };
+}
+
+export function hopsFromHex(hex: Record<string, unknown>): SealedHops {
+  const out = {} as SealedHops;
+  for (const name of SEALED_HOPS) {
+    const value = hex[name];
+    if (typeof value !== "string" || !/^[0-9a-f]{64}$/.test(value)) throw new CustodyFormatError("BAD_HOP", `hop ${name} must be 64 lowercase hex characters`);
+    out[name] = fromHex(value);
+  }
+  return out;
+}
