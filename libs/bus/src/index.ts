@@ -1,43 +1,5 @@
-import { connect, type NatsConnection } from "nats";
-import { AppError } from "@custody/errors";
-
 export type { NatsConnection } from "nats";
-
-export interface BusSettings {
-  url: string;
-  /** Prefix of every stream, consumer and subject, so deployments and test runs never collide. */
-  prefix: string;
-  name: string;
-}
-
-/** Connects to NATS and checks JetStream is enabled, failing with one clear error if either is not so. */
-export async function connectBus(settings: BusSettings): Promise<NatsConnection> {
-  let nc: NatsConnection;
-  try {
-    nc = await connect({
-      servers: settings.url.split(",").map((s) => s.trim()),
-      name: settings.name,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
-  } catch (err) {
-    throw new AppError("DEPENDENCY_UNAVAILABLE", `cannot connect to NATS at ${settings.url}: ${(err as Error).message}`, { cause: err });
-  }
-  await checkJetStream(nc);
-  return nc;
-}
-
-/** Resolves when the server answers and JetStream is on; used by readiness probes. */
-export async function checkJetStream(nc: NatsConnection): Promise<void> {
-  try {
-    const jsm = await nc.jetstreamManager({ timeout: 2_000 });
-    await jsm.getAccountInfo();
-  } catch (err) {
-    throw new AppError("DEPENDENCY_UNAVAILABLE", `NATS answers but JetStream is not available: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** The name of a stream or subject under this deployment's prefix. */
-export function busName(prefix: string, ...parts: string[]): string {
-  return [prefix, ...parts].join(".");
-}
+export { connectBus, checkJetStream, type BusSettings } from "./connect.js";
+export { CONSUMING_STAGES, ensureTopology, deleteTopology, streamName, subjectFor, type ConsumingStage } from "./topology.js";
+export { publishAll, type Outgoing } from "./publish.js";
+export { runStage, type Received, type RunningStage, type StageRunnerOptions } from "./stage.js";

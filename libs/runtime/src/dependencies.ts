@@ -26,7 +26,7 @@ export async function openDependencies(service: string, config: CommonConfig): P
     applicationName: `custody-${service}`,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
-  const nc = await connectBus({ url: config.NATS_URL, prefix: config.CUSTODY_NATS_PREFIX, name: `custody-${service}` });
+  const nc = await connectBus({ url: config.NATS_URL, name: `custody-${service}` });
   return {
     logger,
     db,

@@ -106,7 +106,7 @@ export async function ensureNats(url: string, dataDir: string, logger: Logger): 
   const port = Number(first.port || 4222);
   if (await portAnswers(host, port)) {
     // Something listens: it must be NATS with JetStream, or the user needs to know why not.
-    const nc = await connectBus({ url, prefix: "custody", name: "custody-up-probe" });
+    const nc = await connectBus({ url, name: "custody-up-probe" });
     await nc.close();
     return { url, origin: "existing server", stop: async () => undefined };
   }
