@@ -1,4 +1,4 @@
-import { inclusionProof, leafHash, rootFromLeafHashes, rootFromInclusionProof } from "@custody/merkle";
+import { appendLeaves, assembleProof, inclusionProofPlan, leafHash, nodeKey, rootFromInclusionProof } from "@custody/merkle";
 import { formatCheckpoint, parseCheckpoint, signNote, verifyNote, type Signer, type VerifierKey } from "@custody/note";
 import { CustodyFormatError } from "./hops.js";
 
@@ -37,9 +37,18 @@ export function sealBatch(custodyRoots: readonly Uint8Array[], signer: Signer): 
     throw new CustodyFormatError("BAD_SEAL", `a seal batch holds 1 to ${MAX_SEAL_BATCH} roots, got ${custodyRoots.length}`);
   }
   const leaves = custodyRoots.map((r) => leafHash(sealLeafEntry(r)));
-  const root = rootFromLeafHashes(leaves);
-  const note = signNote(formatCheckpoint({ origin: sealOrigin(signer.name), size: leaves.length, rootHash: root }), [signer]);
-  return { note, root, size: leaves.length, members: leaves.map((_, index) => ({ index, path: inclusionProof(leaves, index) })) };
+  // Build the tree once and read every path from its nodes: O(n log n), where a proof per member
+  // computed from scratch would be O(n²).
+  const tree = appendLeaves([], 0, leaves);
+  const nodes = new Map(tree.newNodes.map((n) => [nodeKey(n), n.hash]));
+  const lookup = (id: { level: number; index: number }) => nodes.get(nodeKey(id));
+  const note = signNote(formatCheckpoint({ origin: sealOrigin(signer.name), size: leaves.length, rootHash: tree.root }), [signer]);
+  return {
+    note,
+    root: tree.root,
+    size: leaves.length,
+    members: leaves.map((_, index) => ({ index, path: assembleProof(inclusionProofPlan(index, leaves.length), lookup) })),
+  };
 }
 
 export interface SealProof {

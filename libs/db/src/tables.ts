@@ -154,6 +154,64 @@ export interface DeliveriesTable {
   status: Generated<DeliveryStatus>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  kind: Generated<"endpoint" | "callback">;
+  replay_id: string | null;
+  attempts: Generated<number>;
+  first_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  last_delay_ms: ColumnType<string | null, number | null, number | null>;
+  last_status_code: number | null;
+  last_error: string | null;
+  dead_reason: string | null;
+  delivered_at: Date | null;
+}
+
+export interface DeliveryBodiesTable {
+  delivery_id: string;
+  body: Buffer;
+  shape: PayloadShape;
+  removed: ColumnType<unknown, string, never>;
+  redacted_hop: Buffer;
+  created_at: Generated<Date>;
+}
+
+export interface SealBatchesTable {
+  id: string;
+  size: number;
+  root: Buffer;
+  note: string;
+  key_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface DeliverySealsTable {
+  delivery_id: string;
+  attempt_no: number;
+  tenant_id: string;
+  seal_batch_id: string;
+  batch_index: number;
+  custody_root: Buffer;
+  hops: ColumnType<unknown, string, never>;
+  headers: ColumnType<unknown, string, never>;
+  target_url: string;
+  custody_entry_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface DeliveryAttemptsTable {
+  delivery_id: string;
+  attempt_no: number;
+  tenant_id: string;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  response_excerpt: string | null;
+  response_sha256: Buffer | null;
+  error_class: string | null;
+  key_ids: string[];
+  outcome: "delivered" | "retry" | "dead";
+  attempt_entry_id: string;
+  created_at: Generated<Date>;
 }
 
 export interface IdempotencyRecordsTable {
@@ -189,5 +247,9 @@ export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   idempotency_records: IdempotencyRecordsTable;
+  delivery_bodies: DeliveryBodiesTable;
+  seal_batches: SealBatchesTable;
+  delivery_seals: DeliverySealsTable;
+  delivery_attempts: DeliveryAttemptsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -23,6 +23,7 @@ export const ErrorCodes = {
   EVENT_TYPE_ARCHIVED: 422,
   INVALID_JSON_SCHEMA: 422,
   INVALID_RETRY_POLICY: 422,
+  PERSONAL_DATA_FIELD_AMBIGUOUS: 422,
   // Event ingest
   EVENT_ID_CONFLICT: 409,
   DATA_SCHEMA_MISMATCH: 422,
@@ -38,6 +39,8 @@ export const ErrorCodes = {
   MASTER_KEY_MISSING: 500,
   KEY_DECRYPTION_FAILED: 500,
   LEDGER_APPEND_ONLY: 500,
+  // Delivery pipeline
+  DELIVERY_RECORD_FAILED: 500,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

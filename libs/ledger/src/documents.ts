@@ -29,3 +29,63 @@ export function eventEntry(fields: EventEntryFields): EntryDocument {
   if (fields.supersedes !== null) document.supersedes = fields.supersedes;
   return document;
 }
+
+export interface CustodyEntryFields {
+  tenantId: string;
+  deliveryId: string;
+  eventId: string;
+  attemptNo: number;
+  /** The endpoint id, or null for a one-shot callback delivery. */
+  endpointId: string | null;
+  hops: Record<"ingested" | "redacted" | "prepared" | "signed", string>;
+  custodyRoot: string;
+  seal: { batchRoot: string; size: number; index: number; keyId: string };
+}
+
+/** A delivery attempt's sealed custody root, appended before the attempt is sent. */
+export function custodyEntry(fields: CustodyEntryFields): EntryDocument {
+  return {
+    v: 1,
+    kind: "custody",
+    tenant: fields.tenantId,
+    delivery: fields.deliveryId,
+    event: fields.eventId,
+    attempt: fields.attemptNo,
+    target: fields.endpointId === null ? { callback: true } : { endpoint: fields.endpointId },
+    hops: fields.hops,
+    root: fields.custodyRoot,
+    seal: fields.seal,
+  };
+}
+
+export interface AttemptEntryFields {
+  tenantId: string;
+  deliveryId: string;
+  attemptNo: number;
+  custodyRoot: string;
+  outcome: "delivered" | "retry" | "dead";
+  statusCode: number | null;
+  errorClass: string | null;
+  startedAt: Date;
+  durationMs: number;
+  /** SHA-256 of the captured response body (at most 4 KiB), hex; null when there was no response. */
+  responseSha256: string | null;
+}
+
+/** A delivery attempt's outcome. The accepted attempt's entry is the `delivered` hop. */
+export function attemptEntry(fields: AttemptEntryFields): EntryDocument {
+  return {
+    v: 1,
+    kind: "attempt",
+    tenant: fields.tenantId,
+    delivery: fields.deliveryId,
+    attempt: fields.attemptNo,
+    root: fields.custodyRoot,
+    outcome: fields.outcome,
+    status: fields.statusCode,
+    error: fields.errorClass,
+    startedAt: fields.startedAt.toISOString(),
+    durationMs: fields.durationMs,
+    responseSha256: fields.responseSha256,
+  };
+}

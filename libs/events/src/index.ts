@@ -1,0 +1,1 @@
+export { appendEvents, EVENT_OUTBOX_SUBJECT, type NewEvent, type AppendedEvent } from "./append.js";
