@@ -4,17 +4,27 @@ import { eventEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
 
-export interface NewEvent {
+/** An event ready to store: payload and metadata already in canonical form. */
+export interface PreparedEventRow {
   id: string;
   type: string;
   eventTypeId: string | null;
-  data: JsonValue;
+  /** RFC 8785 canonical JSON of `data`: the stored payload and what the ledger entry commits to. */
+  payload: Uint8Array;
+  payloadSha256: Uint8Array;
   occurredAt: Date;
   supersedes: string | null;
-  metadata: JsonValue | null;
+  /** Canonical JSON text of `metadata`, or null. */
+  metadata: string | null;
   callbackUrl: string | null;
   /** SHA-256 of the canonical request that produced the event (producer-id idempotency). */
   requestHash: Uint8Array;
+}
+
+/** An event in plain form, as the platform's own events (e.g. `webhook.endpoint.disabled`) are built. */
+export interface NewEvent extends Omit<PreparedEventRow, "payload" | "payloadSha256" | "metadata"> {
+  data: JsonValue;
+  metadata: JsonValue | null;
 }
 
 export interface AppendedEvent {
@@ -26,53 +36,77 @@ export interface AppendedEvent {
 /** The subject outbox rows of events carry; the relay publishes them to the fan-out stage. */
 export const EVENT_OUTBOX_SUBJECT = "events";
 
+/** Another transaction stored one of these ids between the caller's check and this insert; start over. */
+export class EventIdRace extends Error {
+  override readonly name = "EventIdRace";
+}
+
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 /**
- * Appends events of one tenant: their ledger entries, the events rows (payload beside the ledger,
- * committed to by hash) and the outbox rows that hand them to the pipeline — all inside the
- * caller's transaction, so either all of it commits or none does. Multi-row inserts throughout.
+ * Appends events of one tenant inside the caller's transaction: their ledger entries, the events
+ * rows (payload beside the ledger, committed to by hash) and the outbox rows that hand them to the
+ * pipeline, each as one multi-row insert — all of it commits or none does. An id taken concurrently
+ * makes the events insert skip that row (ON CONFLICT DO NOTHING waits for the other transaction, so
+ * this is exact); then this throws EventIdRace and the transaction, entries included, must roll
+ * back: the ledger never holds an entry for an event that was not stored.
  */
-export async function appendEvents(trx: Kysely<Database>, tenantId: string, events: readonly NewEvent[]): Promise<AppendedEvent[]> {
+export async function insertPreparedEvents(trx: Kysely<Database>, tenantId: string, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
   if (events.length === 0) return [];
-  const payloads = events.map((e) => Buffer.from(canonicalJson(e.data), "utf8"));
   const entries = await appendEntries(
     trx,
-    events.map((e, i) => ({
+    events.map((e) => ({
       tenantId,
-      document: eventEntry({ tenantId, eventId: e.id, type: e.type, payloadSha256: sha256(payloads[i]!), occurredAt: e.occurredAt, supersedes: e.supersedes }),
+      document: eventEntry({ tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
     })),
   );
-  await trx
+  // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
+  const ordered = events.map((e, i) => ({ e, entryId: entries[i]!.id })).sort((a, b) => (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
+  const inserted = await trx
     .insertInto("events")
     .values(
-      events.map((e, i) => ({
+      ordered.map(({ e, entryId }) => ({
         tenant_id: tenantId,
         id: e.id,
         type: e.type,
         event_type_id: e.eventTypeId,
-        payload: payloads[i]!,
-        payload_sha256: sha256(payloads[i]!),
+        payload: Buffer.from(e.payload),
+        payload_sha256: Buffer.from(e.payloadSha256),
         occurred_at: e.occurredAt,
         supersedes: e.supersedes,
-        metadata: e.metadata === null ? null : canonicalJson(e.metadata),
+        metadata: e.metadata,
         callback_url: e.callbackUrl,
         request_hash: Buffer.from(e.requestHash),
-        entry_id: entries[i]!.id,
+        entry_id: entryId,
         erased_at: null,
       })),
     )
+    .onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
+    .returning("id")
     .execute();
+  if (inserted.length !== events.length) throw new EventIdRace(`${events.length - inserted.length} event id(s) were taken concurrently`);
   await trx
     .insertInto("outbox")
     .values(
       events.map((e, i) => ({
         entry_id: entries[i]!.id,
         subject: EVENT_OUTBOX_SUBJECT,
-        payload: Buffer.from(JSON.stringify({ tenantId, eventId: e.id, entryId: entries[i]!.id })),
+        payload: Buffer.from(JSON.stringify({ tenantId, eventId: e.id, entryId: entries[i]!.id }), "utf8"),
         relayed_at: null,
       })),
     )
     .execute();
   return events.map((e, i) => ({ id: e.id, entryId: entries[i]!.id, leafHash: entries[i]!.leafHash }));
+}
+
+/** `insertPreparedEvents` for events in plain form: canonicalises payload and metadata first. */
+export async function appendEvents(trx: Kysely<Database>, tenantId: string, events: readonly NewEvent[]): Promise<AppendedEvent[]> {
+  return insertPreparedEvents(
+    trx,
+    tenantId,
+    events.map(({ data, metadata, ...rest }) => {
+      const payload = Buffer.from(canonicalJson(data), "utf8");
+      return { ...rest, payload, payloadSha256: sha256(payload), metadata: metadata === null ? null : canonicalJson(metadata) };
+    }),
+  );
 }

@@ -1,5 +1,9 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
+import { registerApiKeyRoutes } from "./api-keys-routes.js";
 import type { ApiContext } from "./context.js";
+import { registerEventTypeRoutes } from "./event-types-routes.js";
+import { registerEventRoutes } from "./events-routes.js";
+import { registerWebhookRoutes } from "./webhooks-routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
@@ -16,5 +20,9 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
     readiness: deps.readiness,
     openapi: { title: "Custody API", description: "Tenants, API keys, endpoints, event types, event ingest and deliveries.", version: "2.0.0" },
   });
+  registerApiKeyRoutes(app, deps);
+  registerEventTypeRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
+  registerEventRoutes(app, deps);
   return app;
 }
