@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import { connectBus, deleteTopology, type NatsConnection } from "@custody/bus";
+import { loadConfig } from "@custody/config";
+import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
+import type { HttpApp } from "@custody/http";
+import { createLogger } from "@custody/log";
+import { createTenant } from "@custody/tenancy";
+import { buildApiApp } from "../../services/api/src/app.js";
+import { spawnTs, type Spawned } from "./processes.js";
+
+export const ORIGIN = "custody.test/log";
+
+/**
+ * A whole platform for one test file: its own database and NATS prefix, the API in-process (tests
+ * call it with `inject`), and pipeline processes started as `npm start` would start them.
+ */
+export class TestPlatform {
+  readonly prefix = `t${randomBytes(5).toString("hex")}`;
+  readonly masterKey = randomBytes(32);
+  t!: TestDatabase;
+  api!: HttpApp;
+  nc!: NatsConnection;
+  readonly pipelines: Spawned[] = [];
+
+  async start(): Promise<void> {
+    this.t = await createTestDatabase("e2e");
+    this.nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "e2e" });
+    this.api = await buildApiApp({
+      db: this.t.db,
+      config: loadConfig("api", { CUSTODY_ALLOW_LOOPBACK_TARGETS: "true" }),
+      masterKey: this.masterKey,
+      logger: createLogger({ service: "test", level: "silent", pretty: false }),
+      readiness: {},
+    });
+    await this.api.ready();
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      DATABASE_URL: this.t.url,
+      CUSTODY_NATS_PREFIX: this.prefix,
+      CUSTODY_MASTER_KEY: this.masterKey.toString("base64"),
+      CUSTODY_LOG_ORIGIN: ORIGIN,
+      CUSTODY_ALLOW_LOOPBACK_TARGETS: "true",
+      CUSTODY_RELAY_POLL_MS: "100",
+      CUSTODY_SCHEDULER_INTERVAL_MS: "100",
+      CUSTODY_CHECKPOINT_INTERVAL_MS: "100",
+      ...extra,
+    };
+  }
+
+  startPipeline(stages = "all", extra: Record<string, string> = {}): Spawned {
+    const p = spawnTs("services/pipeline/src/main.ts", [], this.env({ CUSTODY_PIPELINE_STAGES: stages, ...extra }));
+    this.pipelines.push(p);
+    return p;
+  }
+
+  async tenant(name = "Acme"): Promise<{ tenantId: string; key: string; auth: Record<string, string> }> {
+    const created = await createTenant(this.t.db, name);
+    return { tenantId: created.tenantId, key: created.apiKey, auth: { authorization: `Bearer ${created.apiKey}` } };
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.pipelines) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
+    await Promise.all(this.pipelines.map((p) => p.exited));
+    await this.api.close();
+    await deleteTopology(this.nc, this.prefix);
+    await this.nc.close();
+    await this.t.drop();
+  }
+}
