@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex characters");
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(200_000);
+const index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A ledger entry with its inclusion proof under the document's checkpoint (or null while unsequenced). */
+export const ProvenEntry = z.object({
+  /** base64 of the entry's exact bytes */
+  entry: base64,
+  leafIndex: index.nullable(),
+  /** RFC 9162 inclusion proof of the entry's leaf under the document's checkpoint; empty while unsequenced */
+  inclusion: z.array(hex32).max(64),
+});
+export type ProvenEntry = z.infer<typeof ProvenEntry>;
+
+export const RemovedField = z.object({ path: z.string().max(512), salt: z.string().max(64), commitment: hex32 });
+
+export const AttemptProof = z.object({
+  attempt: z.number().int().min(1),
+  hops: z.object({ ingested: hex32, redacted: hex32, prepared: hex32, signed: hex32 }),
+  root: hex32,
+  /** The seal: the signed note over the batch tree, and this root's place in it */
+  seal: z.object({ note: z.string().max(4096), index, path: z.array(hex32).max(64) }),
+  /** Exactly the signature and custody headers sent with this attempt (lowercase names) */
+  headers: z.record(z.string(), z.string().max(16_384)),
+  custody: ProvenEntry,
+  /** The attempt's outcome entry; its leaf hash is the `delivered` hop when the outcome is `delivered` */
+  outcome: ProvenEntry.nullable(),
+});
+export type AttemptProof = z.infer<typeof AttemptProof>;
+
+export const DeliveryProof = z.object({
+  id: z.string().max(64),
+  target: z.union([z.object({ endpoint: z.string().max(64) }), z.object({ callback: z.literal(true) })]),
+  status: z.string().max(32),
+  idempotencyKey: z.string().max(64),
+  replayOf: z.string().max(64).nullable(),
+  redaction: z.object({ shape: z.enum(["thin", "fat"]), removed: z.array(RemovedField).max(1000) }),
+  attempts: z.array(AttemptProof).max(100),
+  /** The endpoint's counter-signed receipt entry, when it gave one */
+  receipt: ProvenEntry.nullable(),
+});
+export type DeliveryProof = z.infer<typeof DeliveryProof>;
+
+/**
+ * A chain-of-custody proof: everything an auditor needs to check, offline and years later with only
+ * the platform's public key, what was delivered for one event (proofs/FORMAT.md §10).
+ */
+export const ChainOfCustody = z.object({
+  format: z.literal("custody-chain/v1"),
+  /** The ledger's log origin (first line of the checkpoint) */
+  origin: z.string().max(255),
+  /** The signed checkpoint (C2SP note text) every inclusion proof here is under */
+  checkpoint: z.string().max(8192),
+  event: z.object({ id: z.string().max(128), type: z.string().max(128), ledger: ProvenEntry }),
+  /** A recall of this event, when there is one */
+  recall: ProvenEntry.nullable(),
+  deliveries: z.array(DeliveryProof).max(1000),
+});
+export type ChainOfCustody = z.infer<typeof ChainOfCustody>;
