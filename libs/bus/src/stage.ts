@@ -26,6 +26,8 @@ export interface StageRunnerOptions<T> {
 
 const decoder = new TextDecoder();
 const REDELIVERY_DELAY_MS = 1_000;
+/** Well inside the shortest ack_wait (30 s): a slow batch keeps its messages instead of having them redelivered elsewhere. */
+const WORKING_INTERVAL_MS = 10_000;
 
 export interface RunningStage {
   stop(): Promise<void>;
@@ -65,12 +67,17 @@ export async function runStage<T>(options: StageRunnerOptions<T>): Promise<Runni
       }
     }
     if (good.length === 0) return;
+    const heartbeat = setInterval(() => {
+      for (const g of good) g.msg.working();
+    }, WORKING_INTERVAL_MS);
     try {
       await options.handle(good.map((g) => g.item));
       for (const g of good) g.msg.ack();
     } catch (err) {
       logger.error({ err, stage: options.stage, size: good.length }, "batch failed; it will be redelivered");
       for (const g of good) g.msg.nak(REDELIVERY_DELAY_MS);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 

@@ -24,6 +24,8 @@ export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
   await ensureDatabase(url);
   await migrate(url);
   const { db, pool } = createDb({ url, poolMax: 8, statementTimeoutMs: 60_000, applicationName: `test-${label}` });
+  // DROP … WITH (FORCE) terminates connections the pool may still be closing; that is expected here.
+  pool.on("error", () => undefined);
   return {
     url,
     name,
@@ -42,6 +44,13 @@ export async function dropDatabase(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    // A closed pool's sockets may still be saying goodbye: wait for them rather than terminate them
+    // (a terminated session surfaces as an uncaught error in the process that owned it).
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const { rows } = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [database]);
+      if (rows[0]!.n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
   } finally {
     await admin.end();

@@ -1,41 +1,57 @@
 import { loadConfig } from "@custody/config";
-import { activePlatformSigner, resolveMasterKey } from "@custody/keys";
-import type { Signer } from "@custody/note";
+import { ensureTopology } from "@custody/bus";
+import { resolveMasterKey } from "@custody/keys";
 import { onShutdown, openDependencies } from "@custody/runtime";
+import { startDeliverStage } from "./deliver/stage.js";
+import { startFanoutStage } from "./fanout/stage.js";
+import { cachedPlatformSigner } from "./platform-signer.js";
+import { startRedactStage } from "./redact/stage.js";
+import { Relay } from "./relay/relay.js";
+import { RetryScheduler } from "./scheduler/scheduler.js";
+import { startSealStage } from "./seal/stage.js";
+import { SecretStore } from "./seal/secrets.js";
 import { Sequencer } from "./sequencer/sequencer.js";
 
 const config = loadConfig("pipeline");
 const deps = await openDependencies("pipeline", config);
 const masterKey = resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger);
 const runs = (stage: string) => config.CUSTODY_PIPELINE_STAGES.includes("all") || config.CUSTODY_PIPELINE_STAGES.includes(stage as never);
-
-// Reading and decrypting the key for every checkpoint would be wasted work; a rotation is picked up within a minute.
-const SIGNER_TTL_MS = 60_000;
-let cached: { signer: Signer; at: number } | undefined;
-async function signer(): Promise<Signer> {
-  if (!cached || Date.now() - cached.at > SIGNER_TTL_MS) {
-    cached = { signer: await activePlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN), at: Date.now() };
-  }
-  return cached.signer;
-}
+const signer = cachedPlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN);
+const prefix = config.CUSTODY_NATS_PREFIX;
+// Only the stages that use JetStream need the stream (a sequencer-only process does not).
+if (["relay", "fanout", "redact", "seal", "deliver", "scheduler"].some(runs)) await ensureTopology(deps.nc, prefix);
 
 const stops: Array<() => Promise<void>> = [];
-if (runs("sequencer")) {
-  const sequencer = new Sequencer({
-    databaseUrl: config.DATABASE_URL,
-    logger: deps.logger.child({ stage: "sequencer" }),
-    signer,
-    batchSize: config.CUSTODY_SEQUENCER_BATCH,
-    pollMs: config.CUSTODY_SEQUENCER_POLL_MS,
-    checkpointIntervalMs: config.CUSTODY_CHECKPOINT_INTERVAL_MS,
-    lockRetryMs: config.CUSTODY_SEQUENCER_LOCK_RETRY_MS,
-  });
-  const running = sequencer.run();
+const stageDeps = (stage: string) => ({ db: deps.db, nc: deps.nc, prefix, logger: deps.logger.child({ stage }), batchSize: config.CUSTODY_STAGE_BATCH });
+
+/** A loop-shaped component (relay, scheduler, sequencer): run it and stop it on shutdown. */
+function loop(component: { run(): Promise<void>; stop(): void }): void {
+  const running = component.run();
   stops.push(async () => {
-    sequencer.stop();
+    component.stop();
     await running;
   });
 }
+
+if (runs("sequencer")) {
+  loop(
+    new Sequencer({
+      databaseUrl: config.DATABASE_URL,
+      logger: deps.logger.child({ stage: "sequencer" }),
+      signer,
+      batchSize: config.CUSTODY_SEQUENCER_BATCH,
+      pollMs: config.CUSTODY_SEQUENCER_POLL_MS,
+      checkpointIntervalMs: config.CUSTODY_CHECKPOINT_INTERVAL_MS,
+      lockRetryMs: config.CUSTODY_SEQUENCER_LOCK_RETRY_MS,
+    }),
+  );
+}
+if (runs("relay")) loop(new Relay({ ...stageDeps("relay"), databaseUrl: config.DATABASE_URL, pollMs: config.CUSTODY_RELAY_POLL_MS }));
+if (runs("scheduler")) loop(new RetryScheduler({ ...stageDeps("scheduler"), intervalMs: config.CUSTODY_SCHEDULER_INTERVAL_MS }));
+if (runs("fanout")) stops.push((await startFanoutStage(stageDeps("fanout"))).stop);
+if (runs("redact")) stops.push((await startRedactStage(stageDeps("redact"))).stop);
+if (runs("seal")) stops.push((await startSealStage({ ...stageDeps("seal"), signer, secrets: new SecretStore(deps.db, masterKey) })).stop);
+if (runs("deliver")) stops.push((await startDeliverStage({ nc: deps.nc, prefix, db: deps.db, logger: deps.logger.child({ stage: "deliver" }), config })).stop);
 
 onShutdown(deps.logger, config.CUSTODY_SHUTDOWN_GRACE_MS, async () => {
   await Promise.all(stops.map((stop) => stop()));
