@@ -1,2 +1,2 @@
 export { appendEntries, leafIndexesOf, type NewEntry, type AppendedEntry } from "./append.js";
-export { fetchNodes, loadNodes, loadFrontier, rootAt, inclusionProofAt, consistencyProofBetween, committedTreeSize } from "./tree-store.js";
+export { fetchNodes, loadNodes, loadFrontier, rootAt, inclusionProofAt, inclusionProofsAt, consistencyProofBetween, committedTreeSize } from "./tree-store.js";

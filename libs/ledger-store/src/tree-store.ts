@@ -68,6 +68,22 @@ export async function inclusionProofAt(db: Kysely<Database>, leafIndex: number, 
   return assembleProof(plan, lookupIn(await loadNodes(db, uniqueNodeIds(plan))));
 }
 
+/**
+ * Inclusion proofs of many leaves under one tree size, reading every node they need in one query
+ * (a chain-of-custody document carries a dozen proofs; a round trip each would be wasted).
+ */
+export async function inclusionProofsAt(db: Kysely<Database>, leafIndexes: readonly number[], treeSize: number): Promise<Uint8Array[][]> {
+  checkSize(treeSize, await committedTreeSize(db), "treeSize");
+  const plans = leafIndexes.map((leafIndex) => {
+    if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= treeSize) {
+      throw new AppError("VALIDATION_FAILED", `leafIndex ${leafIndex} must be below treeSize ${treeSize}`, { field: "leafIndex" });
+    }
+    return inclusionProofPlan(leafIndex, treeSize);
+  });
+  const nodes = await loadNodes(db, uniqueNodeIds(plans.flat()));
+  return plans.map((plan) => assembleProof(plan, lookupIn(nodes)));
+}
+
 export async function consistencyProofBetween(db: Kysely<Database>, first: number, second: number): Promise<Uint8Array[]> {
   checkSize(second, await committedTreeSize(db), "second");
   if (!Number.isSafeInteger(first) || first < 1 || first > second) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { HttpApp } from "@custody/http";
-import { principalOf, requireScope } from "./auth.js";
+import { principalOf, requireScope } from "@custody/http";
 import { callbackSecretStatus, rotateCallbackSecret } from "./callback-secret.js";
 import type { ApiContext } from "./context.js";
 import { callbackSecretStatus as statusSchema } from "./events-schemas.js";

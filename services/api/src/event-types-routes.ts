@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
-import { principalOf, requireScope } from "./auth.js";
+import { principalOf, requireScope } from "@custody/http";
 import type { ApiContext } from "./context.js";
 import {
   checkDataSchema,

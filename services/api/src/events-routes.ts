@@ -2,7 +2,7 @@ import { z } from "zod";
 import { newId } from "@custody/db";
 import { AppError } from "@custody/errors";
 import type { HttpApp } from "@custody/http";
-import { principalOf, requireScope } from "./auth.js";
+import { principalOf, requireScope } from "@custody/http";
 import { registerCallbackSecretRoutes } from "./callback-secret-routes.js";
 import type { ApiContext } from "./context.js";
 import { DataSchemaValidators } from "./events-data-schema.js";

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { sql, type Database, type Db, type Kysely, type Transaction } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { principalOf } from "./auth.js";
+import { principalOf } from "@custody/http";
 
 /**
  * `Idempotency-Key` for mutations. The record of a key is written in the same transaction as the

@@ -3,7 +3,7 @@ import { newId, type Database, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
 import type { HttpApp } from "@custody/http";
 import { DEFAULT_RETRY_POLICY } from "@custody/retry";
-import { principalOf, requireScope } from "./auth.js";
+import { principalOf, requireScope } from "@custody/http";
 import type { ApiContext } from "./context.js";
 import { activeCatalog } from "./event-types-repository.js";
 import { decideAcknowledgement, needsCatalog } from "./fat-acknowledgement.js";

@@ -1,0 +1,2 @@
+// Temporary: moved to @custody/http; kept until every importer is switched.
+export * from "@custody/http";
