@@ -6,6 +6,7 @@ import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant } from "@custody/tenancy";
 import { buildApiApp } from "../../services/api/src/app.js";
+import { buildProofsApp } from "../../services/proofs/src/app.js";
 import { spawnTs, type Spawned } from "./processes.js";
 
 export const ORIGIN = "custody.test/log";
@@ -19,6 +20,7 @@ export class TestPlatform {
   readonly masterKey = randomBytes(32);
   t!: TestDatabase;
   api!: HttpApp;
+  proofs!: HttpApp;
   nc!: NatsConnection;
   readonly pipelines: Spawned[] = [];
 
@@ -33,6 +35,14 @@ export class TestPlatform {
       readiness: {},
     });
     await this.api.ready();
+    this.proofs = await buildProofsApp({
+      db: this.t.db,
+      nc: this.nc,
+      config: loadConfig("proofs", { CUSTODY_NATS_PREFIX: this.prefix, CUSTODY_LOG_ORIGIN: ORIGIN }),
+      logger: createLogger({ service: "test", level: "silent", pretty: false }),
+      readiness: {},
+    });
+    await this.proofs.ready();
   }
 
   env(extra: Record<string, string> = {}): Record<string, string> {
@@ -64,6 +74,7 @@ export class TestPlatform {
     for (const p of this.pipelines) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
     await Promise.all(this.pipelines.map((p) => p.exited));
     await this.api.close();
+    await this.proofs.close();
     await deleteTopology(this.nc, this.prefix);
     await this.nc.close();
     await this.t.drop();

@@ -140,6 +140,40 @@ export interface EventsTable {
   entry_id: string;
   created_at: Generated<Date>;
   erased_at: Date | null;
+  fan_out: Generated<boolean>;
+}
+
+export interface RecallsTable {
+  tenant_id: string;
+  event_id: string;
+  reason: string;
+  entry_id: string;
+  notice_event_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ReplaysTable {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  from_time: Date;
+  to_time: Date;
+  event_types: string[] | null;
+  only_failed: boolean;
+  event_count: number;
+  created_at: Generated<Date>;
+}
+
+export interface ReceiptsTable {
+  id: string;
+  tenant_id: string;
+  delivery_id: string;
+  statement: Buffer;
+  signature: Buffer;
+  received_at: Date;
+  source: "response" | "api";
+  entry_id: string;
+  created_at: Generated<Date>;
 }
 
 export type DeliveryStatus = "pending" | "delivering" | "retrying" | "delivered" | "dead" | "cancelled";
@@ -251,5 +285,8 @@ export interface Database {
   seal_batches: SealBatchesTable;
   delivery_seals: DeliverySealsTable;
   delivery_attempts: DeliveryAttemptsTable;
+  recalls: RecallsTable;
+  replays: ReplaysTable;
+  receipts: ReceiptsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -19,6 +19,8 @@ export interface PreparedEventRow {
   callbackUrl: string | null;
   /** SHA-256 of the canonical request that produced the event (producer-id idempotency). */
   requestHash: Uint8Array;
+  /** False for platform events created together with their deliveries (test events, recall notices). */
+  fanOut?: boolean;
 }
 
 /** An event in plain form, as the platform's own events (e.g. `webhook.endpoint.disabled`) are built. */
@@ -79,6 +81,7 @@ export async function insertPreparedEvents(trx: Kysely<Database>, tenantId: stri
         request_hash: Buffer.from(e.requestHash),
         entry_id: entryId,
         erased_at: null,
+        fan_out: e.fanOut ?? true,
       })),
     )
     .onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())

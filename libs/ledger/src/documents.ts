@@ -89,3 +89,41 @@ export function attemptEntry(fields: AttemptEntryFields): EntryDocument {
     responseSha256: fields.responseSha256,
   };
 }
+
+export interface RecallEntryFields {
+  tenantId: string;
+  eventId: string;
+  reason: string;
+  recalledAt: Date;
+}
+
+/** A recall: the correction is a new entry pointing at the event it recalls; history is never edited. */
+export function recallEntry(fields: RecallEntryFields): EntryDocument {
+  return { v: 1, kind: "recall", tenant: fields.tenantId, event: fields.eventId, reason: fields.reason, recalledAt: fields.recalledAt.toISOString() };
+}
+
+export interface ReceiptEntryFields {
+  tenantId: string;
+  deliveryId: string;
+  eventId: string;
+  /** base64 of the exact statement bytes the endpoint signed */
+  statement: string;
+  /** base64 of the 64-byte Ed25519 signature */
+  signature: string;
+  /** hex of the endpoint's 32-byte receipt public key */
+  publicKey: string;
+}
+
+/** An endpoint's counter-signed receipt of a delivery: the `receipt` hop (proofs/FORMAT.md §10). */
+export function receiptEntry(fields: ReceiptEntryFields): EntryDocument {
+  return {
+    v: 1,
+    kind: "receipt",
+    tenant: fields.tenantId,
+    delivery: fields.deliveryId,
+    event: fields.eventId,
+    statement: fields.statement,
+    signature: fields.signature,
+    publicKey: fields.publicKey,
+  };
+}

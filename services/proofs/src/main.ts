@@ -5,7 +5,7 @@ import { buildProofsApp } from "./app.js";
 
 const config = loadConfig("proofs");
 const deps = await openDependencies("proofs", config);
-const app = await buildProofsApp({ logger: deps.logger, readiness: deps.readiness });
+const app = await buildProofsApp({ db: deps.db, nc: deps.nc, config, logger: deps.logger, readiness: deps.readiness });
 const address = await serve(app, {
   host: config.CUSTODY_PROOFS_HOST,
   port: config.CUSTODY_PROOFS_PORT,

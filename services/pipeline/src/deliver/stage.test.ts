@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, deleteTopology, ensureTopology, publishAll, streamName, subjectFor, type NatsConnection, type RunningStage } from "@custody/bus";
+import { connectBus, deleteTopology, ensureTopology, msgIds, publishAll, streamName, subjectFor, type NatsConnection, type RunningStage, type SendMessage } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { newId } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
@@ -11,7 +11,6 @@ import { custodyEntry, decodeEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
 import { createLogger } from "@custody/log";
 import { createTenant } from "@custody/tenancy";
-import { msgIds, type SendMessage } from "../messages.js";
 import { ENDPOINT_DISABLED_EVENT, startDeliverStage } from "./stage.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { runStage, type NatsConnection, type Received, type RunningStage } from "@custody/bus";
+import { SendMessage, runStage, type NatsConnection, type Received, type RunningStage } from "@custody/bus";
 import type { Config } from "@custody/config";
 import { newId, sql, type Database, type Db, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
@@ -9,7 +9,6 @@ import { appendEntries } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import type { Resolver } from "@custody/netguard";
 import { canonicalJson, type JsonValue } from "@custody/redact";
-import { SendMessage } from "../messages.js";
 import { createSender, limitKeyOf, type Sender, type SendResult } from "./sender.js";
 import {
   deadForDisabledEndpoint,

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { publishAll, runStage, subjectFor, type NatsConnection, type RunningStage } from "@custody/bus";
+import { EventMessage, msgIds, publishAll, runStage, subjectFor, type NatsConnection, type RunningStage } from "@custody/bus";
 import { newId, sql, type Db } from "@custody/db";
 import type { Logger } from "@custody/log";
-import { EventMessage, msgIds } from "../messages.js";
 import { targetsFor } from "./targets.js";
 
 export interface StageDeps {
@@ -31,10 +30,12 @@ export function startFanoutStage(deps: StageDeps): Promise<RunningStage> {
     handle: async (batch) => {
       const keys = batch.map((b) => b.data);
       const pending = await deps.db.transaction().execute(async (trx) => {
+        // Platform events made together with their deliveries (fan_out = false) are only announced.
         const events = await sql<{ tenant_id: string; id: string; type: string; callback_url: string | null }>`
           SELECT e.tenant_id, e.id, e.type, e.callback_url FROM events e
           JOIN unnest(${sql.val(keys.map((k) => k.tenantId))}::text[], ${sql.val(keys.map((k) => k.eventId))}::text[]) AS k(tenant_id, id)
-            ON e.tenant_id = k.tenant_id AND e.id = k.id`.execute(trx);
+            ON e.tenant_id = k.tenant_id AND e.id = k.id
+          WHERE e.fan_out`.execute(trx);
         const tenants = [...new Set(events.rows.map((e) => e.tenant_id))];
         const endpoints = tenants.length === 0 ? [] : await trx
           .selectFrom("endpoints")

@@ -1,8 +1,7 @@
-import { publishAll, runStage, subjectFor, type RunningStage } from "@custody/bus";
+import { RedactMessage, msgIds, publishAll, runStage, subjectFor, type RunningStage } from "@custody/bus";
 import { sql } from "@custody/db";
 import type { JsonValue } from "@custody/redact";
 import type { StageDeps } from "../fanout/stage.js";
-import { RedactMessage, msgIds } from "../messages.js";
 import { prepareBody } from "./body.js";
 
 interface Row {

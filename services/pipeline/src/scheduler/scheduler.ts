@@ -1,7 +1,6 @@
-import { publishAll, subjectFor, type NatsConnection } from "@custody/bus";
+import { msgIds, publishAll, subjectFor, type NatsConnection } from "@custody/bus";
 import { sql, type Db } from "@custody/db";
 import type { Logger } from "@custody/log";
-import { msgIds } from "../messages.js";
 
 export interface SchedulerOptions {
   db: Db;
@@ -14,13 +13,16 @@ export interface SchedulerOptions {
 
 /** How long a published retry may wait for the seal stage before the scheduler publishes it again. */
 const LEASE = "30 seconds";
+/** A delivery still pending after this long lost its announcement (a crash between commit and publish). */
+const STALE_PENDING = "30 seconds";
 
 /**
  * The retry scheduler: retry timers live in Postgres (`deliveries.next_attempt_at`), so they
  * survive restarts of every component. Each tick leases the due deliveries (moving their timer 30 s
  * ahead, FOR UPDATE SKIP LOCKED so replicas share the work) and publishes their next attempt to the
  * seal stage. If the publish or the seal is lost, the lease runs out and the attempt is published
- * again; the seal stage seals an attempt at most once.
+ * again; the seal stage seals an attempt at most once. It also re-announces deliveries left pending
+ * (created by a replay, recall or test event whose publish was lost) to redact or seal.
  */
 export class RetryScheduler {
   private stopping = false;
@@ -70,6 +72,22 @@ export class RetryScheduler {
         msgId: msgIds.seal(r.id, r.attempts + 1),
       })),
     );
-    return rows.length;
+    const stale = await sql<{ id: string; has_body: boolean }>`
+      UPDATE deliveries d SET updated_at = now()
+      WHERE d.id IN (
+        SELECT id FROM deliveries
+        WHERE status = 'pending' AND updated_at < now() - ${STALE_PENDING}::interval
+        LIMIT ${this.options.batchSize}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING d.id, EXISTS (SELECT 1 FROM delivery_bodies b WHERE b.delivery_id = d.id) AS has_body`.execute(this.options.db);
+    await publishAll(
+      this.options.nc,
+      stale.rows.map((r) =>
+        r.has_body
+          ? { subject: subjectFor(this.options.prefix, "seal"), data: { deliveryId: r.id, attemptNo: 1 }, msgId: msgIds.seal(r.id, 1) }
+          : { subject: subjectFor(this.options.prefix, "redact"), data: { deliveryId: r.id }, msgId: msgIds.redact(r.id) },
+      ),
+    );
+    return rows.length + stale.rows.length;
   }
 }

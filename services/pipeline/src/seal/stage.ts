@@ -1,10 +1,9 @@
-import { publishAll, runStage, subjectFor, type RunningStage } from "@custody/bus";
+import { SealMessage, msgIds, publishAll, runStage, subjectFor, type RunningStage, type SendMessage } from "@custody/bus";
 import { newId, sql } from "@custody/db";
 import { appendEntries } from "@custody/ledger-store";
 import { toHex } from "@custody/merkle";
 import type { Signer } from "@custody/note";
 import type { StageDeps } from "../fanout/stage.js";
-import { SealMessage, msgIds, type SendMessage } from "../messages.js";
 import { sealAttempts, type AttemptToSeal } from "./seal-attempts.js";
 import { SecretStore } from "./secrets.js";
 

@@ -1,0 +1,128 @@
+import type { NatsConnection } from "@custody/bus";
+import { z } from "zod";
+import { ChainOfCustody } from "@custody/custody";
+import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
+import type { ProofsContext } from "./context.js";
+import { chainOfCustody } from "./chain.js";
+import { recallEvent } from "./recall.js";
+import { createReplay, readReplay, type ReplayView } from "./replay.js";
+
+const replayView = z.object({
+  id: z.string(),
+  endpointId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  eventTypes: z.array(z.string()).nullable(),
+  onlyFailed: z.boolean(),
+  eventCount: z.number(),
+  createdAt: z.string(),
+  progress: z.record(z.string(), z.number()).describe("Deliveries of this replay by status."),
+});
+
+function replayJson(r: ReplayView) {
+  return { ...r, from: r.from.toISOString(), to: r.to.toISOString(), createdAt: r.createdAt.toISOString() };
+}
+
+/** Chain-of-custody proofs, recall and replay: the routes that act on an event's whole history. */
+export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext & { nc: NatsConnection }): void {
+  const prefix = ctx.config.CUSTODY_NATS_PREFIX;
+
+  app.get(
+    "/api/v2/webhooks/events/:evtId/chain-of-custody",
+    {
+      preHandler: requireScope(ctx.db, "read"),
+      schema: {
+        tags: ["chain of custody"],
+        security: bearerSecurity,
+        summary: "Chain-of-custody proof of an event",
+        description:
+          "For every delivery of the event: its redaction record, each attempt's sealed hops, custody root, seal and headers, and the event, custody, outcome and receipt ledger entries with inclusion proofs under one signed checkpoint. Verify it offline with `custody-verify proof` (proofs/FORMAT.md).",
+        params: z.object({ evtId: z.string().max(128) }),
+        response: { 200: ChainOfCustody, ...errorResponses(404) },
+      },
+    },
+    async (request) => chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.config.CUSTODY_LOG_ORIGIN),
+  );
+
+  app.post(
+    "/api/v2/webhooks/events/:evtId/recall",
+    {
+      preHandler: requireScope(ctx.db, "admin"),
+      schema: {
+        tags: ["recall and replay"],
+        security: bearerSecurity,
+        summary: "Recall an event",
+        description:
+          "Appends a `recall` ledger entry, cancels the event's (and its retractions') unsent deliveries and retries, and sends a `<type>.recalled` notice with `supersedes` to every endpoint that received or was due to receive it and subscribes to recalls. Recalling again returns the first recall.",
+        params: z.object({ evtId: z.string().max(128) }),
+        body: z.object({ reason: z.string().trim().min(1).max(1000).describe("Why the event is recalled; recorded in the ledger.") }).strict(),
+        response: {
+          200: z.object({
+            eventId: z.string(),
+            reason: z.string(),
+            recalledAt: z.string(),
+            entryId: z.string(),
+            noticeEventId: z.string().nullable(),
+            cancelledDeliveries: z.number(),
+            alreadyRecalled: z.boolean(),
+          }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request) => {
+      const r = await recallEvent(ctx.db, ctx.nc, prefix, principalOf(request).tenantId, request.params.evtId, request.body.reason);
+      return { ...r, recalledAt: r.recalledAt.toISOString() };
+    },
+  );
+
+  app.post(
+    "/api/v2/webhooks/:id/replays",
+    {
+      preHandler: requireScope(ctx.db, "admin"),
+      schema: {
+        tags: ["recall and replay"],
+        security: bearerSecurity,
+        summary: "Replay historical events to a webhook",
+        description:
+          "Re-enqueues the events of [from, to) that this webhook subscribes to as new deliveries marked as replays (same webhook-id, new Idempotency-Key, own custody record). At most 31 days and 10,000 events per replay.",
+        params: z.object({ id: z.string().max(64) }),
+        body: z
+          .object({
+            from: z.iso.datetime({ offset: true }),
+            to: z.iso.datetime({ offset: true }),
+            eventTypes: z.array(z.string().max(128)).min(1).max(100).optional(),
+            onlyFailed: z.boolean().default(false).describe("Only events whose delivery to this webhook was dead-lettered."),
+          })
+          .strict(),
+        response: { 202: replayView, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const replay = await createReplay(ctx.db, ctx.nc, prefix, {
+        tenantId: principalOf(request).tenantId,
+        endpointId: request.params.id,
+        from: new Date(request.body.from),
+        to: new Date(request.body.to),
+        eventTypes: request.body.eventTypes ?? null,
+        onlyFailed: request.body.onlyFailed,
+      });
+      return reply.status(202).send(replayJson(replay));
+    },
+  );
+
+  app.get(
+    "/api/v2/webhooks/:id/replays/:replayId",
+    {
+      preHandler: requireScope(ctx.db, "read"),
+      schema: {
+        tags: ["recall and replay"],
+        security: bearerSecurity,
+        summary: "A replay's progress",
+        params: z.object({ id: z.string().max(64), replayId: z.string().max(64) }),
+        response: { 200: replayView, ...errorResponses(404) },
+      },
+    },
+    async (request) => replayJson(await readReplay(ctx.db, principalOf(request).tenantId, request.params.id, request.params.replayId)),
+  );
+}

@@ -1,0 +1,96 @@
+import { createHash, randomUUID } from "node:crypto";
+import { msgIds, publishAll, subjectFor, type NatsConnection } from "@custody/bus";
+import { newId, sql, type Db } from "@custody/db";
+import { AppError } from "@custody/errors";
+import { appendEvents } from "@custody/events";
+import { recallEntry } from "@custody/ledger";
+import { appendEntries } from "@custody/ledger-store";
+import { matchesSubscription } from "@custody/redact";
+
+export interface RecallResult {
+  eventId: string;
+  reason: string;
+  recalledAt: Date;
+  entryId: string;
+  noticeEventId: string | null;
+  /** Deliveries cancelled by this call (0 when repeating a recall). */
+  cancelledDeliveries: number;
+  alreadyRecalled: boolean;
+}
+
+/**
+ * `identity.registration.final` → `identity.registration.recalled`: the event's name without its
+ * lifecycle segment, then `recalled` — what endpoints subscribe to with `*.recalled`.
+ */
+export function recalledType(type: string): string {
+  const parts = type.split(".");
+  return parts.length > 1 ? [...parts.slice(0, -1), "recalled"].join(".") : `${type}.recalled`;
+}
+
+/**
+ * Recalls an event: appends a `recall` ledger entry pointing at it, cancels its (and its
+ * retractions') deliveries that have not been sent, and sends a `<type>.recalled` notice with
+ * `supersedes` to every endpoint that received or was due to receive it and subscribes to recalls.
+ * A recall wins over a retraction: retractions of a recalled event stop too. Recalling twice
+ * returns the first recall.
+ */
+export async function recallEvent(db: Db, nc: NatsConnection, prefix: string, tenantId: string, eventId: string, reason: string): Promise<RecallResult> {
+  const { recall, announce } = await db.transaction().execute(async (trx) => {
+    const event = await trx.selectFrom("events").select(["id", "type"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).forUpdate().executeTakeFirst();
+    if (!event) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
+    const previous = await trx.selectFrom("recalls").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();
+    if (previous) {
+      const repeat: RecallResult = { eventId, reason: previous.reason, recalledAt: previous.created_at, entryId: previous.entry_id, noticeEventId: previous.notice_event_id, cancelledDeliveries: 0, alreadyRecalled: true };
+      return { recall: repeat, announce: [] as string[] };
+    }
+    const recalledAt = new Date();
+    const [entry] = await appendEntries(trx, [{ tenantId, document: recallEntry({ tenantId, eventId, reason, recalledAt }) }]);
+    const cancelled = await sql<{ id: string }>`
+      UPDATE deliveries SET status = 'cancelled', updated_at = now()
+      WHERE tenant_id = ${tenantId} AND status IN ('pending', 'retrying')
+        AND (event_id = ${eventId} OR event_id IN (SELECT id FROM events WHERE tenant_id = ${tenantId} AND supersedes = ${eventId}))
+      RETURNING id`.execute(trx);
+
+    const noticeType = recalledType(event.type);
+    const endpoints = await sql<{ id: string; url: string; subscriptions: string[] }>`
+      SELECT DISTINCT ep.id, ep.url, ep.subscriptions FROM deliveries d JOIN endpoints ep ON ep.id = d.endpoint_id
+      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId} AND ep.disabled_at IS NULL`.execute(trx);
+    const targets = endpoints.rows.filter((e) => e.subscriptions.some((p) => matchesSubscription(noticeType, p)));
+    let noticeEventId: string | null = null;
+    const announce: string[] = [];
+    if (targets.length > 0) {
+      noticeEventId = newId("evt");
+      const data = { recalledEvent: eventId, recalledType: event.type, reason, recalledAt: recalledAt.toISOString() };
+      await appendEvents(trx, tenantId, [
+        {
+          id: noticeEventId,
+          type: noticeType,
+          eventTypeId: null,
+          data,
+          occurredAt: recalledAt,
+          supersedes: eventId,
+          metadata: null,
+          callbackUrl: null,
+          requestHash: createHash("sha256").update(JSON.stringify(data)).digest(),
+          fanOut: false,
+        },
+      ]);
+      const rows = targets.map((t) => ({
+        id: newId("dlv"),
+        tenant_id: tenantId,
+        event_id: noticeEventId!,
+        endpoint_id: t.id,
+        kind: "endpoint" as const,
+        target_url: t.url,
+        idempotency_key: randomUUID(),
+      }));
+      await trx.insertInto("deliveries").values(rows).execute();
+      announce.push(...rows.map((r) => r.id));
+    }
+    await trx.insertInto("recalls").values({ tenant_id: tenantId, event_id: eventId, reason, entry_id: entry!.id, notice_event_id: noticeEventId }).execute();
+    return { recall: { eventId, reason, recalledAt, entryId: entry!.id, noticeEventId, cancelledDeliveries: cancelled.rows.length, alreadyRecalled: false }, announce };
+  });
+  // After commit. A lost publish is re-announced by the scheduler's sweep of stale pending deliveries.
+  await publishAll(nc, announce.map((id) => ({ subject: subjectFor(prefix, "redact"), data: { deliveryId: id }, msgId: msgIds.redact(id) })));
+  return recall;
+}

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChainOfCustody, custodyRoot, hopsFromHex, verifySeal } from "@custody/custody";
+import { decodeEntry } from "@custody/ledger";
+import { fromHex, leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { openCheckpoint, openTlogProof, parseVerifierKey } from "@custody/note";
+import { waitFor } from "./support/processes.js";
+import { ORIGIN, TestPlatform } from "./support/platform.js";
+import { Receiver } from "./support/receiver.js";
+
+/**
+ * The proof service against a live pipeline: ledger proofs verify against its signed checkpoints,
+ * chain-of-custody documents tie what receivers got to the ledger, and recall and replay do what
+ * they promise.
+ */
+describe("proof service, recall and replay", () => {
+  const platform = new TestPlatform();
+  const receiver = new Receiver();
+  let base = "";
+  let tenant: Awaited<ReturnType<TestPlatform["tenant"]>>;
+  let other: Awaited<ReturnType<TestPlatform["tenant"]>>;
+  let endpointId = "";
+  const events: string[] = [];
+
+  const call = async (app: "api" | "proofs", method: "GET" | "POST" | "PATCH", url: string, payload?: unknown, auth = tenant.auth) => {
+    const res = await platform[app].inject({ method, url, headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
+    return { status: res.statusCode, body: res.headers["content-type"]?.includes("json") ? res.json() : res.body, headers: res.headers };
+  };
+  const ok = async (...args: Parameters<typeof call>) => {
+    const res = await call(...args);
+    if (res.status >= 300) throw new Error(`${args[1]} ${args[2]}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const headSize = async () => Number((await platform.t.db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size);
+  const entryCount = async () => Number((await platform.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  /** Call once the receiver has seen what it should: waits for the records and the checkpoint to catch up. */
+  const settled = async () => {
+    await waitFor(async () => (await platform.t.db.selectFrom("deliveries").select("status").where("status", "in", ["pending", "delivering", "retrying"]).execute()).length === 0, 30_000, "deliveries to settle");
+    await waitFor(async () => (await headSize()) === (await entryCount()), 30_000, "a checkpoint covering everything");
+  };
+
+  beforeAll(async () => {
+    await platform.start();
+    base = await receiver.start();
+    platform.startPipeline();
+    tenant = await platform.tenant("Acme");
+    other = await platform.tenant("Other");
+    await ok("api", "POST", "/api/v2/event-types", { name: "identity.registration.final", description: "registered", personalDataFields: ["/email"] });
+    endpointId = (await ok("api", "POST", "/api/v2/webhooks", { url: `${base}/hook`, subscriptions: ["*.final", "*.recalled"] })).id;
+    for (let i = 0; i < 3; i++) events.push((await ok("api", "POST", "/api/v2/events", { type: "identity.registration.final", data: { email: `u${i}@example.com`, n: i } })).id);
+    await waitFor(async () => receiver.requests.length >= 3, 30_000, "the first deliveries");
+    await settled();
+  });
+  afterAll(async () => {
+    await platform.stop();
+    await receiver.stop();
+  });
+
+  it("serves checkpoints, keys and proofs that verify", async () => {
+    const keys = (await ok("proofs", "GET", "/api/v2/proofs/keys", undefined, {})).keys;
+    expect(keys).toHaveLength(1);
+    const key = parseVerifierKey(keys[0].vkey);
+    const note = (await call("proofs", "GET", "/api/v2/proofs/checkpoint", undefined, {})).body as string;
+    const cp = openCheckpoint(note, key, ORIGIN);
+    expect(cp.size).toBe(await entryCount());
+
+    const entry = await ok("proofs", "GET", "/api/v2/proofs/entries/0");
+    const byIndex = await ok("proofs", "GET", `/api/v2/proofs/inclusion?leafIndex=0&treeSize=${cp.size}`, undefined, {});
+    const byHash = await ok("proofs", "GET", `/api/v2/proofs/inclusion?leafHash=${entry.leafHash}`, undefined, {});
+    expect(byHash).toEqual(byIndex);
+    verifyInclusion(leafHash(Buffer.from(entry.entry, "base64")), 0, cp.size, byIndex.proof.map(fromHex), cp.rootHash);
+
+    const older = Math.max(1, cp.size - 5);
+    const olderRoot = (await platform.t.db.selectFrom("ledger_checkpoints").select("root_hash").where("tree_size", "=", String(older)).executeTakeFirst())?.root_hash;
+    const consistency = await ok("proofs", "GET", `/api/v2/proofs/consistency?first=${older}&second=${cp.size}`, undefined, {});
+    if (olderRoot) verifyConsistency(older, cp.size, consistency.proof.map(fromHex), new Uint8Array(olderRoot), cp.rootHash);
+    expect(consistency.proof.length).toBeGreaterThan(0);
+
+    const bundle = (await call("proofs", "GET", "/api/v2/proofs/entries/0/tlog-proof")).body as string;
+    const opened = openTlogProof(bundle, key, ORIGIN);
+    verifyInclusion(leafHash(Buffer.from(entry.entry, "base64")), opened.index, opened.checkpoint.size, [...opened.proof], opened.checkpoint.rootHash);
+
+    // Entries and bundles are the tenant's; hashes are public.
+    expect((await call("proofs", "GET", "/api/v2/proofs/entries/0", undefined, other.auth)).status).toBe(404);
+    expect((await call("proofs", "GET", "/api/v2/proofs/entries/0/tlog-proof", undefined, other.auth)).status).toBe(404);
+    expect((await call("proofs", "GET", "/api/v2/proofs/entries/0", undefined, {})).status).toBe(401);
+    expect((await call("proofs", "GET", `/api/v2/proofs/consistency?first=0&second=${cp.size}`, undefined, {})).status).toBe(400);
+    expect((await call("proofs", "GET", `/api/v2/proofs/inclusion?leafIndex=0&treeSize=${cp.size + 1000}`, undefined, {})).status).toBe(404);
+  });
+
+  it("hands out a chain-of-custody document that ties the delivered bytes to the ledger", async () => {
+    const key = parseVerifierKey((await ok("proofs", "GET", "/api/v2/proofs/keys", undefined, {})).keys[0].vkey);
+    const doc = ChainOfCustody.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
+    const cp = openCheckpoint(doc.checkpoint, key, ORIGIN);
+    const eventBytes = Buffer.from(doc.event.ledger.entry, "base64");
+    expect(decodeEntry(eventBytes)).toMatchObject({ kind: "event", event: events[0] });
+    verifyInclusion(leafHash(eventBytes), doc.event.ledger.leafIndex!, cp.size, doc.event.ledger.inclusion.map(fromHex), cp.rootHash);
+    expect(doc.deliveries).toHaveLength(1);
+    const [attempt] = doc.deliveries[0]!.attempts;
+    const received = receiver.requests.find((r) => r.headers["webhook-id"] === events[0])!;
+    expect(attempt!.root).toBe(received.headers["x-custody-root"]);
+    expect(custodyRoot(hopsFromHex(attempt!.hops))).toEqual(fromHex(attempt!.root));
+    expect(attempt!.hops.ingested).toBe(Buffer.from(leafHash(eventBytes)).toString("hex"));
+    expect(doc.deliveries[0]!.redaction.removed.map((r) => r.path)).toEqual(["/email"]);
+    for (const proven of [attempt!.custody, attempt!.outcome!]) {
+      const bytes = Buffer.from(proven.entry, "base64");
+      verifyInclusion(leafHash(bytes), proven.leafIndex!, cp.size, proven.inclusion.map(fromHex), cp.rootHash);
+    }
+    expect(decodeEntry(Buffer.from(attempt!.outcome!.entry, "base64"))).toMatchObject({ kind: "attempt", outcome: "delivered" });
+    verifySeal(fromHex(attempt!.root), { signer: ORIGIN, size: Number(/size=(\d+)/.exec(attempt!.headers["x-custody-seal"]!)![1]), index: attempt!.seal.index, path: attempt!.seal.path.map(fromHex), signature: /sig=(.+)$/.exec(attempt!.headers["x-custody-seal"]!)![1]! }, [key]);
+
+    expect((await call("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`, undefined, other.auth)).status).toBe(404);
+  });
+
+  it("recalls an event once, and notifies the endpoint that received it", async () => {
+    const first = await ok("proofs", "POST", `/api/v2/webhooks/events/${events[1]}/recall`, { reason: "sent to the wrong customer" });
+    expect(first).toMatchObject({ eventId: events[1], alreadyRecalled: false });
+    expect(first.noticeEventId).toMatch(/^evt_/);
+    const again = await ok("proofs", "POST", `/api/v2/webhooks/events/${events[1]}/recall`, { reason: "again" });
+    expect(again).toMatchObject({ alreadyRecalled: true, entryId: first.entryId, reason: "sent to the wrong customer" });
+    await waitFor(async () => receiver.requests.some((r) => r.headers["webhook-id"] === first.noticeEventId), 20_000, "the recall notice");
+    const notice = receiver.requests.find((r) => r.headers["webhook-id"] === first.noticeEventId)!;
+    expect(JSON.parse(notice.body.toString())).toMatchObject({ type: "identity.registration.recalled", supersedes: events[1], data: { recalledEvent: events[1] } });
+    expect((await call("proofs", "POST", `/api/v2/webhooks/events/${events[1]}/recall`, { reason: "x" }, other.auth)).status).toBe(404);
+    await settled();
+    const doc = ChainOfCustody.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[1]}/chain-of-custody`));
+    expect(decodeEntry(Buffer.from(doc.recall!.entry, "base64"))).toMatchObject({ kind: "recall", event: events[1] });
+  });
+
+  it("replays a range as new deliveries with the same webhook-id and a new Idempotency-Key", async () => {
+    const before = receiver.requests.length;
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const replay = await call("proofs", "POST", `/api/v2/webhooks/${endpointId}/replays`, { from, to });
+    expect(replay.status).toBe(202);
+    // Recalled events and platform notices are not replayed.
+    expect(replay.body.eventCount).toBe(2);
+    await waitFor(async () => receiver.requests.length >= before + 2, 20_000, "replayed deliveries");
+    const replayed = receiver.requests.slice(before);
+    for (const r of replayed) {
+      const original = receiver.requests.find((o) => o.headers["webhook-id"] === r.headers["webhook-id"])!;
+      expect(original).not.toBe(r);
+      expect(r.headers["idempotency-key"]).not.toBe(original.headers["idempotency-key"]);
+      expect(r.headers["x-custody-root"]).not.toBe(original.headers["x-custody-root"]);
+    }
+    await settled();
+    const progress = await ok("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`);
+    expect(progress.progress.delivered).toBe(2);
+    expect((await call("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`, undefined, other.auth)).status).toBe(404);
+    expect((await call("proofs", "POST", `/api/v2/webhooks/${endpointId}/replays`, { from: to, to: from })).status).toBe(400);
+  });
+});
