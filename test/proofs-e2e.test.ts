@@ -23,7 +23,7 @@ describe("proof service, recall and replay", () => {
 
   const call = async (app: "api" | "proofs", method: "GET" | "POST" | "PATCH", url: string, payload?: unknown, auth = tenant.auth) => {
     const res = await platform[app].inject({ method, url, headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
-    return { status: res.statusCode, body: res.headers["content-type"]?.includes("json") ? res.json() : res.body, headers: res.headers };
+    return { status: res.statusCode, body: String(res.headers["content-type"] ?? "").includes("json") ? res.json() : res.body, headers: res.headers };
   };
   const ok = async (...args: Parameters<typeof call>) => {
     const res = await call(...args);

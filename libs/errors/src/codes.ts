@@ -30,6 +30,9 @@ export const ErrorCodes = {
   JSON_TOO_DEEP: 422,
   BATCH_TOO_LARGE: 413,
   RESERVED_EVENT_TYPE: 422,
+  // Receipts
+  RECEIPTS_NOT_ENABLED: 422,
+  RECEIPT_INVALID: 422,
   INTERNAL: 500,
   DEPENDENCY_UNAVAILABLE: 503,
   // Non-HTTP codes used by the CLI and workers; the status only matters if one ever reaches HTTP.

@@ -3,11 +3,13 @@ import { SendMessage, runStage, type NatsConnection, type Received, type Running
 import type { Config } from "@custody/config";
 import { newId, sql, type Database, type Db, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
+import { ReceiptError, type ReceiptStatement } from "@custody/custody";
 import { appendEvents } from "@custody/events";
 import { attemptEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import type { Resolver } from "@custody/netguard";
+import { checkReceipt, receiptFromResponse, recordReceipts, type ReceiptClaim } from "@custody/receipts";
 import { canonicalJson, type JsonValue } from "@custody/redact";
 import { createSender, limitKeyOf, type Sender, type SendResult } from "./sender.js";
 import {
@@ -93,6 +95,8 @@ interface FreshEndpoint {
   tenant_id: string;
   failing_since: Date | null;
   disabled_at: Date | null;
+  counter_signed_receipts: boolean;
+  receipt_public_key: Buffer | null;
 }
 
 interface Sent {
@@ -178,6 +182,42 @@ async function updateEndpoints(trx: Kysely<Database>, changes: ReadonlyArray<{ i
  * and committing redelivers the batch and sends again; receivers dedupe on the stable
  * Idempotency-Key / webhook-id, and the outcome is recorded once.
  */
+/**
+ * Receipts that counter-signing endpoints returned in their 2xx bodies, verified against the
+ * endpoint's key and the body sent. An invalid one is logged and dropped: it changes nothing, and the
+ * endpoint may still submit a valid one through the API.
+ */
+function receiptsIn(
+  recorded: ReadonlyArray<Sent & { fresh: FreshDelivery; settlement: Settlement }>,
+  endpointOf: ReadonlyMap<string, FreshEndpoint>,
+  logger: Logger,
+): Array<{ claim: ReceiptClaim; statement: ReceiptStatement }> {
+  const out: Array<{ claim: ReceiptClaim; statement: ReceiptStatement }> = [];
+  for (const r of recorded) {
+    const endpoint = r.fresh.endpoint_id === null ? undefined : endpointOf.get(r.fresh.endpoint_id);
+    if (r.settlement.outcome !== "delivered" || !endpoint?.counter_signed_receipts || endpoint.receipt_public_key === null) continue;
+    const given = receiptFromResponse(r.result.responseExcerpt);
+    if (given === null) continue;
+    const claim: ReceiptClaim = {
+      tenantId: r.fresh.tenant_id,
+      deliveryId: r.msg.deliveryId,
+      eventId: r.msg.eventId,
+      bodySha256: createHash("sha256").update(Buffer.from(r.msg.body, "base64")).digest("hex"),
+      publicKey: endpoint.receipt_public_key,
+      statement: given.statement,
+      signature: given.signature,
+      source: "response",
+    };
+    try {
+      out.push({ claim, statement: checkReceipt(claim) });
+    } catch (err) {
+      if (!(err instanceof ReceiptError)) throw err;
+      logger.warn({ deliveryId: claim.deliveryId, code: err.code, reason: err.message }, "endpoint returned an invalid receipt; ignored");
+    }
+  }
+  return out;
+}
+
 export async function startDeliverStage(options: DeliverStageOptions): Promise<RunningStage> {
   const { db, logger, config } = options;
   const now = options.now ?? (() => new Date());
@@ -223,7 +263,7 @@ export async function startDeliverStage(options: DeliverStageOptions): Promise<R
         endpointIds.length === 0
           ? []
           : (await sql<FreshEndpoint>`
-              SELECT id, tenant_id, failing_since, disabled_at FROM endpoints
+              SELECT id, tenant_id, failing_since, disabled_at, counter_signed_receipts, receipt_public_key FROM endpoints
               WHERE id = ANY(${sql.val(endpointIds)}::text[]) ORDER BY id FOR UPDATE`.execute(trx)).rows;
       const { rows: fresh } = await sql<FreshDelivery>`
         SELECT d.id, k.attempt_no, d.tenant_id, d.status, d.attempts, d.kind, d.endpoint_id, d.first_attempt_at, d.last_delay_ms,
@@ -316,6 +356,7 @@ export async function startDeliverStage(options: DeliverStageOptions): Promise<R
           .execute();
       }
       await updateDeliveries(trx, updates, at);
+      await recordReceipts(trx, receiptsIn(toRecord, endpointOf, logger));
 
       const changes: Array<{ id: string; tenantId: string; change: EndpointChange }> = [];
       for (const [id, list] of health) {

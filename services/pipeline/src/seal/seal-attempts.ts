@@ -50,6 +50,8 @@ export function sealAttempts(attempts: readonly AttemptToSeal[], signer: Signer,
       eventType: attempt.eventType,
       idempotencyKey: attempt.idempotencyKey,
       secrets: attempt.secrets,
+      // The delivery id is what a counter-signed receipt names (proofs/FORMAT.md §10).
+      custodyHeaders: { "x-custody-delivery-id": attempt.deliveryId },
     });
     const hops: SealedHops = {
       ingested: attempt.ingestedHop,

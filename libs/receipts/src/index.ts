@@ -1,0 +1,1 @@
+export { checkReceipt, recordReceipts, receiptFromResponse, type ReceiptClaim, type RecordedReceipt } from "./record.js";
