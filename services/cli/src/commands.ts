@@ -8,6 +8,8 @@ commands:
   migrate                             create the database if needed and apply pending migrations
   tenant create --name NAME [--json]  create a tenant and print its first API key
   audit [--json]                      re-verify the whole ledger: leaves, tree, checkpoints and signatures
+  receive [--port 4000] [--secret whsec_…]
+                                      a local webhook receiver that prints and verifies deliveries
   config docs                         print the configuration reference (docs/configuration.md)`;
 
 type Handler = (args: string[]) => Promise<number>;
@@ -18,6 +20,7 @@ const commands: Record<string, Handler> = {
   migrate: async (args) => (await import("./migrate.js")).migrateCommand(args),
   tenant: async (args) => (await import("./tenant.js")).tenantCommand(args),
   audit: async (args) => (await import("./audit.js")).auditCommand(args),
+  receive: async (args) => (await import("./receive.js")).receiveCommand(args),
   config: async (args) => (await import("./config-docs.js")).configCommand(args),
 };
 

@@ -1,0 +1,66 @@
+import { createServer } from "node:http";
+import { custodyRoot, hashHopBytes, parseCustodyHeaders, preparedHop, verifySeal } from "@custody/custody";
+import { AppError } from "@custody/errors";
+import { parseVerifierKey, type VerifierKey } from "@custody/note";
+import { signedHeadersHop, verifyCustodySignature, verifyStandardSignature } from "@custody/signing";
+import { parseFlags } from "./commands.js";
+
+/** Checks one delivery the way a careful receiver would; returns a line per check. */
+export function checkDelivery(headers: Record<string, string>, body: Uint8Array, secret: string | undefined, keys: readonly VerifierKey[]): string[] {
+  const lines: string[] = [];
+  const check = (name: string, run: () => void) => {
+    try {
+      run();
+      lines.push(`  ✓ ${name}`);
+    } catch (err) {
+      lines.push(`  ✗ ${name}: ${(err as Error).message}`);
+    }
+  };
+  if (secret !== undefined) {
+    check("webhook-signature (Standard Webhooks)", () => verifyStandardSignature({ headers, body, secrets: [secret], nowSeconds: Math.floor(Date.now() / 1000) }));
+    check("x-custody-signature (sha256=)", () => verifyCustodySignature(secret, body, headers["x-custody-signature"]));
+  }
+  check("custody seal", () => {
+    const custody = parseCustodyHeaders(headers);
+    if (Buffer.compare(Buffer.from(custody.hops.prepared), Buffer.from(preparedHop(body))) !== 0) throw new Error("body hash differs from the prepared hop");
+    if (Buffer.compare(Buffer.from(custody.hops.signed), Buffer.from(hashHopBytes(signedHeadersHop(headers)))) !== 0) throw new Error("signature headers differ from the signed hop");
+    if (Buffer.compare(Buffer.from(custodyRoot(custody.hops)), Buffer.from(custody.root)) !== 0) throw new Error("hops do not give x-custody-root");
+    if (keys.length > 0) verifySeal(custody.root, custody.seal, keys);
+  });
+  return lines;
+}
+
+/**
+ * `custody receive`: a local webhook receiver for trying the platform out. It prints every delivery
+ * and checks its signatures and custody seal (with the platform keys from the proof service).
+ */
+export async function receiveCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    port: { type: "string", default: "4000" },
+    secret: { type: "string" },
+    proofs: { type: "string", default: "http://127.0.0.1:3001" },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError("BAD_REQUEST", "--port must be 1 to 65535");
+  let keys: VerifierKey[] = [];
+  try {
+    const res = await fetch(`${values.proofs}/api/v2/proofs/keys`);
+    keys = ((await res.json()) as { keys: Array<{ vkey: string }> }).keys.map((k) => parseVerifierKey(k.vkey));
+  } catch {
+    process.stderr.write(`could not fetch platform keys from ${values.proofs}; seals are checked for shape only\n`);
+  }
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      const lines = [`${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`, ...checkDelivery(headers, body, values.secret, keys), `  ${body.toString("utf8").slice(0, 2000)}`];
+      process.stdout.write(`${lines.join("\n")}\n`);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  process.stdout.write(`receiving webhooks on http://127.0.0.1:${port}/ (Ctrl-C stops)\n`);
+  return new Promise<number>(() => undefined);
+}
