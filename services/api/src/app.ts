@@ -1,8 +1,12 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerApiKeyRoutes } from "./api-keys-routes.js";
 import type { ApiContext } from "./context.js";
+import { registerDeliveryRoutes } from "./deliveries-routes.js";
 import { registerEventTypeRoutes } from "./event-types-routes.js";
 import { registerEventRoutes } from "./events-routes.js";
+import { registerReceiptRoutes } from "./receipts-routes.js";
+import { registerStatsRoutes } from "./stats-routes.js";
+import { registerTestEventRoutes } from "./test-events-routes.js";
 import { registerWebhookRoutes } from "./webhooks-routes.js";
 
 export interface ApiDeps extends ApiContext {
@@ -24,5 +28,9 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   registerEventTypeRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerDeliveryRoutes(app, deps);
+  registerTestEventRoutes(app, deps);
+  registerStatsRoutes(app, deps);
+  registerReceiptRoutes(app, deps);
   return app;
 }

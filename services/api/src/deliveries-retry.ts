@@ -1,0 +1,57 @@
+import { sql, type Database, type DeliveryStatus, type Transaction } from "@custody/db";
+import { AppError } from "@custody/errors";
+import { deliverySummaryView, findDelivery } from "./deliveries-read.js";
+import type { DeliverySummary } from "./deliveries-schemas.js";
+
+/** Why a delivery in each state other than `dead` or `retrying` cannot be retried now. */
+const NOT_RETRYABLE: Partial<Record<DeliveryStatus, string>> = {
+  pending: "it is pending: its first attempt has not been made yet",
+  delivering: "it is delivering: an attempt is in flight",
+  delivered: "it is delivered already",
+  cancelled: "it is cancelled",
+};
+
+/**
+ * Retry now, also from the dead letter: the delivery goes back to `retrying`, due now, and the retry
+ * scheduler seals and sends attempt `attempts + 1` on its next tick. The delivery row is locked, so
+ * the deliver stage cannot settle it in between. The endpoint must be the tenant's and enabled; the
+ * caller checked that it exists.
+ */
+export async function retryDelivery(
+  trx: Transaction<Database>,
+  tenantId: string,
+  endpoint: { id: string; disabled_at: Date | null },
+  deliveryId: string,
+): Promise<DeliverySummary> {
+  const row = await findDelivery(trx, tenantId, endpoint.id, deliveryId, { forUpdate: true });
+  if (!row) throw new AppError("NOT_FOUND", "no such delivery of this endpoint", { field: "params.deliveryId" });
+
+  const refusal = NOT_RETRYABLE[row.status];
+  if (refusal !== undefined) {
+    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: ${refusal}`, { field: "params.deliveryId", details: { status: row.status } });
+  }
+  if (endpoint.disabled_at !== null) {
+    // The deliver stage would seal the attempt and then dead-letter it unsent (endpoint_disabled).
+    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: its endpoint is disabled; re-enable it first (PATCH disabled: false)`, {
+      field: "params.id",
+      details: { status: row.status, endpointDisabled: true },
+    });
+  }
+  const body = await trx.selectFrom("delivery_bodies").select("delivery_id").where("delivery_id", "=", row.id).executeTakeFirst();
+  if (body === undefined) {
+    // Dead before redaction (e.g. the payload was erased): there is no body to seal and send.
+    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: it was dead-lettered before its body was prepared (${row.dead_reason ?? "no reason recorded"})`, {
+      field: "params.deliveryId",
+      details: { status: row.status, deadReason: row.dead_reason },
+    });
+  }
+
+  await trx
+    .updateTable("deliveries")
+    .set({ status: "retrying", next_attempt_at: sql<Date>`now()`, dead_reason: null, updated_at: sql<Date>`now()` })
+    .where("id", "=", row.id)
+    .where("tenant_id", "=", tenantId)
+    .execute();
+  const updated = await findDelivery(trx, tenantId, endpoint.id, row.id);
+  return deliverySummaryView(updated!);
+}

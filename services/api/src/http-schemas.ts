@@ -1,2 +1,0 @@
-// Temporary: moved to @custody/http; kept until every importer is switched.
-export * from "@custody/http";
