@@ -1,11 +1,9 @@
 import { z } from "zod";
-import type { HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
 import { ALL_SCOPES } from "@custody/tenancy";
 import { createApiKey, listApiKeys, normaliseScopes, revokeApiKey, type ApiKeyRecord } from "./api-keys-repository.js";
-import { principalOf, requireScope } from "@custody/http";
 import type { ApiContext } from "./context.js";
-import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, timestamp } from "./http-schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 import { decodeCursor, pageOf } from "./pagination.js";
 

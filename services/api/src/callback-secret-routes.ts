@@ -1,10 +1,8 @@
 import { z } from "zod";
-import type { HttpApp } from "@custody/http";
-import { principalOf, requireScope } from "@custody/http";
+import { bearerSecurity, errorBody, principalOf, requireScope, type HttpApp } from "@custody/http";
 import { callbackSecretStatus, rotateCallbackSecret } from "./callback-secret.js";
 import type { ApiContext } from "./context.js";
 import { callbackSecretStatus as statusSchema } from "./events-schemas.js";
-import { bearerSecurity, errorBody } from "./http-schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 
 const TAGS = ["Callback secret"];

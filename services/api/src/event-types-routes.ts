@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, queryFlag, requireScope, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
-import { principalOf, requireScope } from "@custody/http";
 import type { ApiContext } from "./context.js";
 import {
   checkDataSchema,
@@ -22,7 +21,6 @@ import {
   type EventTypeDefinition,
   type EventTypeVersion,
 } from "./event-types-repository.js";
-import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, queryFlag, timestamp } from "./http-schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 import { decodeCursor, pageOf } from "./pagination.js";
 

@@ -1,15 +1,13 @@
 import { z } from "zod";
 import { newId } from "@custody/db";
 import { AppError } from "@custody/errors";
-import type { HttpApp } from "@custody/http";
-import { principalOf, requireScope } from "@custody/http";
+import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
 import { registerCallbackSecretRoutes } from "./callback-secret-routes.js";
 import type { ApiContext } from "./context.js";
 import { DataSchemaValidators } from "./events-data-schema.js";
 import { listEvents, readEvent } from "./events-read.js";
 import { batchBody, batchResponse, eventId, eventReceipt, eventView, newEventBody, type BatchResult, type NewEventBody } from "./events-schemas.js";
 import { parseEventItem, prepareEvent, type PreparedEvent } from "./events-validate.js";
-import { bearerSecurity, errorBody, nextCursor, pageQuery } from "./http-schemas.js";
 import { ingestEvents, type IngestDeps } from "./ingest.js";
 import { callbackTargetChecker } from "./ingest-target.js";
 import type { PlanItem } from "./ingest-plan.js";

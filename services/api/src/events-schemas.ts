@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { errorBody } from "./http-schemas.js";
+import { errorBody } from "@custody/http";
 
 /**
  * Zod schemas of the event routes: they validate requests, shape responses, and are the OpenAPI

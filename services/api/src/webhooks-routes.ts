@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { newId, type Database, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
-import type { HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, queryFlag, requireScope, type HttpApp } from "@custody/http";
 import { DEFAULT_RETRY_POLICY } from "@custody/retry";
-import { principalOf, requireScope } from "@custody/http";
 import type { ApiContext } from "./context.js";
 import { activeCatalog } from "./event-types-repository.js";
 import { decideAcknowledgement, needsCatalog } from "./fat-acknowledgement.js";
-import { bearerSecurity, errorResponses, nextCursor, pageQuery, queryFlag } from "./http-schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 import { decodeCursor, pageOf } from "./pagination.js";
 import { expireValidPrevious, issueSecret, rotateSecret, secretStatuses, type SecretStatus } from "./webhook-secrets.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { RETRY_POLICY_KINDS } from "@custody/retry";
-import { iso, timestamp } from "./http-schemas.js";
+import { iso, timestamp } from "@custody/http";
 import type { SecretStatus } from "./webhook-secrets.js";
 import { describeStoredPolicy, encodeReceiptPublicKey, SUBSCRIPTION_PATTERN } from "./webhook-settings.js";
 import type { EndpointRow } from "./webhooks-repository.js";
