@@ -1,0 +1,108 @@
+/**
+ * Counter-signed delivery receipts (proofs/FORMAT.md §10): an endpoint's Ed25519 signature over a
+ * JCS statement naming the delivery, the event and the SHA-256 of the body it received. The
+ * verifier checks the signature with the receipt key the auditor supplies, never with the key the
+ * entry itself names: a key taken from the document under test would prove nothing.
+ */
+import * as ed from "@noble/ed25519";
+import { sha512 } from "@noble/hashes/sha2.js";
+import canonicalize from "canonicalize";
+import type { EntryDocument } from "@custody/ledger";
+import { toHex } from "@custody/merkle";
+import { decodeBase64 } from "@custody/note";
+import { expectMember, fail, hex32, reason, str } from "./entries.js";
+
+// noble's synchronous API needs a SHA-512 provider; @custody/note installs the same one, and
+// setting it twice is harmless.
+ed.hashes.sha512 = sha512;
+
+export const RECEIPT_KEY_SIZE = 32;
+
+/**
+ * Throws unless `key` is a usable receipt key: 32 bytes, a canonical encoding of a point not of
+ * small order (the keys strict RFC 8032 verification can ever accept a signature for).
+ */
+export function assertReceiptKey(key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== RECEIPT_KEY_SIZE) fail(`receipt key must be ${RECEIPT_KEY_SIZE} bytes`);
+  let smallOrder: boolean;
+  try {
+    smallOrder = ed.Point.fromBytes(key, false).isSmallOrder();
+  } catch {
+    fail("receipt key is not a canonical Ed25519 public key");
+  }
+  if (smallOrder) fail("receipt key is a small-order Ed25519 point");
+}
+
+/** Strict RFC 8032 verification (zip215: false), as FORMAT §1 requires; never throws. */
+function verifyStrict(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  try {
+    return ed.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+const STATEMENT_MEMBERS = ["bodySha256", "delivery", "event", "kind", "receivedAt", "v"];
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// RFC 3339 date-time (any offset, optional fraction); the statement's time is the receiver's claim.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export interface ReceiptExpectation {
+  tenant: string | undefined;
+  delivery: string;
+  event: string;
+  /** hex SHA-256 of the delivered body (the attempt's `prepared` hop) */
+  bodySha256: string;
+}
+
+/**
+ * Checks a decoded `receipt` entry: it names the delivery and event, its publicKey is the given
+ * key, its signature verifies over its statement with that key, and the statement is canonical
+ * JCS with exactly the FORMAT §10 members, naming the same delivery, event and body hash.
+ * Returns the statement's receivedAt.
+ */
+export function checkReceiptEntry(entry: EntryDocument, key: Uint8Array, want: ReceiptExpectation): string {
+  const what = "receipt entry";
+  if (want.tenant !== undefined) expectMember(entry, "tenant", want.tenant, what);
+  expectMember(entry, "delivery", want.delivery, what);
+  expectMember(entry, "event", want.event, what);
+  const publicKey = hex32(entry, "publicKey", what);
+  if (publicKey !== toHex(key)) fail(`${what}: signed by endpoint key ${publicKey}, not the receipt key given`);
+  const statement = decodeBase64(str(entry, "statement", what));
+  if (statement === undefined) fail(`${what}: statement is not canonical base64`);
+  const signature = decodeBase64(str(entry, "signature", what));
+  if (signature === undefined || signature.length !== 64) fail(`${what}: signature is not canonical base64 of 64 bytes`);
+  if (!verifyStrict(signature, statement, key)) fail(`${what}: the Ed25519 signature does not verify over the statement with the receipt key`);
+
+  let text: string;
+  let parsed: unknown;
+  try {
+    text = decoder.decode(statement);
+    parsed = JSON.parse(text);
+  } catch (err) {
+    fail(`receipt statement is not UTF-8 JSON: ${reason(err)}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) fail("receipt statement is not a JSON object");
+  let canonical: string | undefined;
+  try {
+    canonical = canonicalize(parsed);
+  } catch (err) {
+    fail(`receipt statement is not canonical JSON: ${reason(err)}`);
+  }
+  if (canonical !== text) fail("receipt statement is not canonical JSON (RFC 8785)");
+  const s = parsed as Record<string, unknown>;
+  const members = Object.keys(s).sort();
+  if (members.join(",") !== STATEMENT_MEMBERS.join(",")) fail(`receipt statement has members ${members.join(", ")}; expected ${STATEMENT_MEMBERS.join(", ")}`);
+  const expect = (member: string, value: string | number) => {
+    if (s[member] !== value) fail(`receipt statement: ${member} is ${JSON.stringify(s[member])}, expected ${JSON.stringify(value)}`);
+  };
+  expect("v", 1);
+  expect("kind", "custody-receipt");
+  expect("delivery", want.delivery);
+  expect("event", want.event);
+  expect("bodySha256", want.bodySha256);
+  const receivedAt = s.receivedAt;
+  if (typeof receivedAt !== "string" || !RFC3339.test(receivedAt)) fail("receipt statement: receivedAt is not an RFC 3339 time");
+  return receivedAt;
+}
