@@ -38,6 +38,19 @@ describe("verifyProof on real documents", () => {
     expect(allOk(checks)).toBe(true);
   });
 
+  it("reports a recall, and rejects a recall entry of another event or one outside the checkpoint", () => {
+    const recalled = buildFixture({ recalled: true });
+    const event = verifyProof({ document: recalled.document, payload: recalled.fat.body, key: recalled.keys }).find((c) => c.name === "event")!;
+    expect(event).toMatchObject({ ok: true });
+    expect(event.detail).toMatch(/RECALLED \("sent to the wrong customer"\), recall entry leaf \d+ of/);
+    const forged = clone(recalled.document);
+    const bytes = Buffer.from(forged.recall.entry, "base64").toString().replace("evt_", "evt_X");
+    forged.recall.entry = Buffer.from(bytes).toString("base64");
+    expect(verifyProof({ document: forged, payload: recalled.fat.body, key: recalled.keys }).find((c) => c.name === "event")).toMatchObject({ ok: false });
+    const late = buildFixture({ recalled: true, checkpointSize: 3 });
+    expect(verifyProof({ document: late.document, payload: late.fat.body, key: late.keys })[1]!.detail).toMatch(/recall entry: not yet covered|event entry: not yet covered/);
+  });
+
   it("checks the HMACs with the endpoint's secret", () => {
     const run = (payload: Uint8Array, secret: string) => verifyProof({ document: base.document, payload, key: base.keys, secret }).at(-1)!;
     expect(run(base.fat.body, base.fat.secret)).toMatchObject({ name: "hmac", ok: true });

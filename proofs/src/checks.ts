@@ -185,6 +185,21 @@ function checkpointCheck(ctx: Context): string {
   return `${doc.origin}, tree size ${opened.cp.size}, root ${toHex(opened.cp.rootHash)}, signed by key ${opened.keyIds.join(", ")}`;
 }
 
+/** A recall of the event (FORMAT §3): same tenant and event, included under the checkpoint. */
+function recallOf(ctx: Context, authenticate: boolean): string {
+  const { doc } = ctx;
+  if (doc.recall === null) return "";
+  const what = "recall entry";
+  const read = readProven(doc.recall, what);
+  const entry = decodeKind(read.bytes, "recall", what);
+  expectMember(entry, "event", doc.event.id, what);
+  expectMember(entry, "tenant", ctx.eventTenant!, what);
+  const reasonText = str(entry, "reason", what);
+  str(entry, "recalledAt", what);
+  const where = authenticate ? includedUnder(doc.recall, read.leaf, ctx.checkpoint, what) : "not authenticated";
+  return `; RECALLED (${JSON.stringify(reasonText)}), recall entry ${where}`;
+}
+
 function eventCheck(ctx: Context, authenticate: boolean): string {
   const { doc } = ctx;
   const what = "event entry";
@@ -198,9 +213,7 @@ function eventCheck(ctx: Context, authenticate: boolean): string {
   ctx.payloadSha256 = hex32(entry, "payloadSha256", what);
   str(entry, "occurredAt", what);
   const where = authenticate ? includedUnder(doc.event.ledger, read.leaf, ctx.checkpoint, what) : "not authenticated (no verifier key given)";
-  // FORMAT.md does not specify the recall entry, so it is reported, not judged.
-  const recall = doc.recall === null ? "" : "; the document also lists a recall entry (not checked: FORMAT.md does not specify it)";
-  return `${doc.event.id} (${doc.event.type}), ${where}${recall}`;
+  return `${doc.event.id} (${doc.event.type}), ${where}${recallOf(ctx, authenticate)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

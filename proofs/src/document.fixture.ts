@@ -52,6 +52,8 @@ export interface FixtureOptions {
   data?: JsonValue;
   /** Replaces the event entry's canonical bytes before they enter the ledger (to test decoding). */
   eventEntryBytes?: (canonical: Uint8Array) => Uint8Array;
+  /** Adds a recall entry of the event (FORMAT §3). */
+  recalled?: boolean;
 }
 
 export interface Delivered {
@@ -235,6 +237,9 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
     publicKey: toHex(receiptKey),
   });
   filler(1);
+  const recallIndex = options.recalled
+    ? append({ v: 1, kind: "recall", tenant: TENANT, event: EVENT_ID, reason: "sent to the wrong customer", recalledAt: "2025-03-01T13:00:00.000Z" })
+    : undefined;
 
   const checkpointSize = options.checkpointSize ?? entries.length;
   const leaves = entries.slice(0, checkpointSize).map(leafHash);
@@ -296,7 +301,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
       origin: ORIGIN,
       checkpoint,
       event: { id: EVENT_ID, type: EVENT_TYPE, ledger: proven(eventIndex) },
-      recall: null,
+      recall: recallIndex === undefined ? null : proven(recallIndex),
       deliveries,
     }),
   ) as Record<string, unknown>;

@@ -8,7 +8,7 @@ commands:
   migrate                             create the database if needed and apply pending migrations
   tenant create --name NAME [--json]  create a tenant and print its first API key
   audit [--json]                      re-verify the whole ledger: leaves, tree, checkpoints and signatures
-  receive [--port 4000] [--secret whsec_…]
+  receive [--port 4000] [--secret whsec_…] [--save DIR]
                                       a local webhook receiver that prints and verifies deliveries
   config docs                         print the configuration reference (docs/configuration.md)`;
 

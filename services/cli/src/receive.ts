@@ -1,4 +1,7 @@
+import { writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import { custodyRoot, hashHopBytes, parseCustodyHeaders, preparedHop, verifySeal } from "@custody/custody";
 import { AppError } from "@custody/errors";
 import { parseVerifierKey, type VerifierKey } from "@custody/note";
@@ -39,7 +42,10 @@ export async function receiveCommand(args: string[]): Promise<number> {
     port: { type: "string", default: "4000" },
     secret: { type: "string" },
     proofs: { type: "string", default: "http://127.0.0.1:3001" },
+    save: { type: "string" },
   });
+  const saveDir = values.save;
+  if (saveDir !== undefined) await mkdir(saveDir, { recursive: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError("BAD_REQUEST", "--port must be 1 to 65535");
   let keys: VerifierKey[] = [];
@@ -57,6 +63,12 @@ export async function receiveCommand(args: string[]): Promise<number> {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       const lines = [`${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`, ...checkDelivery(headers, body, values.secret, keys), `  ${body.toString("utf8").slice(0, 2000)}`];
       process.stdout.write(`${lines.join("\n")}\n`);
+      if (saveDir !== undefined) {
+        // Exactly the bytes received, named by delivery: what an auditor later checks against a proof.
+        const name = (headers["x-custody-delivery-id"] ?? headers["webhook-id"] ?? "delivery").replace(/[^A-Za-z0-9._-]/g, "_");
+        writeFileSync(join(saveDir, `${name}.body`), body);
+        writeFileSync(join(saveDir, `${name}.headers.json`), `${JSON.stringify(headers, null, 2)}\n`);
+      }
       res.writeHead(204).end();
     });
   });
