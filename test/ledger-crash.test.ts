@@ -21,6 +21,8 @@ const TOTAL = WRITERS * PER_WRITER;
  */
 describe("ledger under sequencer crashes", () => {
   let t: TestDatabase;
+  // Every sequencer process this file starts, so a failing test still leaves none behind.
+  const running: Spawned[] = [];
   const env = () => ({
     DATABASE_URL: t.url,
     CUSTODY_PIPELINE_STAGES: "sequencer",
@@ -37,12 +39,18 @@ describe("ledger under sequencer crashes", () => {
     t = await createTestDatabase("crash");
   });
   afterAll(async () => {
+    for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+    await Promise.all(running.map((p) => p.exited));
     await t.drop();
   });
 
   it("sequences 10,000 entries from 4 writers densely while sequencers are killed, and the audit passes", async () => {
-    const running: Spawned[] = [];
-    const start = () => running.push(spawnTs("services/pipeline/src/main.ts", [], env()));
+    const alive: Spawned[] = [];
+    const start = () => {
+      const p = spawnTs("services/pipeline/src/main.ts", [], env());
+      running.push(p);
+      alive.push(p);
+    };
     start();
     let writing = true;
     const writers = Array.from({ length: WRITERS }, async (_, w) => {
@@ -60,7 +68,7 @@ describe("ledger under sequencer crashes", () => {
       let kills = 0;
       while (writing || kills < 6) {
         await new Promise((r) => setTimeout(r, 150 + Math.random() * 350));
-        const victim = running.shift();
+        const victim = alive.shift();
         if (victim) {
           victim.child.kill("SIGKILL");
           await victim.exited;
@@ -79,8 +87,8 @@ describe("ledger under sequencer crashes", () => {
 
     const head = () => t.db.selectFrom("ledger_head").selectAll().executeTakeFirstOrThrow();
     await waitFor(async () => Number((await head()).checkpoint_size) === TOTAL, 60_000, "the last checkpoint");
-    for (const p of running) p.child.kill("SIGTERM");
-    await Promise.all(running.map((p) => p.exited));
+    for (const p of alive) p.child.kill("SIGTERM");
+    await Promise.all(alive.map((p) => p.exited));
 
     const stats = await sql<{ n: string; distinct_n: string; lo: string; hi: string }>`
       SELECT count(*) AS n, count(DISTINCT leaf_index) AS distinct_n, min(leaf_index) AS lo, max(leaf_index) AS hi FROM ledger_leaves`.execute(t.db);

@@ -55,6 +55,8 @@ export class TestPlatform {
       CUSTODY_RELAY_POLL_MS: "100",
       CUSTODY_SCHEDULER_INTERVAL_MS: "100",
       CUSTODY_CHECKPOINT_INTERVAL_MS: "100",
+      // A killed stage's messages come back after this; tests kill stages on purpose.
+      CUSTODY_STAGE_ACK_WAIT_MS: "5000",
       ...extra,
     };
   }

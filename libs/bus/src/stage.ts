@@ -26,8 +26,6 @@ export interface StageRunnerOptions<T> {
 
 const decoder = new TextDecoder();
 const REDELIVERY_DELAY_MS = 1_000;
-/** Well inside the shortest ack_wait (30 s): a slow batch keeps its messages instead of having them redelivered elsewhere. */
-const WORKING_INTERVAL_MS = 10_000;
 
 export interface RunningStage {
   stop(): Promise<void>;
@@ -41,14 +39,28 @@ export interface RunningStage {
 export async function runStage<T>(options: StageRunnerOptions<T>): Promise<RunningStage> {
   const { logger } = options;
   const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), options.stage);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency * 2 });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency });
   const queue: JsMsg[] = [];
+  // Every message this process holds, queued or in a batch, is kept alive with working() well inside
+  // ack_wait: a slow batch or a long queue keeps its messages, and only a dead process strands any.
+  const held = new Set<JsMsg>();
+  const ackWaitMs = Number((await consumer.info()).config.ack_wait) / 1e6;
+  const heartbeat = setInterval(() => {
+    for (const m of held) m.working();
+  }, Math.max(250, ackWaitMs / 3));
+  const settle = (m: JsMsg, how: "ack" | "nak" | "term") => {
+    held.delete(m);
+    if (how === "ack") m.ack();
+    else if (how === "nak") m.nak(REDELIVERY_DELAY_MS);
+    else m.term();
+  };
   let wake: (() => void) | undefined;
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
 
   const reader = (async () => {
     for await (const m of messages) {
+      held.add(m);
       queue.push(m);
       wake?.();
     }
@@ -63,21 +75,16 @@ export async function runStage<T>(options: StageRunnerOptions<T>): Promise<Runni
         good.push({ msg, item: { data: options.decode(JSON.parse(decoder.decode(msg.data))), deliveryCount: msg.info.redeliveryCount } });
       } catch (err) {
         logger.error({ err, subject: msg.subject, seq: msg.seq }, "malformed message terminated");
-        msg.term();
+        settle(msg, "term");
       }
     }
     if (good.length === 0) return;
-    const heartbeat = setInterval(() => {
-      for (const g of good) g.msg.working();
-    }, WORKING_INTERVAL_MS);
     try {
       await options.handle(good.map((g) => g.item));
-      for (const g of good) g.msg.ack();
+      for (const g of good) settle(g.msg, "ack");
     } catch (err) {
       logger.error({ err, stage: options.stage, size: good.length }, "batch failed; it will be redelivered");
-      for (const g of good) g.msg.nak(REDELIVERY_DELAY_MS);
-    } finally {
-      clearInterval(heartbeat);
+      for (const g of good) settle(g.msg, "nak");
     }
   }
 
@@ -97,6 +104,7 @@ export async function runStage<T>(options: StageRunnerOptions<T>): Promise<Runni
       inFlight.add(p);
     }
     await Promise.all(inFlight);
+    clearInterval(heartbeat);
   })();
 
   return {

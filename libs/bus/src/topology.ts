@@ -15,16 +15,19 @@ export function subjectFor(prefix: string, stage: ConsumingStage): string {
   return `${prefix}.pipeline.${SUBJECT_OF[stage]}`;
 }
 
-// A delivery attempt may take 10 s plus queueing behind the endpoint's concurrency and rate
-// limits; JetStream must not hand it to another replica meanwhile.
-const ACK_WAIT_MS: Record<ConsumingStage, number> = { fanout: 30_000, redact: 30_000, seal: 30_000, deliver: 120_000 };
+/**
+ * How long JetStream waits for an ack before handing a message to another replica. The stage
+ * runner keeps every message it holds alive with `working()`, so this bounds only how long the
+ * messages of a process that died stay stranded.
+ */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
 
 /**
  * Creates (or updates) the work-queue stream and one durable pull consumer per stage. Idempotent,
  * so every process calls it at start. Work-queue retention removes a message once acked; the
  * duplicate window makes a re-publish after a crash (same Nats-Msg-Id) a no-op.
  */
-export async function ensureTopology(nc: NatsConnection, prefix: string): Promise<void> {
+export async function ensureTopology(nc: NatsConnection, prefix: string, ackWaitMs = DEFAULT_ACK_WAIT_MS): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const name = streamName(prefix);
   const config = {
@@ -44,14 +47,22 @@ export async function ensureTopology(nc: NatsConnection, prefix: string): Promis
     });
   }
   for (const stage of CONSUMING_STAGES) {
-    await jsm.consumers.add(name, {
+    const consumer = {
       durable_name: stage,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       filter_subject: subjectFor(prefix, stage),
-      ack_wait: nanos(ACK_WAIT_MS[stage]),
+      ack_wait: nanos(ackWaitMs),
       max_ack_pending: 20_000,
-    });
+    };
+    const exists = await jsm.consumers.info(name, stage).then(() => true, () => false);
+    if (exists) await jsm.consumers.update(name, stage, { ack_wait: consumer.ack_wait, max_ack_pending: consumer.max_ack_pending });
+    else {
+      await jsm.consumers.add(name, consumer).catch(async (err: unknown) => {
+        // Another process created it between our look and our add.
+        if (!(await jsm.consumers.info(name, stage).then(() => true, () => false))) throw err;
+      });
+    }
   }
 }
 

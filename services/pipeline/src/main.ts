@@ -19,7 +19,7 @@ const runs = (stage: string) => config.CUSTODY_PIPELINE_STAGES.includes("all") |
 const signer = cachedPlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN);
 const prefix = config.CUSTODY_NATS_PREFIX;
 // Only the stages that use JetStream need the stream (a sequencer-only process does not).
-if (["relay", "fanout", "redact", "seal", "deliver", "scheduler"].some(runs)) await ensureTopology(deps.nc, prefix);
+if (["relay", "fanout", "redact", "seal", "deliver", "scheduler"].some(runs)) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS);
 
 const stops: Array<() => Promise<void>> = [];
 const stageDeps = (stage: string) => ({ db: deps.db, nc: deps.nc, prefix, logger: deps.logger.child({ stage }), batchSize: config.CUSTODY_STAGE_BATCH });
