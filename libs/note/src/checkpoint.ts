@@ -9,7 +9,7 @@
  * parseCheckpoint is strict: text from a log is attacker-controlled until verified, and even
  * verified text is parsed so that exactly one byte string means a given tree head.
  */
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { NoteError } from "./errors.js";
 import type { VerifierKey } from "./keys.js";
 import { MAX_NOTE_SIZE, verifyNote } from "./note.js";

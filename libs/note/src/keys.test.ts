@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { encodeBase64 } from "./base64.js";
+import { encodeBase64 } from "@custody/encoding";
 import {
   computeKeyId,
   formatSignerKey,

@@ -10,7 +10,7 @@
  * "no verified signature" later.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { isUsablePublicKey, PUBLIC_KEY_SIZE, publicKeyFromSeed, randomSeed, SEED_SIZE } from "./ed25519.js";
 import { NoteError } from "./errors.js";
 import type { NoteErrorCode } from "./errors.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeBase64 } from "./base64.js";
+import { encodeBase64 } from "@custody/encoding";
 import {
   MAX_NOTE_SIZE,
   MAX_SIGNATURES,

@@ -11,7 +11,7 @@
  * type 0x01) keys can be trusted; signature lines for any other key are ignored as the spec
  * requires for unknown keys.
  */
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { signEd25519, verifyEd25519 } from "./ed25519.js";
 import { NoteError } from "./errors.js";
 import { assertSigner, assertVerifierKey, KEY_ID_SIZE } from "./keys.js";

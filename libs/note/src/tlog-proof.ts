@@ -15,7 +15,7 @@
  * Checking the inclusion proof against the checkpoint's root is the Merkle library's job (RFC 9162
  * §2.1.3.2), as is the exact proof length for (index, size).
  */
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { openCheckpoint, parseCheckpoint, ROOT_HASH_SIZE } from "./checkpoint.js";
 import type { Checkpoint } from "./checkpoint.js";
 import { NoteError } from "./errors.js";

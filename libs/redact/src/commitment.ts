@@ -28,7 +28,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { decodeBase64Url } from "./base64url.js";
+import { decodeBase64Url } from "@custody/encoding";
 import { RedactionError } from "./errors.js";
 import { canonicalJson, canonicalJsonOf } from "./json.js";
 import type { JsonValue } from "./json.js";

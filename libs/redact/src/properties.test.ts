@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeBase64Url } from "./base64url.js";
+import { encodeBase64Url } from "@custody/encoding";
 import { countingRandom } from "./expect.fixture.js";
 import { canonicalJson, formatPointer, lookupPointer, parsePointer, redact, RedactionError, verifyRedaction } from "./index.js";
 import { resolveTokens } from "./pointer.js";

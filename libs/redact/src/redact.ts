@@ -1,7 +1,7 @@
 /**
  * Producing a thin (or fat) payload and the record of what was removed from it.
  */
-import { encodeBase64Url } from "./base64url.js";
+import { encodeBase64Url } from "@custody/encoding";
 import { commitmentOf, comparePaths, SALT_SIZE } from "./commitment.js";
 import type { RemovedField } from "./commitment.js";
 import { RedactionError } from "./errors.js";

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 // The browser verifier bundles this library, so its runtime modules may import only @noble/hashes
-// subpaths and each other: no node: modules, no other packages, no I/O globals.
+// subpaths, the pure @custody/encoding and each other: no node: modules, no I/O globals.
 const dir = fileURLToPath(new URL(".", import.meta.url));
 const runtimeFiles = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.endsWith(".fixture.ts"));
 
@@ -12,7 +12,7 @@ describe("purity", () => {
     // Comments may mention what we avoid (e.g. "atob/Buffer are lenient"); only code counts.
     const src = readFileSync(dir + file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     const specifiers = [...src.matchAll(/\bfrom\s+"([^"]+)"/g)].map((m) => m[1] as string);
-    for (const s of specifiers) expect(s).toMatch(/^(?:\.\/[a-z0-9-]+\.js|@noble\/hashes\/(?:hmac|sha2|utils)\.js)$/);
+    for (const s of specifiers) expect(s).toMatch(/^(?:\.\/[a-z0-9-]+\.js|@noble\/hashes\/(?:hmac|sha2|utils)\.js|@custody\/encoding)$/);
     expect(src).not.toMatch(/\bimport\s*\(|\brequire\s*\(|\bprocess\.|\bBuffer\b|\bfetch\s*\(|Date\.now|Math\.random/);
   });
 });

@@ -10,7 +10,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { constantTimeEqual, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
 import { assertBody, assertMsgId, assertTimestamp, parseTimestampHeader } from "./fields.js";

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "@custody/errors";
 import { DataSchemaValidators } from "./events-data-schema.js";
 import { batchBody, newEventBody } from "./events-schemas.js";
-import { containsNul, nestingDepth, parseEventItem, parseTimestamp, prepareEvent, type PrepareOptions } from "./events-validate.js";
+import { jsonDepth } from "./json-schema.js";
+import { containsNul, parseEventItem, parseTimestamp, prepareEvent, type PrepareOptions } from "./events-validate.js";
 import { z } from "zod";
 
 const NOW = new Date("2026-03-21T22:25:00.000Z");
@@ -26,16 +27,16 @@ function nest(depth: number): Record<string, unknown> {
   return v;
 }
 
-describe("nestingDepth", () => {
+describe("jsonDepth", () => {
   it("counts containers, not scalars", () => {
-    expect(nestingDepth(1, 10)).toBe(0);
-    expect(nestingDepth({}, 10)).toBe(1);
-    expect(nestingDepth({ a: [1, { b: null }] }, 10)).toBe(3);
-    expect(nestingDepth(nest(7), 10)).toBe(7);
+    expect(jsonDepth(1, 10)).toBe(0);
+    expect(jsonDepth({}, 10)).toBe(1);
+    expect(jsonDepth({ a: [1, { b: null }] }, 10)).toBe(3);
+    expect(jsonDepth(nest(7), 10)).toBe(7);
   });
 
   it("stops once past the limit", () => {
-    expect(nestingDepth(nest(100_000), 5)).toBe(6);
+    expect(jsonDepth(nest(100_000), 5)).toBe(6);
   });
 });
 

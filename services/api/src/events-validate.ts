@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { AppError } from "@custody/errors";
 import { canonicalJson, type JsonObject } from "@custody/redact";
 import { MAX_METADATA_BYTES, newEventBody, RESERVED_TYPE_PREFIX, type NewEventBody } from "./events-schemas.js";
+import { jsonDepth } from "./json-schema.js";
 
 /**
  * The pure core of ingest: everything about one event that can be decided without the database.
@@ -53,23 +54,6 @@ export function parseEventItem(raw: unknown, prefix: string): NewEventBody {
   });
 }
 
-/**
- * Container nesting (a scalar is 0, `{}` is 1, `{"a":[]}` is 2), walked without recursion and
- * abandoned once past `limit`, so a hostile document costs at most `limit` levels of work per branch.
- */
-export function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== "object") continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
 /** True when a string or key anywhere in `value` holds U+0000, which Postgres jsonb cannot store. */
 export function containsNul(value: unknown): boolean {
   const stack: unknown[] = [value];
@@ -108,7 +92,7 @@ function canonical(value: unknown, field: string): string {
 }
 
 function checkDepth(value: unknown, limit: number, field: string): void {
-  const depth = nestingDepth(value, limit);
+  const depth = jsonDepth(value, limit);
   if (depth > limit) {
     throw new AppError("JSON_TOO_DEEP", `${field} nests deeper than ${limit} levels`, { field, details: { maxDepth: limit } });
   }
