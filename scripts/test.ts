@@ -4,7 +4,8 @@
  * and stops them afterwards.
  */
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
@@ -23,9 +24,18 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
 const postgres = await ensurePostgres(config.DATABASE_URL, dataDir, logger);
 const nats = await ensureNats(config.NATS_URL, dataDir, logger);
 const env = { ...process.env, DATABASE_URL: postgres.url, NATS_URL: nats.url, CUSTODY_LOG_LEVEL: "silent" };
+const resultsFile = join(root, ".data", "test-results.json");
 let status = run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit"], env);
-if (status === 0) status = run(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", ...process.argv.slice(2)], env);
-else process.stderr.write("type errors: tests not run\n");
+if (status === 0) {
+  mkdirSync(dirname(resultsFile), { recursive: true });
+  rmSync(resultsFile, { force: true });
+  status = run(process.execPath, [join(root, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)], env);
+  // One plain closing line that any CI can read, whatever the runner prints above it.
+  if (existsSync(resultsFile)) {
+    const r = JSON.parse(readFileSync(resultsFile, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
+    process.stdout.write(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped\n`);
+  }
+} else process.stderr.write("type errors: tests not run\n");
 await nats.stop();
 await postgres.stop();
 process.exit(status);
