@@ -5,6 +5,7 @@ import { listPlatformKeys } from "@custody/keys";
 import { decodeEntry } from "@custody/ledger";
 import { parseVerifierKey } from "@custody/note";
 import { signedHeadersHop, verifyCustodySignature } from "@custody/signing";
+import { verifyProof } from "../proofs/src/index.js";
 import { runAudit } from "../services/cli/src/audit.js";
 import { waitFor } from "./support/processes.js";
 import { ORIGIN, TestPlatform } from "./support/platform.js";
@@ -121,5 +122,13 @@ describe("pipeline end to end", () => {
     const report = await runAudit(platform.t.db, ORIGIN, () => undefined);
     expect(report.findings).toEqual([]);
     expect(report.treeSize).toBe(3 + 7 + 7);
+
+    // The standalone verifier accepts every delivery (thin, fat, callback) against its live proof.
+    for (const req of receiver.requests) {
+      const eventId = String(req.headers["webhook-id"]);
+      const res = await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${eventId}/chain-of-custody`, headers: auth });
+      const checks = verifyProof({ document: res.json(), payload: req.body, key: keys, secret: secrets[req.path]!.current });
+      expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+    }
   });
 });

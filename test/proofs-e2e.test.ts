@@ -3,6 +3,7 @@ import { ChainOfCustody, custodyRoot, hopsFromHex, verifySeal } from "@custody/c
 import { decodeEntry } from "@custody/ledger";
 import { fromHex, leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
 import { openCheckpoint, openTlogProof, parseVerifierKey } from "@custody/note";
+import { verifyProof } from "../proofs/src/index.js";
 import { waitFor } from "./support/processes.js";
 import { ORIGIN, TestPlatform } from "./support/platform.js";
 import { Receiver } from "./support/receiver.js";
@@ -19,6 +20,7 @@ describe("proof service, recall and replay", () => {
   let tenant: Awaited<ReturnType<TestPlatform["tenant"]>>;
   let other: Awaited<ReturnType<TestPlatform["tenant"]>>;
   let endpointId = "";
+  let endpointSecret = "";
   const events: string[] = [];
 
   const call = async (app: "api" | "proofs", method: "GET" | "POST" | "PATCH", url: string, payload?: unknown, auth = tenant.auth) => {
@@ -45,7 +47,9 @@ describe("proof service, recall and replay", () => {
     tenant = await platform.tenant("Acme");
     other = await platform.tenant("Other");
     await ok("api", "POST", "/api/v2/event-types", { name: "identity.registration.final", description: "registered", personalDataFields: ["/email"] });
-    endpointId = (await ok("api", "POST", "/api/v2/webhooks", { url: `${base}/hook`, subscriptions: ["*.final", "*.recalled"] })).id;
+    const endpoint = await ok("api", "POST", "/api/v2/webhooks", { url: `${base}/hook`, subscriptions: ["*.final", "*.recalled"] });
+    endpointId = endpoint.id;
+    endpointSecret = endpoint.secret;
     for (let i = 0; i < 3; i++) events.push((await ok("api", "POST", "/api/v2/events", { type: "identity.registration.final", data: { email: `u${i}@example.com`, n: i } })).id);
     await waitFor(async () => receiver.requests.length >= 3, 30_000, "the first deliveries");
     await settled();
@@ -147,5 +151,25 @@ describe("proof service, recall and replay", () => {
     expect(progress.progress.delivered).toBe(2);
     expect((await call("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`, undefined, other.auth)).status).toBe(404);
     expect((await call("proofs", "POST", `/api/v2/webhooks/${endpointId}/replays`, { from: to, to: from })).status).toBe(400);
+  });
+
+  it("the standalone verifier accepts every real delivery against its live chain-of-custody document", async () => {
+    await settled();
+    const keys = (await ok("proofs", "GET", "/api/v2/proofs/keys", undefined, {})).keys.map((k: { vkey: string }) => parseVerifierKey(k.vkey));
+    const byEvent = new Map<string, typeof receiver.requests>();
+    for (const r of receiver.requests) byEvent.set(String(r.headers["webhook-id"]), [...(byEvent.get(String(r.headers["webhook-id"])) ?? []), r]);
+    // Thin deliveries, a recalled event, its recall notice, and replayed deliveries are all here.
+    expect(byEvent.size).toBe(4);
+    for (const [eventId, requests] of byEvent) {
+      const document = await ok("proofs", "GET", `/api/v2/webhooks/events/${eventId}/chain-of-custody`);
+      for (const r of requests) {
+        const checks = verifyProof({ document, payload: r.body, key: keys, secret: endpointSecret });
+        expect(checks.filter((c) => !c.ok), `${eventId}: ${JSON.stringify(checks)}`).toEqual([]);
+        expect(checks.map((c) => c.name)).toEqual(["checkpoint", "event", "prepared", "ingested", "signed", "root", "seal", "custody entry", "outcome", "hmac"]);
+      }
+      const tampered = Buffer.from(requests[0]!.body);
+      tampered[tampered.length - 2]! ^= 1;
+      expect(verifyProof({ document, payload: tampered, key: keys }).find((c) => !c.ok)?.name).toBe("prepared");
+    }
   });
 });

@@ -3,6 +3,8 @@ import * as ed from "@noble/ed25519";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainOfCustody, receiptStatementBytes } from "@custody/custody";
 import { decodeEntry } from "@custody/ledger";
+import { parseVerifierKey } from "@custody/note";
+import { verifyProof } from "../proofs/src/index.js";
 import { waitFor } from "./support/processes.js";
 import { TestPlatform } from "./support/platform.js";
 import { Receiver, type Received } from "./support/receiver.js";
@@ -93,5 +95,12 @@ describe("counter-signed receipts", () => {
     );
     const doc = ChainOfCustody.parse((await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${event.id}/chain-of-custody`, headers: tenant.auth })).json());
     for (const d of doc.deliveries) expect(decodeEntry(Buffer.from(d.receipt!.entry, "base64"))).toMatchObject({ kind: "receipt", delivery: d.id });
+    // The standalone verifier checks both receipt hops with the endpoint's key.
+    const keys = ((await platform.proofs.inject({ method: "GET", url: "/api/v2/proofs/keys" })).json().keys as Array<{ vkey: string }>).map((k) => parseVerifierKey(k.vkey));
+    for (const req of receiver.requests) {
+      const checks = verifyProof({ document: doc, payload: req.body, key: keys, receiptKey: ed.getPublicKey(endpointKey) });
+      expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+      expect(checks.at(-1)).toMatchObject({ name: "receipt", ok: true });
+    }
   });
 });
