@@ -7,6 +7,7 @@ commands:
   up                                  start Postgres/NATS if needed, migrate, run every service (npm start)
   migrate                             create the database if needed and apply pending migrations
   tenant create --name NAME [--json]  create a tenant and print its first API key
+  keys list|rotate [--json]           the platform's signing keys; rotate retires the active one
   audit [--json]                      re-verify the whole ledger: leaves, tree, checkpoints and signatures
   receive [--port 4000] [--secret whsec_…] [--save DIR]
                                       a local webhook receiver that prints and verifies deliveries
@@ -19,6 +20,7 @@ const commands: Record<string, Handler> = {
   up: async (args) => (await import("./up.js")).up(args),
   migrate: async (args) => (await import("./migrate.js")).migrateCommand(args),
   tenant: async (args) => (await import("./tenant.js")).tenantCommand(args),
+  keys: async (args) => (await import("./keys.js")).keysCommand(args),
   audit: async (args) => (await import("./audit.js")).auditCommand(args),
   receive: async (args) => (await import("./receive.js")).receiveCommand(args),
   config: async (args) => (await import("./config-docs.js")).configCommand(args),
