@@ -118,7 +118,7 @@ export async function findDelivery(
 ): Promise<DeliveryRow | undefined> {
   let q = deliveries(db, tenantId, endpointId).where("d.id", "=", deliveryId);
   // Lock the delivery only: the event row is never written here.
-  if (options.forUpdate) q = q.forUpdate(["d"]);
+  if (options.forUpdate) q = q.forNoKeyUpdate(["d"]);
   return q.executeTakeFirst();
 }
 

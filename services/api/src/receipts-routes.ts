@@ -95,7 +95,7 @@ export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
           .select(["d.id", "d.event_id", "d.status", "e.counter_signed_receipts", "e.receipt_public_key", "b.body"])
           .where("d.tenant_id", "=", tenantId)
           .where("d.id", "=", deliveryId)
-          .forUpdate("d")
+          .forNoKeyUpdate("d")
           .executeTakeFirst();
         if (!target) throw new AppError("NOT_FOUND", `no delivery ${deliveryId}`, { field: "body.deliveryId" });
         if (!target.counter_signed_receipts || !target.receipt_public_key) {

@@ -72,7 +72,7 @@ export async function insertEndpoint(trx: Transaction<Database>, tenantId: strin
 /** The tenant's endpoint, locked for the rest of the transaction when `forUpdate`. */
 export async function findEndpoint(db: Kysely<Database>, tenantId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<EndpointRow | undefined> {
   let query = db.selectFrom("endpoints").select(COLUMNS).where("tenant_id", "=", tenantId).where("id", "=", id);
-  if (options.forUpdate) query = query.forUpdate();
+  if (options.forUpdate) query = query.forNoKeyUpdate();
   return query.executeTakeFirst();
 }
 

@@ -36,7 +36,7 @@ export function recalledType(type: string): string {
  */
 export async function recallEvent(db: Db, nc: NatsConnection, prefix: string, tenantId: string, eventId: string, reason: string): Promise<RecallResult> {
   const { recall, announce } = await db.transaction().execute(async (trx) => {
-    const event = await trx.selectFrom("events").select(["id", "type"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).forUpdate().executeTakeFirst();
+    const event = await trx.selectFrom("events").select(["id", "type"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).forNoKeyUpdate().executeTakeFirst();
     if (!event) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
     const previous = await trx.selectFrom("recalls").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();
     if (previous) {

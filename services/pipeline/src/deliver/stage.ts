@@ -257,14 +257,14 @@ export async function startDeliverStage(options: DeliverStageOptions): Promise<R
       // Lock the deliveries first, in id order (so concurrent batches cannot deadlock), then read
       // their state in a new statement: under READ COMMITTED it sees whatever a competing replica
       // committed before we got the locks — a recorded attempt is then never recorded again.
-      await sql`SELECT id FROM deliveries WHERE id = ANY(${sql.val(ids)}::text[]) ORDER BY id FOR UPDATE`.execute(trx);
+      await sql`SELECT id FROM deliveries WHERE id = ANY(${sql.val(ids)}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
       const endpointIds = [...new Set(sent.map((s) => s.plan.endpoint_id).filter((e): e is string => e !== null))].sort();
       const endpoints =
         endpointIds.length === 0
           ? []
           : (await sql<FreshEndpoint>`
               SELECT id, tenant_id, failing_since, disabled_at, counter_signed_receipts, receipt_public_key FROM endpoints
-              WHERE id = ANY(${sql.val(endpointIds)}::text[]) ORDER BY id FOR UPDATE`.execute(trx)).rows;
+              WHERE id = ANY(${sql.val(endpointIds)}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx)).rows;
       const { rows: fresh } = await sql<FreshDelivery>`
         SELECT d.id, k.attempt_no, d.tenant_id, d.status, d.attempts, d.kind, d.endpoint_id, d.first_attempt_at, d.last_delay_ms,
                EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.attempt_no = k.attempt_no) AS recorded

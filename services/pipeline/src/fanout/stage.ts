@@ -54,6 +54,9 @@ export function startFanoutStage(deps: StageDeps): Promise<RunningStage> {
             idempotency_key: randomUUID(),
           })),
         );
+        // In key order: two batches holding the same event (a redelivery) then wait on each other's
+        // unique-index entries in the same order, never in a cycle.
+        rows.sort((a, b) => `${a.tenant_id}/${a.event_id}/${a.endpoint_id ?? ""}`.localeCompare(`${b.tenant_id}/${b.event_id}/${b.endpoint_id ?? ""}`));
         if (rows.length > 0) await trx.insertInto("deliveries").values(rows).onConflict((oc) => oc.doNothing()).execute();
         return sql<{ id: string }>`
           SELECT d.id FROM deliveries d

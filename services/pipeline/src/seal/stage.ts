@@ -117,6 +117,9 @@ export function startSealStage(deps: SealStageDeps): Promise<RunningStage> {
             .execute();
         }
         if (toSeal.length === 0) return;
+        // Lock the deliveries in id order first, as every other writer of them does, so concurrent
+        // batches of any stage wait for each other instead of deadlocking.
+        await sql`SELECT id FROM deliveries WHERE id = ANY(${sql.val(toSeal.map((a) => a.deliveryId))}::text[]) ORDER BY id FOR NO KEY UPDATE`.execute(trx);
         const sealed = sealAttempts(toSeal, await deps.signer(), Math.floor(at.getTime() / 1000));
         const batchId = newId("seal");
         await trx
