@@ -1,14 +1,17 @@
 /**
- * `npm run bench [-- part…]`: runs the benchmarks against the real Postgres (and NATS), each in a
- * database of its own, prints the figures, and writes them to bench/results/<part>.json.
+ * `npm run bench [-- part…] [--flag=value…]`: runs the benchmarks against the real Postgres (and
+ * NATS), each in a database of its own, prints the figures, and writes them to
+ * bench/results/<part>.json. Flags are for the parts that take them (see bench/pipeline.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { benchLedger } from "./ledger.js";
+import { benchPipeline } from "./pipeline.js";
 import { printResult, type BenchResult } from "./report.js";
 
-const parts: Record<string, () => Promise<BenchResult>> = { ledger: benchLedger };
+const parts: Record<string, () => Promise<BenchResult>> = { ledger: benchLedger, pipeline: () => benchPipeline(process.argv.slice(2)) };
 
-const wanted = process.argv.slice(2);
+// `--flag[=value]` and `NAME=value` arguments are options of the parts, not part names.
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-") && !a.includes("="));
 const unknown = wanted.filter((w) => !(w in parts));
 if (unknown.length > 0) {
   process.stderr.write(`unknown benchmark ${unknown.join(", ")}; known: ${Object.keys(parts).join(", ")}\n`);

@@ -12,9 +12,12 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs a TypeScript entry point of this repo as its own process, as `npm start` does. */
-export function spawnTs(entry: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ["--import", TSX, `${ROOT}${entry}`, ...args], {
+/**
+ * Runs a TypeScript entry point of this repo as its own process, as `npm start` does. `nodeArgs`
+ * go to node before the entry point (e.g. `--cpu-prof` for the benchmarks).
+ */
+export function spawnTs(entry: string, args: string[], env: Record<string, string>, nodeArgs: readonly string[] = []): Spawned {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", TSX, `${ROOT}${entry}`, ...args], {
     cwd: ROOT,
     env: { ...process.env, CUSTODY_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
