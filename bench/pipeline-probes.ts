@@ -333,3 +333,44 @@ export class PgBackendMeter {
     return [...byLabel.entries()].map(([label, ticks]) => ({ label, pct: Math.round((ticks / HZ / seconds) * 100) })).sort((x, y) => y.pct - x.pct);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Postgres statements from the server log
+
+export interface StatementStats {
+  /** label (backend's client · application) → statements (executes and simple queries). */
+  perClient: Map<string, number>;
+  /** "label | normalised statement" → count and server-side ms (parse + bind + execute). */
+  perStatement: Map<string, { count: number; ms: number }>;
+}
+
+/**
+ * Counts and times this database's statements in a slice of the Postgres server log, written with
+ * `log_min_duration_statement = 0` (set on the benchmark database only, by `--pg-log`): each
+ * extended-protocol step logs `duration: N ms  parse|bind|execute <unnamed>: SQL`, a simple query
+ * `duration: N ms  statement: SQL`. A round trip is one execute or one simple statement.
+ */
+export function statementsFromLog(text: string, database: string, labelOf: (pid: number) => string): StatementStats {
+  const perClient = new Map<string, number>();
+  const perStatement = new Map<string, { count: number; ms: number }>();
+  const re = new RegExp(`^\\S+ \\S+ \\S+ \\[(\\d+)\\] \\S+@${database} LOG:  duration: ([\\d.]+) ms  (parse|bind|execute|statement)(?: [^:]*)?: (.*)$`);
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = re.exec(lines[i]!);
+    if (!m) continue;
+    const label = labelOf(Number(m[1]));
+    const step = m[3]!;
+    // A statement written on several lines continues on lines that start with a tab.
+    let query = m[4]!;
+    for (let j = i + 1; j < lines.length && lines[j]!.startsWith("\t") && query.length < 300; j++) query += ` ${lines[j]!.trim()}`;
+    const key = `${label} | ${normaliseQuery(query)}`;
+    const entry = perStatement.get(key) ?? { count: 0, ms: 0 };
+    entry.ms += Number(m[2]);
+    if (step === "execute" || step === "statement") {
+      entry.count++;
+      perClient.set(label, (perClient.get(label) ?? 0) + 1);
+    }
+    perStatement.set(key, entry);
+  }
+  return { perClient, perStatement };
+}

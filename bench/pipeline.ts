@@ -30,7 +30,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import pg from "pg";
@@ -41,7 +41,7 @@ import { createTestDatabase } from "@custody/db/testing";
 import { createTenant } from "@custody/tenancy";
 import { ROOT, spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
 import type { ParentMessage, ReceiverCounts, ReceiverMessage, ReceiverSample } from "./pipeline-receiver.js";
-import { counterDelta, CpuMeter, PgBackendMeter, type BackendSnapshot, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
+import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type BackendSnapshot, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
 import { progress, type BenchResult } from "./report.js";
 
 const TSX = createRequire(import.meta.url).resolve("tsx");
@@ -63,6 +63,8 @@ interface Options {
   phases: Set<string>;
   ceilingConcurrency: number;
   waitIdle: number;
+  /** Postgres server log to count and time statements in (sets log_min_duration_statement = 0 on the bench database: slow, diagnostic only). */
+  pgLog: string | undefined;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -101,6 +103,7 @@ function parseOptions(argv: readonly string[]): Options {
     phases: new Set((flags.get("phases") ?? "throughput,latency,ceiling").split(",")),
     ceilingConcurrency: num("ceiling-concurrency", 64),
     waitIdle: num("wait-idle", 30),
+    pgLog: flags.get("pg-log"),
   };
 }
 
@@ -179,6 +182,8 @@ async function stopProcess(p: Spawned, label: string): Promise<void> {
 export async function benchPipeline(argv: readonly string[] = process.argv.slice(2)): Promise<BenchResult> {
   const opts = parseOptions(argv);
   const t = await createTestDatabase("bench_pipeline");
+  // Diagnostic: every statement of this database (and only this one) logged with its duration.
+  if (opts.pgLog !== undefined) await t.pool.query(`ALTER DATABASE ${t.name} SET log_min_duration_statement = 0`);
   const prefix = `b${randomBytes(5).toString("hex")}`;
   const masterKey = randomBytes(32).toString("base64");
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -363,6 +368,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       });
       const sampler = new PgActivitySampler(t.url, t.name, 50);
       const start = performance.now();
+      let logFrom = 0;
       let steady: { at: number; accepted: number; delivered: number; cpu: CpuSnapshot; pg: PgCounters; us: number; backends: BackendSnapshot } | undefined;
       for (let s = 1; s <= seconds; s++) {
         await sleep(start + s * 1000 - performance.now());
@@ -371,11 +377,13 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
         bar.update(s);
         if (steady === undefined && s >= warm) {
           steady = { at: performance.now(), accepted, delivered, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs(), backends: await pgByClient.snapshot() };
+          if (opts.pgLog !== undefined) logFrom = (await stat(opts.pgLog)).size;
           await sampler.start();
         }
       }
       stop = true;
       const end = { at: performance.now(), accepted, delivered: receiver.counts.delivered - base, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs(), backends: await pgByClient.snapshot() };
+      const logTo = opts.pgLog === undefined ? 0 : (await stat(opts.pgLog)).size;
       await sampler.stop();
       bar.stop();
       await Promise.all(workers);
@@ -478,6 +486,33 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
           `| **platform, per delivery (ingest ÷ ${opts.endpoints} endpoints + delivery side)** | **${perDelivery.toFixed(2)}** | delivery |`,
           `| load generator (undici) | ${gen.toFixed(2)} | event POSTed |`,
           `| receiver (node:http + standardwebhooks) | ${recv.toFixed(2)} | delivery |`,
+        ]);
+      }
+      if (opts.pgLog !== undefined) {
+        const fh = await open(opts.pgLog, "r");
+        const buf = Buffer.alloc(logTo - logFrom);
+        await fh.read(buf, 0, buf.length, logFrom);
+        await fh.close();
+        const labels = new Map<number, string>();
+        for (const snap of [steady!.backends, end.backends]) for (const [pid, b] of snap.backends) labels.set(pid, b.label);
+        const stats = statementsFromLog(buf.toString("utf8"), t.name, (pid) => labels.get(pid) ?? `backend ${pid}`);
+        const events = end.accepted - steady!.accepted;
+        const delivs = end.delivered - steady!.delivered;
+        const lines = ["| client | statements (round trips) | per accepted event | per delivery |", "| --- | --- | --- | --- |"];
+        for (const [label, n] of [...stats.perClient.entries()].sort((a, b) => b[1] - a[1])) {
+          lines.push(`| ${label} | ${n} | ${(n / Math.max(1, events)).toFixed(2)} | ${(n / Math.max(1, delivs)).toFixed(2)} |`);
+          if (label.startsWith("api ")) figures["statements: API round trips per event"] = Math.round((n / Math.max(1, events)) * 100) / 100;
+        }
+        const pipelineStatements = [...stats.perClient.entries()].filter(([l]) => l.startsWith("pipeline")).reduce((a, [, n]) => a + n, 0);
+        figures["statements: pipeline round trips per delivery"] = Math.round((pipelineStatements / Math.max(1, delivs)) * 100) / 100;
+        section(`throughput: Postgres statements in the steady window (server log, log_min_duration_statement = 0: slower than a normal run)`, lines);
+        section("throughput: statements by server time (parse + bind + execute), top 30", [
+          "| ms | count | µs each | client · statement |",
+          "| --- | --- | --- | --- |",
+          ...[...stats.perStatement.entries()]
+            .sort((a, b) => b[1].ms - a[1].ms)
+            .slice(0, 30)
+            .map(([k, v]) => `| ${Math.round(v.ms)} | ${v.count} | ${Math.round((v.ms / Math.max(1, v.count)) * 1000)} | ${k.replace(/\|/g, "·")} |`),
         ]);
       }
       section("throughput: Postgres CPU by client (backend → client socket owner · application_name), steady window", [
