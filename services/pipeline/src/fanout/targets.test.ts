@@ -16,10 +16,6 @@ describe("targetsFor", () => {
     ]);
   });
 
-  it("never fans out a test event, whatever the subscriptions", () => {
-    expect(targetsFor({ type: "webhook.test", callbackUrl: null }, [{ id: "wh_all", url: "https://a.example/", subscriptions: ["*"] }])).toEqual([]);
-  });
-
   it("returns nothing when nothing matches and there is no callback", () => {
     expect(targetsFor({ type: "case.completed", callbackUrl: null }, endpoints)).toEqual([]);
   });

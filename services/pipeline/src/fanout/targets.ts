@@ -8,15 +8,11 @@ export interface EndpointView {
 
 export type Target = { kind: "endpoint"; endpointId: string; url: string } | { kind: "callback"; url: string };
 
-/** A test event is created together with its one delivery (to the endpoint being tested); it fans out nowhere. */
-export const TEST_EVENT_TYPE = "webhook.test";
-
 /**
  * The targets of one event: every enabled endpoint with a subscription pattern matching its type,
  * plus its one-shot callback URL. Pure; the caller passes only the tenant's enabled endpoints.
  */
 export function targetsFor(event: { type: string; callbackUrl: string | null }, endpoints: readonly EndpointView[]): Target[] {
-  if (event.type === TEST_EVENT_TYPE) return [];
   const targets: Target[] = endpoints
     .filter((e) => e.subscriptions.some((pattern) => matchesSubscription(event.type, pattern)))
     .map((e) => ({ kind: "endpoint", endpointId: e.id, url: e.url }));
