@@ -322,6 +322,37 @@ export class PgBackendMeter {
     return { at: performance.now(), backends };
   }
 
+  private last: BackendSnapshot | undefined;
+  private from = 0;
+  private readonly acc = new Map<string, number>();
+  /** Every backend pid seen since `start` → its label. */
+  readonly labels = new Map<number, string>();
+
+  /** Starts accumulating; call `tick` often (each second) so backends that come and go are counted. */
+  async start(): Promise<void> {
+    this.acc.clear();
+    this.last = await this.snapshot();
+    this.from = this.last.at;
+    for (const [pid, b] of this.last.backends) this.labels.set(pid, b.label);
+  }
+
+  async tick(): Promise<void> {
+    if (this.last === undefined) return;
+    const cur = await this.snapshot();
+    for (const [pid, x] of cur.backends) {
+      this.labels.set(pid, x.label);
+      // A backend new since the last tick started within it: all its time counts.
+      this.acc.set(x.label, (this.acc.get(x.label) ?? 0) + x.ticks - (this.last.backends.get(pid)?.ticks ?? 0));
+    }
+    this.last = cur;
+  }
+
+  /** % of one core per label from `start` to the last `tick`. */
+  result(): Array<{ label: string; pct: number }> {
+    const seconds = ((this.last?.at ?? this.from) - this.from) / 1000;
+    return [...this.acc.entries()].map(([label, ticks]) => ({ label, pct: Math.round((ticks / HZ / Math.max(1e-9, seconds)) * 100) })).sort((x, y) => y.pct - x.pct);
+  }
+
   /** % of one core per label between two snapshots (a backend that exited in between is missed). */
   static between(a: BackendSnapshot, b: BackendSnapshot): Array<{ label: string; pct: number }> {
     const seconds = (b.at - a.at) / 1000;

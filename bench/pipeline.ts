@@ -33,6 +33,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { cpus } from "node:os";
 import pg from "pg";
 import { Agent, request } from "undici";
 import { connectBus, deleteTopology } from "@custody/bus";
@@ -41,7 +42,7 @@ import { createTestDatabase } from "@custody/db/testing";
 import { createTenant } from "@custody/tenancy";
 import { ROOT, spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
 import type { ParentMessage, ReceiverCounts, ReceiverMessage, ReceiverSample } from "./pipeline-receiver.js";
-import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type BackendSnapshot, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
+import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
 import { progress, type BenchResult } from "./report.js";
 
 const TSX = createRequire(import.meta.url).resolve("tsx");
@@ -204,7 +205,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
   const config = {
     ...opts,
     phases: [...opts.phases],
-    cpus: (await import("node:os")).cpus().length,
+    cpus: cpus().length,
   };
   report.push(`# pipeline benchmark, ${new Date().toISOString()}\n`, "```json", JSON.stringify(config, null, 2), "```");
 
@@ -369,20 +370,23 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       const sampler = new PgActivitySampler(t.url, t.name, 50);
       const start = performance.now();
       let logFrom = 0;
-      let steady: { at: number; accepted: number; delivered: number; cpu: CpuSnapshot; pg: PgCounters; us: number; backends: BackendSnapshot } | undefined;
+      let steady: { at: number; accepted: number; delivered: number; cpu: CpuSnapshot; pg: PgCounters; us: number } | undefined;
       for (let s = 1; s <= seconds; s++) {
         await sleep(start + s * 1000 - performance.now());
         const delivered = receiver.counts.delivered - base;
         series.push({ s, accepted, delivered, capped: accepted - delivered / deliveredPerEvent > opts.backlog });
         bar.update(s);
+        if (steady !== undefined) await pgByClient.tick();
         if (steady === undefined && s >= warm) {
-          steady = { at: performance.now(), accepted, delivered, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs(), backends: await pgByClient.snapshot() };
+          steady = { at: performance.now(), accepted, delivered, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs() };
+          await pgByClient.start();
           if (opts.pgLog !== undefined) logFrom = (await stat(opts.pgLog)).size;
           await sampler.start();
         }
       }
       stop = true;
-      const end = { at: performance.now(), accepted, delivered: receiver.counts.delivered - base, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs(), backends: await pgByClient.snapshot() };
+      await pgByClient.tick();
+      const end = { at: performance.now(), accepted, delivered: receiver.counts.delivered - base, cpu: cpu.snapshot(), pg: await pgCounters(admin2, t.name), us: monotonicUs() };
       const logTo = opts.pgLog === undefined ? 0 : (await stat(opts.pgLog)).size;
       await sampler.stop();
       bar.stop();
@@ -456,7 +460,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       // idle cores is then cores × 1,000 ms/s ÷ (ingest ms per event ÷ endpoints + delivery ms per delivery).
       {
         const { perGroup } = CpuMeter.between(steady!.cpu, end.cpu);
-        const pgClients = PgBackendMeter.between(steady!.backends, end.backends);
+        const pgClients = pgByClient.result();
         const ms = (pct: number, per: number) => ((pct / 100) * 1000) / Math.max(1e-9, per);
         const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
         const apiNode = ms(perGroup.api ?? 0, eventsPerSecond);
@@ -493,9 +497,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
         const buf = Buffer.alloc(logTo - logFrom);
         await fh.read(buf, 0, buf.length, logFrom);
         await fh.close();
-        const labels = new Map<number, string>();
-        for (const snap of [steady!.backends, end.backends]) for (const [pid, b] of snap.backends) labels.set(pid, b.label);
-        const stats = statementsFromLog(buf.toString("utf8"), t.name, (pid) => labels.get(pid) ?? `backend ${pid}`);
+        const stats = statementsFromLog(buf.toString("utf8"), t.name, (pid) => pgByClient.labels.get(pid) ?? `backend ${pid}`);
         const events = end.accepted - steady!.accepted;
         const delivs = end.delivered - steady!.delivered;
         const lines = ["| client | statements (round trips) | per accepted event | per delivery |", "| --- | --- | --- | --- |"];
@@ -518,7 +520,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       section("throughput: Postgres CPU by client (backend → client socket owner · application_name), steady window", [
         "| client | % of one core |",
         "| --- | --- |",
-        ...PgBackendMeter.between(steady!.backends, end.backends).map((r) => `| ${r.label} | ${r.pct} |`),
+        ...pgByClient.result().map((r) => `| ${r.label} | ${r.pct} |`),
       ]);
       section("throughput: Postgres counters over the steady window (xact_*, tup_*: this database; wal_*: the whole cluster)", [
         "```json",
@@ -638,7 +640,6 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       );
       const body = Buffer.from(sample.body);
       const ceilingAgent = new Agent({ connections: opts.ceilingConcurrency, pipelining: 1, keepAliveTimeout: 60_000 });
-      let ok = 0;
       let bad = 0;
       let stop = false;
       let n = 0;
@@ -657,8 +658,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
               dispatcher: ceilingAgent,
             });
             await res.body.dump();
-            if (res.statusCode === 200) ok++;
-            else bad++;
+            if (res.statusCode !== 200) bad++;
           } catch {
             bad++;
           }
@@ -683,7 +683,6 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       figures["ceiling: failed requests"] = bad;
       figures["ratio: platform deliveries/s ÷ ceiling (%)"] = Math.round((throughputDeliveriesPerSecond / ceiling) * 1000) / 10;
       figures["signature failures"] = receiver.counts.signatureFailures;
-      void ok;
       section("ceiling: CPU", cpuLines(c0, c1, "ceiling"));
     }
     await agent.close();

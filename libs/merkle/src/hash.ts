@@ -2,9 +2,9 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { MerkleProofError } from "./errors.js";
 
 // Portable SHA-256 (@noble/hashes) rather than node:crypto, although node's is ~4x faster per call:
-// the same code must run in the browser verifier, and measured under the pipeline benchmark all
-// noble hashing together is about 1 % of the pipeline's CPU profile (Postgres dominates), so a
-// native path would buy nothing measurable (docs/benchmarks.md).
+// the same code must run in the browser verifier. Measured under the pipeline benchmark, noble
+// hashing is ~9 % of the pipeline process's profile while Postgres is the largest CPU consumer
+// (docs/benchmarks.md); a node:crypto path for the services is a listed, not yet taken, gain.
 
 /** RFC 9162 §2.1 uses SHA-256 for the log's tree; every hash in a proof has this many bytes. */
 export const HASH_SIZE = 32;
