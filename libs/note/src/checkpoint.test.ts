@@ -2,23 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   formatCheckpoint,
-  NoteError,
   openCheckpoint,
   parseCheckpoint,
   signerFromSeed,
   signNote,
   verifierKeyOf,
 } from "./index.js";
-import type { NoteErrorCode } from "./index.js";
+import { code } from "./expect.fixture.js";
 
-function code(f: () => unknown): NoteErrorCode | "no error" | "not a NoteError" {
-  try {
-    f();
-    return "no error";
-  } catch (e) {
-    return e instanceof NoteError ? e.code : "not a NoteError";
-  }
-}
 
 const ROOT = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
 const ROOT_B64 = Buffer.from(ROOT).toString("base64");

@@ -6,27 +6,19 @@ import {
   formatSignerKey,
   formatVerifierKey,
   generateSigner,
-  NoteError,
   parseSignerKey,
   parseVerifierKey,
   signerFromSeed,
   verifierKeyFromPublicKey,
   verifierKeyOf,
 } from "./index.js";
-import type { NoteErrorCode, VerifierKey } from "./index.js";
+import type { VerifierKey } from "./index.js";
+import { code } from "./expect.fixture.js";
 
 // From the C2SP signed-note spec example and the tessera test log (see vectors.test.ts).
 const SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 const TESSERA_VKEY = "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx";
 
-function code(f: () => unknown): NoteErrorCode | "no error" | "not a NoteError" {
-  try {
-    f();
-    return "no error";
-  } catch (e) {
-    return e instanceof NoteError ? e.code : "not a NoteError";
-  }
-}
 
 const seed = Uint8Array.from({ length: 32 }, (_, i) => i);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

@@ -11,16 +11,9 @@ import {
   verifierKeyOf,
   verifyNote,
 } from "./index.js";
-import type { NoteErrorCode, Signer, VerifierKey } from "./index.js";
+import type { Signer, VerifierKey } from "./index.js";
+import { code } from "./expect.fixture.js";
 
-function code(f: () => unknown): NoteErrorCode | "no error" | "not a NoteError" {
-  try {
-    f();
-    return "no error";
-  } catch (e) {
-    return e instanceof NoteError ? e.code : "not a NoteError";
-  }
-}
 
 const seedOf = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + n) & 0xff);
 const alice: Signer = signerFromSeed("alice.example/log", seedOf(1));

@@ -5,7 +5,6 @@ import {
   formatTlogProof,
   MAX_PROOF_HASHES,
   MAX_TLOG_PROOF_SIZE,
-  NoteError,
   openTlogProof,
   parseTlogProof,
   signerFromSeed,
@@ -13,16 +12,8 @@ import {
   TLOG_PROOF_HEADER,
   verifierKeyOf,
 } from "./index.js";
-import type { NoteErrorCode } from "./index.js";
+import { code } from "./expect.fixture.js";
 
-function code(f: () => unknown): NoteErrorCode | "no error" | "not a NoteError" {
-  try {
-    f();
-    return "no error";
-  } catch (e) {
-    return e instanceof NoteError ? e.code : "not a NoteError";
-  }
-}
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const hash = (n: number) => new Uint8Array(32).fill(n);
