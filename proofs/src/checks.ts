@@ -20,7 +20,7 @@ import { fromHex, leafHash, toHex, verifyConsistency, verifyInclusion } from "@c
 import { encodeBase64, parseCheckpoint, parseNote, verifyNote, type Checkpoint, type NoteInput, type VerifierKey } from "@custody/note";
 import { canonicalJson, redactionHopBytes, verifyRedaction as verifyRedactionClaim, verifyRemovedField, type JsonValue } from "@custody/redact";
 import { secretKeyId, signedHeadersHop, verifyCustodySignature, verifyStandardSignature } from "@custody/signing";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import canonicalize from "canonicalize";
 import { decodeKind, expectMember, fail, hex32, includedUnder, obj, readProven, reason, str } from "./entries.js";
 import { assertReceiptKey, checkReceiptEntry } from "./receipt.js";

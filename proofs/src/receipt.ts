@@ -4,17 +4,12 @@
  * verifier checks the signature with the receipt key the auditor supplies, never with the key the
  * entry itself names: a key taken from the document under test would prove nothing.
  */
-import * as ed from "@noble/ed25519";
-import { sha512 } from "@noble/hashes/sha2.js";
 import canonicalize from "canonicalize";
+import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
 import type { EntryDocument } from "@custody/ledger";
 import { toHex } from "@custody/merkle";
 import { decodeBase64 } from "@custody/note";
 import { expectMember, fail, hex32, reason, str } from "./entries.js";
-
-// noble's synchronous API needs a SHA-512 provider; @custody/note installs the same one, and
-// setting it twice is harmless.
-ed.hashes.sha512 = sha512;
 
 export const RECEIPT_KEY_SIZE = 32;
 
@@ -24,23 +19,7 @@ export const RECEIPT_KEY_SIZE = 32;
  */
 export function assertReceiptKey(key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length !== RECEIPT_KEY_SIZE) fail(`receipt key must be ${RECEIPT_KEY_SIZE} bytes`);
-  let smallOrder: boolean;
-  try {
-    smallOrder = ed.Point.fromBytes(key, false).isSmallOrder();
-  } catch {
-    fail("receipt key is not a canonical Ed25519 public key");
-  }
-  if (smallOrder) fail("receipt key is a small-order Ed25519 point");
-}
-
-/** Strict RFC 8032 verification (zip215: false), as FORMAT §1 requires; never throws. */
-function verifyStrict(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
-  try {
-    return ed.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  if (!isUsablePublicKey(key)) fail("receipt key is not a canonical Ed25519 public key of large order");
 }
 
 const STATEMENT_MEMBERS = ["bodySha256", "delivery", "event", "kind", "receivedAt", "v"];
@@ -73,7 +52,7 @@ export function checkReceiptEntry(entry: EntryDocument, key: Uint8Array, want: R
   if (statement === undefined) fail(`${what}: statement is not canonical base64`);
   const signature = decodeBase64(str(entry, "signature", what));
   if (signature === undefined || signature.length !== 64) fail(`${what}: signature is not canonical base64 of 64 bytes`);
-  if (!verifyStrict(signature, statement, key)) fail(`${what}: the Ed25519 signature does not verify over the statement with the receipt key`);
+  if (!verifyEd25519(signature, statement, key)) fail(`${what}: the Ed25519 signature does not verify over the statement with the receipt key`);
 
   let text: string;
   let parsed: unknown;

@@ -1,4 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import { leafHash, rootFromLeafHashes, fromHex, toHex } from "@custody/merkle";
 
 /** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */

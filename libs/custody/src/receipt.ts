@@ -1,7 +1,4 @@
-import * as ed from "@noble/ed25519";
-import { sha512 } from "@noble/hashes/sha2.js";
-
-ed.hashes.sha512 = sha512;
+import { verifyEd25519 } from "@custody/crypto";
 
 export type ReceiptErrorCode = "RECEIPT_MALFORMED" | "RECEIPT_SIGNATURE_INVALID" | "RECEIPT_MISMATCH";
 
@@ -75,13 +72,8 @@ export function verifyReceipt(input: {
 }): ReceiptStatement {
   const statement = parseReceiptStatement(input.statement);
   if (input.signature.length !== 64) throw new ReceiptError("RECEIPT_MALFORMED", `signature must be 64 bytes, got ${input.signature.length}`);
-  let valid = false;
-  try {
-    valid = ed.verify(input.signature, input.statement, input.publicKey);
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new ReceiptError("RECEIPT_SIGNATURE_INVALID", "the receipt signature does not verify under the endpoint's receipt key");
+  // Strict RFC 8032, the verifier's policy (FORMAT.md §1): the ledger never holds a receipt its own verifier rejects.
+  if (!verifyEd25519(input.signature, input.statement, input.publicKey)) throw new ReceiptError("RECEIPT_SIGNATURE_INVALID", "the receipt signature does not verify under the endpoint's receipt key");
   for (const field of ["delivery", "event", "bodySha256"] as const) {
     if (statement[field] !== input.expected[field]) throw new ReceiptError("RECEIPT_MISMATCH", `the receipt's ${field} is ${statement[field]}, expected ${input.expected[field]}`);
   }

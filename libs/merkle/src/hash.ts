@@ -1,10 +1,8 @@
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import { MerkleProofError } from "./errors.js";
 
-// Portable SHA-256 (@noble/hashes) rather than node:crypto, although node's is ~4x faster per call:
-// the same code must run in the browser verifier. Measured under the pipeline benchmark, noble
-// hashing is ~9 % of the pipeline process's profile while Postgres is the largest CPU consumer
-// (docs/benchmarks.md); a node:crypto path for the services is a listed, not yet taken, gain.
+// SHA-256 from @custody/crypto: portable (@noble) in the browser verifier, node:crypto in the
+// services, the same bytes either way.
 
 /** RFC 9162 §2.1 uses SHA-256 for the log's tree; every hash in a proof has this many bytes. */
 export const HASH_SIZE = 32;
@@ -52,14 +50,14 @@ export function assertHash(value: unknown, what: string): asserts value is Uint8
 /** RFC 9162 §2.1.1: leaf hashes are domain-separated from node hashes by the 0x00 prefix. */
 export function leafHash(entry: Uint8Array): Uint8Array {
   assertBytes(entry, "leafHash entry");
-  return sha256.create().update(LEAF_PREFIX).update(entry).digest();
+  return sha256(LEAF_PREFIX, entry);
 }
 
 /** RFC 9162 §2.1.1: an interior node is SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   assertHash(left, "nodeHash left");
   assertHash(right, "nodeHash right");
-  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
+  return sha256(NODE_PREFIX, left, right);
 }
 
 /**

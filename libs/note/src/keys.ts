@@ -9,7 +9,7 @@
  * strictly and the embedded key ID is recomputed, so a typo fails here, not as a confusing
  * "no verified signature" later.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { isUsablePublicKey, PUBLIC_KEY_SIZE, publicKeyFromSeed, randomSeed, SEED_SIZE } from "./ed25519.js";
 import { NoteError } from "./errors.js";

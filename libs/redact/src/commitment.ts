@@ -26,7 +26,7 @@
  * The salt keeps low-entropy values (a yes/no flag, a birth year) from being brute-forced out of a
  * published commitment; the path in the preimage stops a commitment being replayed for another field.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { decodeBase64Url } from "@custody/encoding";
 import { RedactionError } from "./errors.js";

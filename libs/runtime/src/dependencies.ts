@@ -3,6 +3,7 @@ import type { Config } from "@custody/config";
 import { createDb, sql, type Db } from "@custody/db";
 import { createLogger, type Logger } from "@custody/log";
 import type pg from "pg";
+import { useNativeCrypto } from "./native-crypto.js";
 
 type CommonConfig = Config<"proofs"> | Config<"api"> | Config<"pipeline"> | Config<"cli">;
 
@@ -18,6 +19,7 @@ export interface Dependencies {
 
 /** What every long-running service holds: a logger, a Postgres pool and a NATS connection. */
 export async function openDependencies(service: string, config: CommonConfig): Promise<Dependencies> {
+  useNativeCrypto();
   const logger = createLogger({ service, level: config.CUSTODY_LOG_LEVEL });
   const { db, pool } = createDb({
     url: config.DATABASE_URL,

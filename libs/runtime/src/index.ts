@@ -1,2 +1,3 @@
 export { onShutdown } from "./shutdown.js";
 export { openDependencies, type Dependencies } from "./dependencies.js";
+export { nativeCryptoBackend, useNativeCrypto } from "./native-crypto.js";

@@ -8,8 +8,7 @@
  * included, NOT base64-decoded) over the raw body, lowercase hex. Note it covers the body only, not
  * the timestamp or id: replay protection comes from the Standard Webhooks signature.
  */
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { hmacSha256 } from "@custody/crypto";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { constantTimeEqual, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
@@ -25,7 +24,7 @@ function custodyMac(secret: string, body: Uint8Array): Uint8Array {
   // mangled) would otherwise produce a signature no receiver can reproduce.
   parseSecret(secret);
   assertBody(body);
-  return hmac(sha256, utf8(secret), body);
+  return hmacSha256(utf8(secret), body);
 }
 
 /** `sha256=` + lowercase hex HMAC-SHA256(utf8(secret string), body). */

@@ -3,7 +3,7 @@
  * Standard Webhooks spec recommends 24–64 random bytes; we generate 32 (the SHA-256 block-size
  * sweet spot: HMAC keys past 64 bytes are hashed first and gain nothing).
  */
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256 } from "@custody/crypto";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { fail } from "./errors.js";

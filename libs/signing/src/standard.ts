@@ -8,8 +8,7 @@
  * During a secret rotation both the new and the old secret sign, so receivers that still hold
  * only the old one keep verifying.
  */
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { hmacSha256 } from "@custody/crypto";
 import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { constantTimeEqual, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
@@ -30,7 +29,7 @@ export type StandardWebhookHeaders = {
 
 function mac(key: Uint8Array, msgId: string, timestamp: number, body: Uint8Array): Uint8Array {
   // Streamed rather than concatenated: bodies can be large and the prefix is tiny.
-  return hmac.create(sha256, key).update(utf8(`${msgId}.${timestamp}.`)).update(body).digest();
+  return hmacSha256(key, utf8(`${msgId}.${timestamp}.`), body);
 }
 
 /** Throws unless `secrets` is a non-empty array without repeats. */
