@@ -1,3 +1,4 @@
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { fromHex, toHex } from "@custody/merkle";
 import { CustodyFormatError, hopsFromHex, hopsToHex, SEALED_HOPS, type SealedHops } from "./hops.js";
 import type { SealProof } from "./seal.js";
@@ -21,7 +22,7 @@ export function formatCustodyHeaders(hops: SealedHops, root: Uint8Array, seal: S
   return {
     "x-custody-hops": SEALED_HOPS.map((name) => `${name}=${hex[name]}`).join(";"),
     "x-custody-root": toHex(root),
-    "x-custody-seal": `signer=${seal.signer};size=${seal.size};index=${seal.index};path=${seal.path.map(toHex).join(",")};sig=${seal.signature}`,
+    "x-custody-seal": formatSealHeader(seal),
   };
 }
 
@@ -39,7 +40,7 @@ function fields(value: string, header: string): Map<string, string> {
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
-/** Parses the three headers strictly; the values are attacker-controlled at the receiver. */
+/** Format 1: parses the three headers strictly; the values are attacker-controlled at the receiver. */
 export function parseCustodyHeaders(headers: Readonly<Record<string, string | undefined>>): { hops: SealedHops; root: Uint8Array; seal: SealProof } {
   const get = (name: keyof CustodyHeaders) => {
     const v = headers[name];
@@ -49,7 +50,30 @@ export function parseCustodyHeaders(headers: Readonly<Record<string, string | un
   const hops = hopsFromHex(Object.fromEntries(fields(get("x-custody-hops"), "x-custody-hops")));
   const rootHex = get("x-custody-root");
   if (!/^[0-9a-f]{64}$/.test(rootHex)) throw new CustodyFormatError("BAD_HEADER", "x-custody-root must be 64 lowercase hex characters");
-  const s = fields(get("x-custody-seal"), "x-custody-seal");
+  return { hops, root: fromHex(rootHex), seal: parseSealHeader(get("x-custody-seal")) };
+}
+
+/**
+ * Format 2 (proofs/FORMAT.md §10): the custody record itself, and the seal proof of its leaf.
+ *
+ *   x-custody-record: <base64 of the custody record bytes>
+ *   x-custody-seal:   signer=<name>;size=<n>;index=<i>;path=<hex>,<hex>…;sig=<base64>
+ */
+export interface CustodyHeadersV2 {
+  "x-custody-record": string;
+  "x-custody-seal": string;
+}
+
+export function formatSealHeader(seal: SealProof): string {
+  return `signer=${seal.signer};size=${seal.size};index=${seal.index};path=${seal.path.map(toHex).join(",")};sig=${seal.signature}`;
+}
+
+export function formatCustodyHeadersV2(record: Uint8Array, seal: SealProof): CustodyHeadersV2 {
+  return { "x-custody-record": encodeBase64(record), "x-custody-seal": formatSealHeader(seal) };
+}
+
+function parseSealHeader(value: string): SealProof {
+  const s = fields(value, "x-custody-seal");
   const size = s.get("size") ?? "";
   const index = s.get("index") ?? "";
   if (!DECIMAL.test(size) || !DECIMAL.test(index)) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal size and index must be decimal");
@@ -61,5 +85,16 @@ export function parseCustodyHeaders(headers: Readonly<Record<string, string | un
   const signer = s.get("signer");
   const signature = s.get("sig");
   if (!signer || !signature) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal needs signer and sig");
-  return { hops, root: fromHex(rootHex), seal: { signer, size: Number(size), index: Number(index), path, signature } };
+  return { signer, size: Number(size), index: Number(index), path, signature };
+}
+
+/** Parses the two format 2 headers strictly; the values are attacker-controlled at the receiver. */
+export function parseCustodyHeadersV2(headers: Readonly<Record<string, string | undefined>>): { record: Uint8Array; seal: SealProof } {
+  const record = headers["x-custody-record"];
+  const seal = headers["x-custody-seal"];
+  if (typeof record !== "string" || record.length === 0 || record.length > 8192) throw new CustodyFormatError("BAD_HEADER", "missing or oversized x-custody-record");
+  if (typeof seal !== "string" || seal.length === 0 || seal.length > 8192) throw new CustodyFormatError("BAD_HEADER", "missing or oversized x-custody-seal");
+  const bytes = decodeBase64(record);
+  if (bytes === undefined) throw new CustodyFormatError("BAD_HEADER", "x-custody-record is not canonical base64");
+  return { record: bytes, seal: parseSealHeader(seal) };
 }

@@ -9,7 +9,7 @@ export type SealedHops = Record<SealedHop, Uint8Array>;
 export class CustodyFormatError extends Error {
   override readonly name = "CustodyFormatError";
   constructor(
-    readonly code: "BAD_HOP" | "BAD_HEADER" | "BAD_SEAL",
+    readonly code: "BAD_HOP" | "BAD_HEADER" | "BAD_SEAL" | "BAD_RECORD" | "MISMATCH",
     message: string,
   ) {
     super(message);

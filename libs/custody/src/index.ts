@@ -1,5 +1,19 @@
 export { SEALED_HOPS, CustodyFormatError, hopLeafEntry, custodyRoot, preparedHop, hashHopBytes, hopsToHex, hopsFromHex, type SealedHop, type SealedHops } from "./hops.js";
-export { sealLeafEntry, sealOrigin, sealBatch, verifySeal, sealSignatureOf, MAX_SEAL_BATCH, type SealedBatch, type SealProof } from "./seal.js";
-export { formatCustodyHeaders, parseCustodyHeaders, type CustodyHeaders } from "./headers.js";
-export { ChainOfCustody, DeliveryProof, AttemptProof, ProvenEntry, RemovedField } from "./proof-document.js";
+export { sealLeafEntry, sealOrigin, sealLeaves, sealBatch, verifySeal, verifySealOf, sealSignatureOf, MAX_SEAL_BATCH, type SealedBatch, type SealProof } from "./seal.js";
+export { batchOf, batchFromLeafHashes, packLeafHashes, unpackLeafHashes, MAX_BATCH, type Batch } from "./batch.js";
+export {
+  encodeCustodyRecord,
+  encodeOutcomeRecord,
+  parseCustodyRecord,
+  parseOutcomeRecord,
+  OUTCOMES,
+  type AttemptOutcome,
+  type CustodyRecord,
+  type DeliveryTarget,
+  type OutcomeRecord,
+} from "./record.js";
+export { formatCustodyHeaders, parseCustodyHeaders, formatCustodyHeadersV2, parseCustodyHeadersV2, formatSealHeader, type CustodyHeaders, type CustodyHeadersV2 } from "./headers.js";
+export { verifyDelivery } from "./verify-delivery.js";
+export { sealAttempts, type AttemptToSeal, type SealedAttempt, type SealResult } from "./seal-attempts.js";
+export { ChainOfCustody, ChainOfCustodyV2, DeliveryProof, DeliveryProofV2, AttemptProof, AttemptProofV2, ProvenEntry, RemovedField } from "./proof-document.js";
 export { receiptStatementBytes, parseReceiptStatement, verifyReceipt, ReceiptError, type ReceiptStatement, type ReceiptErrorCode } from "./receipt.js";

@@ -59,3 +59,51 @@ export const ChainOfCustody = z.object({
   deliveries: z.array(DeliveryProof).max(1000),
 });
 export type ChainOfCustody = z.infer<typeof ChainOfCustody>;
+
+/** Format 2: a record's place in a batch tree, and the batch's ledger entry (proofs/FORMAT.md §13). */
+const BatchMember = {
+  index,
+  /** RFC 9162 inclusion path of the record's leaf in the batch tree */
+  path: z.array(hex32).max(12),
+  /** The batch's `seal` or `outcomes` ledger entry */
+  entry: ProvenEntry,
+};
+
+export const AttemptProofV2 = z.object({
+  attempt: z.number().int().min(1),
+  /** base64 of the custody record bytes (§7) */
+  record: base64,
+  /** The seal note over the batch, and the record's membership in it */
+  seal: z.object({ note: z.string().max(4096), ...BatchMember }),
+  /** Exactly the signature and custody headers sent with this attempt (lowercase names) */
+  headers: z.record(z.string(), z.string().max(16_384)),
+  /** The outcome record (§9) and its membership in an outcomes batch; null while none is recorded */
+  outcome: z.object({ record: base64, ...BatchMember }).nullable(),
+});
+export type AttemptProofV2 = z.infer<typeof AttemptProofV2>;
+
+export const DeliveryProofV2 = z.object({
+  id: z.string().max(64),
+  target: z.union([z.object({ endpoint: z.string().max(64) }), z.object({ callback: z.literal(true) })]),
+  status: z.enum(["pending", "delivering", "retrying", "delivered", "dead", "cancelled"]),
+  idempotencyKey: z.string().max(64),
+  /** The delivery a replay re-sent (same event, same endpoint), or null */
+  replayOf: z.string().max(64).nullable(),
+  /** The replay job (`rpl_…`) that made this delivery, or null */
+  replay: z.string().max(64).nullable(),
+  redaction: z.object({ shape: z.enum(["thin", "fat"]), removed: z.array(RemovedField).max(1000) }),
+  attempts: z.array(AttemptProofV2).max(100),
+  receipt: ProvenEntry.nullable(),
+});
+export type DeliveryProofV2 = z.infer<typeof DeliveryProofV2>;
+
+/** Format 2 of the chain-of-custody document (proofs/FORMAT.md §13). */
+export const ChainOfCustodyV2 = z.object({
+  format: z.literal("custody-chain/v2"),
+  origin: z.string().max(255),
+  checkpoint: z.string().max(8192),
+  event: z.object({ id: z.string().max(128), type: z.string().max(128), ledger: ProvenEntry }),
+  recall: ProvenEntry.nullable(),
+  deliveries: z.array(DeliveryProofV2).max(1000),
+});
+export type ChainOfCustodyV2 = z.infer<typeof ChainOfCustodyV2>;

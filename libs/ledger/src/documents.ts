@@ -127,3 +127,22 @@ export function receiptEntry(fields: ReceiptEntryFields): EntryDocument {
     publicKey: fields.publicKey,
   };
 }
+
+export interface BatchEntryFields {
+  /** MTH of the batch's records (hex). */
+  batchRoot: string;
+  size: number;
+}
+
+/**
+ * A seal batch (proofs/FORMAT.md §8): the root of the tree whose leaves are the batch's custody
+ * records, the root the seal note signs. One entry per batch puts every sealed attempt in the ledger.
+ */
+export function sealEntry(fields: BatchEntryFields & { keyId: string }): EntryDocument {
+  return { v: 2, kind: "seal", batchRoot: fields.batchRoot, size: fields.size, keyId: fields.keyId };
+}
+
+/** A batch of attempt outcomes (proofs/FORMAT.md §9): the root of the tree whose leaves are outcome records. */
+export function outcomesEntry(fields: BatchEntryFields): EntryDocument {
+  return { v: 2, kind: "outcomes", batchRoot: fields.batchRoot, size: fields.size };
+}

@@ -17,8 +17,12 @@ describe("entry encoding", () => {
   });
 
   it("rejects unknown kinds and versions, non-objects, bad UTF-8 and oversized entries", () => {
-    expect(() => encodeEntry({ v: 1, kind: "nope" as "event" })).toThrow(/unknown entry kind/);
-    expect(() => encodeEntry({ v: 2 as 1, kind: "event" })).toThrow(/version/);
+    expect(() => encodeEntry({ v: 1, kind: "nope" as "event" })).toThrow(/kind nope does not exist in version 1/);
+    // Each version has its own kinds: format 2 has no per-attempt entries, format 1 no batch entries.
+    expect(() => encodeEntry({ v: 2, kind: "event" })).toThrow(/kind event does not exist in version 2/);
+    expect(() => encodeEntry({ v: 2, kind: "custody" })).toThrow(/kind custody does not exist in version 2/);
+    expect(() => encodeEntry({ v: 1, kind: "seal" })).toThrow(/kind seal does not exist in version 1/);
+    expect(() => encodeEntry({ v: 3 as 1, kind: "event" })).toThrow(/version must be 1 or 2/);
     expect(() => decodeEntry(new TextEncoder().encode("[1]"))).toThrow(/not a JSON object/);
     expect(() => decodeEntry(Uint8Array.of(0x7b, 0xff, 0x7d))).toThrow(/UTF-8/);
     expect(() => encodeEntry({ v: 1, kind: "event", pad: "x".repeat(MAX_ENTRY_BYTES) })).toThrow(/limit/);

@@ -1,8 +1,17 @@
 import canonicalize from "canonicalize";
 
-/** The kinds of ledger entry. An entry commits to payloads by hash; it never holds a payload. */
-export const ENTRY_KINDS = ["event", "custody", "attempt", "receipt", "recall", "key"] as const;
+/**
+ * The kinds of ledger entry, by format version (proofs/FORMAT.md §3). An entry commits to payloads by
+ * hash; it never holds a payload. Version 2 replaced the per-attempt `custody` and `attempt` entries
+ * with one `seal` and one `outcomes` entry per batch, whose Merkle trees hold the per-attempt records.
+ */
+export const ENTRY_KINDS_BY_VERSION = {
+  1: ["event", "custody", "attempt", "receipt", "recall", "key"],
+  2: ["seal", "outcomes"],
+} as const;
+export const ENTRY_KINDS = [...ENTRY_KINDS_BY_VERSION[1], ...ENTRY_KINDS_BY_VERSION[2]] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
+export type EntryVersion = keyof typeof ENTRY_KINDS_BY_VERSION;
 
 /** Largest encoded entry: entries hold hashes and metadata, so anything bigger is a bug upstream. */
 export const MAX_ENTRY_BYTES = 64 * 1024;
@@ -11,7 +20,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** Every entry is a JSON object with a format version and a kind; the rest depends on the kind. */
 export interface EntryDocument {
-  v: 1;
+  v: EntryVersion;
   kind: EntryKind;
   [field: string]: JsonValue;
 }
@@ -28,8 +37,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * the bytes from the parsed document and a verifier can reject a document that was re-serialised.
  */
 export function encodeEntry(document: EntryDocument): Uint8Array {
-  if (document.v !== 1) throw new EntryFormatError(`entry version must be 1, got ${String(document.v)}`);
-  if (!(ENTRY_KINDS as readonly string[]).includes(document.kind)) throw new EntryFormatError(`unknown entry kind ${String(document.kind)}`);
+  const kinds: readonly string[] | undefined = ENTRY_KINDS_BY_VERSION[document.v];
+  if (kinds === undefined) throw new EntryFormatError(`entry version must be 1 or 2, got ${String(document.v)}`);
+  if (!kinds.includes(document.kind)) throw new EntryFormatError(`entry kind ${String(document.kind)} does not exist in version ${document.v}`);
   const text = canonicalize(document);
   if (text === undefined) throw new EntryFormatError("entry is not representable as JSON");
   const bytes = encoder.encode(text);

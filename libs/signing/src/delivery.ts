@@ -5,7 +5,7 @@
  */
 import { custodySignature } from "./custody.js";
 import { fail } from "./errors.js";
-import { assertEventType, assertIdempotencyKey, isHeaderName, isHeaderValue } from "./fields.js";
+import { assertEventType, assertIdempotencyKey, assertMsgId, isHeaderName, isHeaderValue } from "./fields.js";
 import { secretKeyId } from "./secret.js";
 import { standardWebhookHeaders } from "./standard.js";
 
@@ -26,6 +26,8 @@ export interface DeliveryHeadersInput {
   eventType: string;
   /** UUID; lets the receiver deduplicate retries of the same delivery. */
   idempotencyKey: string;
+  /** The delivery id (`x-custody-delivery-id`), which a counter-signed receipt names. */
+  deliveryId?: string;
   /** Current secret first, then the previous one while its rotation overlap lasts. */
   secrets: readonly DeliverySecret[];
   /** Extra headers (names any case; emitted lowercase). May not override anything in RESERVED_HEADER_NAMES. */
@@ -42,7 +44,8 @@ export interface DeliveryHeaders {
   readonly "x-custody-timestamp": string;
   readonly "x-custody-event": string;
   readonly "idempotency-key": string;
-  readonly [name: string]: string;
+  readonly "x-custody-delivery-id"?: string;
+  readonly [name: string]: string | undefined;
 }
 
 /**
@@ -60,6 +63,7 @@ export const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
   "x-custody-timestamp",
   "x-custody-event",
   "idempotency-key",
+  "x-custody-delivery-id",
   "host",
   "content-length",
   "content-encoding",
@@ -110,9 +114,10 @@ function extraHeaders(custom: unknown): Array<[string, string]> {
  * NO_SECRETS, BAD_SECRET, KEY_ID_MISMATCH, DUPLICATE_SECRET, BAD_HEADER, RESERVED_HEADER.
  */
 export function buildDeliveryHeaders(input: DeliveryHeadersInput): DeliveryHeaders {
-  const { msgId, timestamp, body, eventType, idempotencyKey, secrets, custodyHeaders } = input;
+  const { msgId, timestamp, body, eventType, idempotencyKey, deliveryId, secrets, custodyHeaders } = input;
   assertEventType(eventType);
   assertIdempotencyKey(idempotencyKey);
+  if (deliveryId !== undefined) assertMsgId(deliveryId);
   assertDeliverySecrets(secrets);
   const extra = extraHeaders(custodyHeaders);
   // Validates msgId, timestamp, body and duplicate secrets.
@@ -127,6 +132,7 @@ export function buildDeliveryHeaders(input: DeliveryHeadersInput): DeliveryHeade
     "x-custody-event": eventType,
     "idempotency-key": idempotencyKey,
   };
+  if (deliveryId !== undefined) headers["x-custody-delivery-id"] = deliveryId;
   for (const [name, value] of extra) headers[name] = value;
   return headers as unknown as DeliveryHeaders;
 }

@@ -1,6 +1,10 @@
 /**
  * Canonical bytes of a delivery's signature headers, hashed into a chain-of-custody hop.
  *
+ * Format 2 (proofs/FORMAT.md §6, `signedHeadersHopV2`): the nine names of SIGNED_HEADER_NAMES_V2,
+ * every one required (MISSING_HEADER otherwise), each as one `name:value\n` line in that order, with
+ * the value rules below. Format 1, kept for verifying old documents:
+ *
  * FORMAT (normative; an independent verifier reimplements exactly this):
  *
  *  1. The covered names are exactly these six, compared case-insensitively against the input:
@@ -39,15 +43,45 @@ export const SIGNED_HEADER_NAMES = [
   "x-custody-timestamp",
 ] as const;
 
+/**
+ * Format 2's covered names, in canonical (byte-wise ascending) order: the format 1 six plus the
+ * event type, the idempotency key and the delivery id, so that every header a verifier compares
+ * with the document is signed too.
+ */
+export const SIGNED_HEADER_NAMES_V2 = [
+  "idempotency-key",
+  "webhook-id",
+  "webhook-signature",
+  "webhook-timestamp",
+  "x-custody-delivery-id",
+  "x-custody-event",
+  "x-custody-signature",
+  "x-custody-signature-key-id",
+  "x-custody-timestamp",
+] as const;
+
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-export function signedHeadersHop(headers: HeaderInput): Uint8Array {
+function hopBytes(headers: HeaderInput, names: readonly string[], required: boolean): Uint8Array {
   let text = "";
-  for (const name of SIGNED_HEADER_NAMES) {
+  for (const name of names) {
     const value = getHeader(headers, name);
-    if (value === undefined) continue;
+    if (value === undefined) {
+      if (required) fail("MISSING_HEADER", `the signed hop needs header ${name}`);
+      continue;
+    }
     if (!PRINTABLE_ASCII.test(value)) fail("BAD_HEADER", `header ${name} has a character outside printable ASCII (0x20–0x7E)`);
     text += `${name}:${value}\n`;
   }
   return utf8(text);
+}
+
+/** Format 1: the present headers of SIGNED_HEADER_NAMES. */
+export function signedHeadersHop(headers: HeaderInput): Uint8Array {
+  return hopBytes(headers, SIGNED_HEADER_NAMES, false);
+}
+
+/** Format 2: all of SIGNED_HEADER_NAMES_V2, each required. */
+export function signedHeadersHopV2(headers: HeaderInput): Uint8Array {
+  return hopBytes(headers, SIGNED_HEADER_NAMES_V2, true);
 }

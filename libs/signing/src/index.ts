@@ -28,7 +28,7 @@ export { CUSTODY_SIGNATURE_PREFIX, custodySignature, verifyCustodySignature } fr
 export { buildDeliveryHeaders, RESERVED_HEADER_NAMES } from "./delivery.js";
 export type { DeliveryHeaders, DeliveryHeadersInput, DeliverySecret } from "./delivery.js";
 
-export { SIGNED_HEADER_NAMES, signedHeadersHop } from "./hop.js";
+export { SIGNED_HEADER_NAMES, SIGNED_HEADER_NAMES_V2, signedHeadersHop, signedHeadersHopV2 } from "./hop.js";
 export type { HeaderInput } from "./headers.js";
 
 export { MAX_EVENT_TYPE_LENGTH, MAX_MSG_ID_LENGTH } from "./fields.js";

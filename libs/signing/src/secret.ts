@@ -42,6 +42,20 @@ export function generateSecret(random: RandomSource = defaultRandom): string {
  * its prefix would silently produce a different signature there.
  */
 export function parseSecret(secret: string): Uint8Array {
+  // Deliveries sign with the same few secrets over and over: decode and check each once.
+  const known = parsed.get(secret);
+  if (known !== undefined) return known.slice();
+  const key = decodeSecret(secret);
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(secret, key.slice());
+  return key;
+}
+
+const MAX_PARSED = 4096;
+const parsed = new Map<string, Uint8Array>();
+const keyIds = new Map<string, string>();
+
+function decodeSecret(secret: string): Uint8Array {
   if (typeof secret !== "string" || !secret.startsWith(SECRET_PREFIX)) {
     fail("BAD_SECRET", `secret must be a string starting with "${SECRET_PREFIX}"`);
   }
@@ -60,5 +74,11 @@ export function parseSecret(secret: string): Uint8Array {
  * one-way, and the key has >= 192 bits of entropy, so the id reveals nothing usable about it.
  */
 export function secretKeyId(secret: string): string {
-  return KEY_ID_PREFIX + bytesToHex(sha256(parseSecret(secret))).slice(0, 16);
+  let id = keyIds.get(secret);
+  if (id === undefined) {
+    id = KEY_ID_PREFIX + bytesToHex(sha256(parseSecret(secret))).slice(0, 16);
+    if (keyIds.size >= MAX_PARSED) keyIds.clear();
+    keyIds.set(secret, id);
+  }
+  return id;
 }

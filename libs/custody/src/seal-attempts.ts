@@ -1,0 +1,103 @@
+import { toHex } from "@custody/merkle";
+import type { Signer } from "@custody/note";
+import { buildDeliveryHeaders, signedHeadersHopV2, type DeliverySecret } from "@custody/signing";
+import { formatCustodyHeadersV2 } from "./headers.js";
+import { custodyRoot, hashHopBytes, hopsToHex, preparedHop, type SealedHops } from "./hops.js";
+import { encodeCustodyRecord, type DeliveryTarget } from "./record.js";
+import { sealLeaves, sealSignatureOf } from "./seal.js";
+
+export interface AttemptToSeal {
+  tenant: string;
+  delivery: string;
+  event: string;
+  eventType: string;
+  attempt: number;
+  target: DeliveryTarget;
+  /** Hex leaf hash of the previous attempt's outcome record; null for attempt 1 (FORMAT.md §7). */
+  previous: string | null;
+  idempotencyKey: string;
+  /** The exact body bytes every attempt of the delivery sends. */
+  body: Uint8Array;
+  /** Leaf hash of the event's ledger entry. */
+  ingested: Uint8Array;
+  /** SHA-256 of the redacted hop bytes. */
+  redacted: Uint8Array;
+  /** Current secret first, then the previous one during a rotation overlap. */
+  secrets: readonly DeliverySecret[];
+}
+
+export interface SealedAttempt {
+  attempt: AttemptToSeal;
+  /** Every header the attempt is sent with: signature headers and custody headers. */
+  headers: Record<string, string>;
+  hops: SealedHops;
+  root: Uint8Array;
+  /** The custody record bytes: the attempt's leaf in the seal batch. */
+  record: Uint8Array;
+  /** Its index in the batch. */
+  index: number;
+}
+
+export interface SealResult {
+  note: string;
+  root: Uint8Array;
+  size: number;
+  /** Hex key id of the platform key that signed the note (the `seal` entry's keyId). */
+  keyId: string;
+  /** Leaf hash of each record, in batch order (what the batch row stores). */
+  leafHashes: Uint8Array[];
+  sealed: SealedAttempt[];
+}
+
+/**
+ * Seals a batch of attempts (pure; FORMAT.md §6–§8, §10): signs each attempt's headers with its
+ * secrets, hashes the four hops into its custody root, writes its custody record, builds the batch
+ * tree over the records and signs ONE seal note over it — so the per-attempt cost is two HMACs and a
+ * few hashes, not an Ed25519 signature. Each attempt's headers then carry its record and seal proof.
+ */
+export function sealAttempts(attempts: readonly AttemptToSeal[], signer: Signer, timestampSeconds: number): SealResult {
+  const prepared = attempts.map((attempt) => {
+    const headers = buildDeliveryHeaders({
+      msgId: attempt.event,
+      timestamp: timestampSeconds,
+      body: attempt.body,
+      eventType: attempt.eventType,
+      idempotencyKey: attempt.idempotencyKey,
+      deliveryId: attempt.delivery,
+      secrets: attempt.secrets,
+    }) as Record<string, string>;
+    const hops: SealedHops = {
+      ingested: attempt.ingested,
+      redacted: attempt.redacted,
+      prepared: preparedHop(attempt.body),
+      signed: hashHopBytes(signedHeadersHopV2(headers)),
+    };
+    const root = custodyRoot(hops);
+    const record = encodeCustodyRecord({
+      tenant: attempt.tenant,
+      delivery: attempt.delivery,
+      event: attempt.event,
+      attempt: attempt.attempt,
+      target: attempt.target,
+      sealedAt: timestampSeconds,
+      previous: attempt.previous,
+      hops: hopsToHex(hops),
+      root: toHex(root),
+    });
+    return { attempt, headers, hops, root, record };
+  });
+  const batch = sealLeaves(prepared.map((p) => p.record), signer);
+  const signature = sealSignatureOf(batch.note, signer.name);
+  return {
+    note: batch.note,
+    root: batch.root,
+    size: batch.size,
+    keyId: toHex(signer.keyId),
+    leafHashes: batch.leafHashes,
+    sealed: prepared.map((p, i) => {
+      const member = batch.members[i]!;
+      const custodyHeaders = formatCustodyHeadersV2(p.record, { signer: signer.name, size: batch.size, index: member.index, path: member.path, signature });
+      return { ...p, headers: { ...p.headers, ...custodyHeaders }, index: member.index };
+    }),
+  };
+}
