@@ -1,5 +1,5 @@
 /**
- * Counter-signed delivery receipts (proofs/FORMAT.md §10): an endpoint's Ed25519 signature over a
+ * Counter-signed delivery receipts (proofs/FORMAT.md §11): an endpoint's Ed25519 signature over a
  * JCS statement naming the delivery, the event and the SHA-256 of the body it received. The
  * verifier checks the signature with the receipt key the auditor supplies, never with the key the
  * entry itself names: a key taken from the document under test would prove nothing.
@@ -9,7 +9,10 @@ import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
 import type { EntryDocument } from "@custody/ledger";
 import { toHex } from "@custody/merkle";
 import { decodeBase64 } from "@custody/note";
-import { expectMember, fail, hex32, reason, str } from "./entries.js";
+import type { DeliveryCore } from "./attempt.js";
+import type { Context } from "./context.js";
+import { decodeKind, expectMember, fail, hex32, includedUnder, readProven, reason, str } from "./entries.js";
+import { someItem, type Check } from "./report.js";
 
 export const RECEIPT_KEY_SIZE = 32;
 
@@ -38,7 +41,7 @@ export interface ReceiptExpectation {
 /**
  * Checks a decoded `receipt` entry: it names the delivery and event, its publicKey is the given
  * key, its signature verifies over its statement with that key, and the statement is canonical
- * JCS with exactly the FORMAT §10 members, naming the same delivery, event and body hash.
+ * JCS with exactly the FORMAT §11 members, naming the same delivery, event and body hash.
  * Returns the statement's receivedAt.
  */
 export function checkReceiptEntry(entry: EntryDocument, key: Uint8Array, want: ReceiptExpectation): string {
@@ -84,4 +87,24 @@ export function checkReceiptEntry(entry: EntryDocument, key: Uint8Array, want: R
   const receivedAt = s.receivedAt;
   if (typeof receivedAt !== "string" || !RFC3339.test(receivedAt)) fail("receipt statement: receivedAt is not an RFC 3339 time");
   return receivedAt;
+}
+
+/**
+ * Check 12, `receipt` (FORMAT §14), with the endpoint's receipt key: passes when the receipt entry of
+ * at least one matching delivery is included under the checkpoint and verifies with the key.
+ */
+export function receiptCheck(ctx: Context, deliveries: readonly DeliveryCore[], key: Uint8Array, bodySha256: string): Check {
+  try {
+    assertReceiptKey(key);
+  } catch (err) {
+    return { name: "receipt", ok: false, detail: reason(err) };
+  }
+  return someItem("receipt", deliveries, (d) => d.id, (d) => {
+    if (d.receipt === null) fail("the delivery has no receipt entry");
+    const read = readProven(d.receipt, "receipt entry");
+    const entry = decodeKind(read.bytes, "receipt", "receipt entry");
+    const receivedAt = checkReceiptEntry(entry, key, { tenant: ctx.eventTenant, delivery: d.id, event: ctx.doc.event.id, bodySha256 });
+    const where = includedUnder(d.receipt, read.leaf, ctx.checkpoint, "receipt entry");
+    return `received ${receivedAt}, signed by the receipt key, ${where}`;
+  });
 }
