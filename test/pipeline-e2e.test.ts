@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { custodyRoot, hashHopBytes, parseCustodyHeaders, preparedHop, verifySeal } from "@custody/custody";
+import { batchFromLeafHashes, unpackLeafHashes, verifyDelivery } from "@custody/custody";
 import { listPlatformKeys } from "@custody/keys";
 import { decodeEntry } from "@custody/ledger";
+import { toHex } from "@custody/merkle";
 import { parseVerifierKey } from "@custody/note";
-import { signedHeadersHop, verifyCustodySignature } from "@custody/signing";
+import { verifyCustodySignature } from "@custody/signing";
 import { verifyProof } from "../proofs/src/index.js";
 import { runAudit } from "../services/cli/src/audit.js";
 import { waitFor } from "./support/processes.js";
@@ -79,12 +80,9 @@ describe("pipeline end to end", () => {
       if (secret.previous) new Webhook(secret.previous).verify(req.body.toString(), headers);
       // The product doc's receiver code: HMAC keyed with the secret string's bytes.
       verifyCustodySignature(secret.current, req.body, headers["x-custody-signature"]);
-      // The platform-signed custody statement about these very bytes.
-      const custody = parseCustodyHeaders(headers);
-      expect(custody.hops.prepared).toEqual(preparedHop(req.body));
-      expect(custody.hops.signed).toEqual(hashHopBytes(signedHeadersHop(headers)));
-      expect(custodyRoot(custody.hops)).toEqual(custody.root);
-      verifySeal(custody.root, custody.seal, keys);
+      // The platform-signed custody record about these very bytes (FORMAT.md §10).
+      const record = verifyDelivery({ body: req.body, headers, keys });
+      expect(record).toMatchObject({ event: headers["webhook-id"], delivery: headers["x-custody-delivery-id"], attempt: 1, previous: null });
 
       const body = JSON.parse(req.body.toString());
       if (req.path === "/fat") {
@@ -108,20 +106,31 @@ describe("pipeline end to end", () => {
       20_000,
       "all deliveries recorded as delivered",
     );
-    const seals = await platform.t.db.selectFrom("delivery_seals").select(["custody_root", "custody_entry_id"]).execute();
-    expect(seals.map((s) => s.custody_root.toString("hex")).sort()).toEqual(receiver.requests.map((r) => String(r.headers["x-custody-root"])).sort());
-    const attempts = await platform.t.db.selectFrom("delivery_attempts").selectAll().execute();
-    expect(attempts).toHaveLength(7);
-    for (const a of attempts) {
-      const entry = await platform.t.db.selectFrom("ledger_entries").select("body").where("id", "=", a.attempt_entry_id).executeTakeFirstOrThrow();
-      expect(decodeEntry(entry.body)).toMatchObject({ kind: "attempt", outcome: "delivered", status: 200, delivery: a.delivery_id });
+    const seals = await platform.t.db.selectFrom("attempt_seals").select(["delivery_id", "hops"]).execute();
+    expect(seals.map((x) => x.delivery_id).sort()).toEqual(receiver.requests.map((r) => String(r.headers["x-custody-delivery-id"])).sort());
+    // Every outcome is a leaf of an outcomes batch logged in the ledger.
+    const outcomes = await platform.t.db
+      .selectFrom("attempt_outcomes as o")
+      .innerJoin("outcome_batches as b", "b.id", "o.batch_id")
+      .innerJoin("ledger_entries as e", "e.id", "b.entry_id")
+      .select(["o.outcome", "o.status_code", "o.batch_index", "b.leaves", "e.body"])
+      .execute();
+    expect(outcomes).toHaveLength(7);
+    for (const o of outcomes) {
+      expect(o).toMatchObject({ outcome: "delivered", status_code: 200 });
+      const batch = batchFromLeafHashes(unpackLeafHashes(o.leaves));
+      expect(decodeEntry(o.body)).toMatchObject({ kind: "outcomes", v: 2, batchRoot: toHex(batch.root) });
     }
     // Every entry sequenced, checkpointed, and the whole ledger re-derives.
     const total = Number((await platform.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
     await waitFor(async () => Number((await platform.t.db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size) === total, 20_000, "checkpoint");
     const report = await runAudit(platform.t.db, ORIGIN, () => undefined);
     expect(report.findings).toEqual([]);
-    expect(report.treeSize).toBe(3 + 7 + 7);
+    // 3 events, then one seal entry per seal batch and one outcomes entry per outcome batch.
+    const kinds = (await platform.t.db.selectFrom("ledger_entries").select("kind").execute()).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "event")).toHaveLength(3);
+    expect(kinds.every((k) => ["event", "seal", "outcomes"].includes(k))).toBe(true);
+    expect(report.treeSize).toBe(total);
 
     // The standalone verifier accepts every delivery (thin, fat, callback) against its live proof.
     for (const req of receiver.requests) {

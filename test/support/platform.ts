@@ -37,7 +37,6 @@ export class TestPlatform {
     await this.api.ready();
     this.proofs = await buildProofsApp({
       db: this.t.db,
-      nc: this.nc,
       config: loadConfig("proofs", { CUSTODY_NATS_PREFIX: this.prefix, CUSTODY_LOG_ORIGIN: ORIGIN }),
       logger: createLogger({ service: "test", level: "silent", pretty: false }),
       readiness: {},

@@ -1,6 +1,5 @@
 export type { NatsConnection } from "nats";
 export { connectBus, checkJetStream, type BusSettings } from "./connect.js";
-export { CONSUMING_STAGES, DEFAULT_ACK_WAIT_MS, ensureTopology, deleteTopology, streamName, subjectFor, type ConsumingStage } from "./topology.js";
-export { publishAll, type Outgoing } from "./publish.js";
+export { DEFAULT_ACK_WAIT_MS, ensureTopology, deleteTopology, streamName } from "./topology.js";
+export { announce, EventMessage, HOPS, subjectOf, type ConsumerName, type Hop, type HopMessage } from "./hops.js";
 export { runStage, type Received, type RunningStage, type StageRunnerOptions } from "./stage.js";
-export { EventMessage, RedactMessage, SealMessage, SendMessage, msgIds } from "./messages.js";

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { AckPolicy } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
-import { connectBus, deleteTopology, ensureTopology, publishAll, runStage, subjectFor, type NatsConnection } from "./index.js";
+import { announce, connectBus, deleteTopology, ensureTopology, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 
@@ -14,9 +15,16 @@ async function until(check: () => boolean, ms = 10_000) {
   }
 }
 
+const event = (i: number) => ({ tenantId: "ten_1", eventId: `evt_${i}`, entryId: `ent_${i}` });
+
 describe("runStage", () => {
   let nc: NatsConnection;
   const prefix = `t${randomBytes(5).toString("hex")}`;
+  const pendingCount = async () => {
+    const info = await (await nc.jetstreamManager()).consumers.info(streamName(prefix), "dispatch");
+    return info.num_pending + info.num_ack_pending;
+  };
+
   beforeAll(async () => {
     nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "bus-test" });
     await ensureTopology(nc, prefix);
@@ -27,58 +35,91 @@ describe("runStage", () => {
     await nc.close();
   });
 
+  it("removes consumers no hop names, so a renamed stage cannot strand messages", async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.add(streamName(prefix), { durable_name: "fanout", ack_policy: AckPolicy.Explicit, filter_subject: `${prefix}.pipeline.redact` });
+    await ensureTopology(nc, prefix);
+    const names: string[] = [];
+    for await (const c of await jsm.consumers.list(streamName(prefix))) names.push(c.name);
+    expect(names).toEqual(["dispatch"]);
+  });
+
   it("delivers each message once in batches, drops re-published duplicates, and terminates malformed ones", async () => {
-    const subject = subjectFor(prefix, "redact");
-    const messages = Array.from({ length: 500 }, (_, i) => ({ subject, data: { n: i }, msgId: `m${i}` }));
-    await publishAll(nc, messages);
-    await publishAll(nc, messages.slice(0, 100)); // a relay that crashed after publishing, before marking
-    await publishAll(nc, [{ subject, data: { n: "not a number" }, msgId: "bad" }]);
-    const seen: number[] = [];
+    const messages = Array.from({ length: 500 }, (_, i) => event(i));
+    await announce(nc, prefix, "events", messages);
+    await announce(nc, prefix, "events", messages.slice(0, 100)); // a relay that crashed after publishing, before moving its cursor
+    await nc.jetstream().publish(subjectOf(prefix, "events"), new TextEncoder().encode('{"tenantId":1}'));
+    const seen: string[] = [];
     const sizes: number[] = [];
-    const stage = await runStage<{ n: number }>({
+    const stage = await runStage({
       nc,
       prefix,
-      stage: "redact",
+      hop: "events",
       logger,
-      decode: (v) => {
-        const n = (v as { n: unknown }).n;
-        if (typeof n !== "number") throw new Error("n must be a number");
-        return { n };
-      },
       handle: async (batch) => {
         sizes.push(batch.length);
-        seen.push(...batch.map((b) => b.data.n));
+        seen.push(...batch.map((b) => b.data.eventId));
+        await new Promise((r) => setTimeout(r, 5));
       },
       batchSize: 64,
-      maxWaitMs: 2,
       concurrency: 2,
+      maxHeld: 1_000,
     });
     await until(() => seen.length >= 500);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => false, 200).catch(() => undefined);
     await stage.stop();
-    expect(seen.sort((a, b) => a - b)).toEqual([...Array(500).keys()]);
+    expect(seen.sort()).toEqual(messages.map((m) => m.eventId).sort());
     expect(Math.max(...sizes)).toBeGreaterThan(1);
-    const info = await (await nc.jetstreamManager()).consumers.info(`${prefix.toUpperCase()}_PIPELINE`, "redact");
-    expect(info.num_pending + info.num_ack_pending).toBe(0);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("acks each message when its own work completes, and redelivers the one whose work failed", async () => {
+    await announce(nc, prefix, "events", [event(1001), event(1002)]);
+    const tries = new Map<string, number>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stage = await runStage({
+      nc,
+      prefix,
+      hop: "events",
+      logger,
+      handle: async (batch) =>
+        batch.map(async (b) => {
+          const n = (tries.get(b.data.eventId) ?? 0) + 1;
+          tries.set(b.data.eventId, n);
+          await gate;
+          if (b.data.eventId === "evt_1002" && n === 1) throw new Error("its endpoint write failed");
+        }),
+      batchSize: 10,
+      concurrency: 1,
+      maxHeld: 100,
+    });
+    await until(() => tries.size === 2);
+    // Both are held (not acked) while their work is outstanding.
+    expect(await pendingCount()).toBe(2);
+    release();
+    await until(() => tries.get("evt_1002") === 2);
+    await until(() => false, 200).catch(() => undefined);
+    await stage.stop();
+    expect(tries.get("evt_1001")).toBe(1);
+    expect(await pendingCount()).toBe(0);
   });
 
   it("redelivers a batch whose handler failed", async () => {
-    const subject = subjectFor(prefix, "seal");
-    await publishAll(nc, [{ subject, data: { n: 1 }, msgId: "r1" }]);
+    await announce(nc, prefix, "events", [event(2001)]);
     const attempts: number[] = [];
-    const stage = await runStage<{ n: number }>({
+    const stage = await runStage({
       nc,
       prefix,
-      stage: "seal",
+      hop: "events",
       logger,
-      decode: (v) => v as { n: number },
       handle: async (batch) => {
         attempts.push(batch[0]!.deliveryCount);
         if (attempts.length === 1) throw new Error("database went away");
       },
       batchSize: 10,
-      maxWaitMs: 0,
       concurrency: 1,
+      maxHeld: 100,
     });
     await until(() => attempts.length >= 2);
     await stage.stop();

@@ -1,6 +1,7 @@
 import type { ConsumerMessages, JsMsg, NatsConnection } from "nats";
 import type { Logger } from "@custody/log";
-import { streamName, type ConsumingStage } from "./topology.js";
+import { HOPS, type Hop, type HopMessage } from "./hops.js";
+import { streamName } from "./topology.js";
 
 export interface Received<T> {
   data: T;
@@ -8,20 +9,24 @@ export interface Received<T> {
   deliveryCount: number;
 }
 
-export interface StageRunnerOptions<T> {
+export interface StageRunnerOptions<H extends Hop> {
   nc: NatsConnection;
   prefix: string;
-  stage: ConsumingStage;
+  /** The hop this stage consumes (its durable consumer and message schema). */
+  hop: H;
   logger: Logger;
-  /** Parses a message; a throw means a malformed message, which is terminated (never retried). */
-  decode: (value: unknown) => T;
-  /** Handles a batch. Resolving acks the whole batch; throwing naks it for redelivery after a delay. */
-  handle: (batch: Array<Received<T>>) => Promise<void>;
+  /**
+   * Handles a batch. Resolving with nothing acks the whole batch; resolving with one promise per
+   * message acks each message when its promise resolves (and naks it for redelivery if it rejects),
+   * so a message can stay held — kept alive — until work that outlives the batch is done. Throwing
+   * naks the whole batch. A message that does not parse is terminated, never retried.
+   */
+  handle: (batch: Array<Received<HopMessage<H>>>) => Promise<void | ReadonlyArray<Promise<unknown>>>;
   batchSize: number;
-  /** How long the first message of a batch waits for company. */
-  maxWaitMs: number;
-  /** Batches handled at once by this process. */
+  /** Batches in `handle` at once in this process. */
   concurrency: number;
+  /** Most messages this process holds unacknowledged; it stops pulling at this many. */
+  maxHeld: number;
 }
 
 const decoder = new TextDecoder();
@@ -33,77 +38,104 @@ export interface RunningStage {
 
 /**
  * A durable pull consumer that hands messages to `handle` in micro-batches: the cost of a Postgres
- * round trip or a signature is paid per batch, not per message. Any number of processes may run the
- * same stage; JetStream spreads messages over them, and an unacked message returns after ack_wait.
+ * round trip or a signature is paid per batch, not per message. A batch is whatever has arrived
+ * when a worker is free — at low rates that is one message, handled at once, never held back to
+ * wait for company. Any number of processes may run the same stage; JetStream spreads messages over
+ * them, and an unacked message returns after ack_wait.
  */
-export async function runStage<T>(options: StageRunnerOptions<T>): Promise<RunningStage> {
+export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): Promise<RunningStage> {
   const { logger } = options;
-  const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), options.stage);
+  const { consumer: durable, schema } = HOPS[options.hop];
+  const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency });
   const queue: JsMsg[] = [];
-  // Every message this process holds, queued or in a batch, is kept alive with working() well inside
-  // ack_wait: a slow batch or a long queue keeps its messages, and only a dead process strands any.
+  // Every message this process holds, queued, in a batch or waiting on its work, is kept alive with
+  // working() well inside ack_wait: only a dead process strands any.
   const held = new Set<JsMsg>();
   const ackWaitMs = Number((await consumer.info()).config.ack_wait) / 1e6;
   const heartbeat = setInterval(() => {
     for (const m of held) m.working();
   }, Math.max(250, ackWaitMs / 3));
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
   const settle = (m: JsMsg, how: "ack" | "nak" | "term") => {
     held.delete(m);
     if (how === "ack") m.ack();
     else if (how === "nak") m.nak(REDELIVERY_DELAY_MS);
     else m.term();
+    signal();
   };
-  let wake: (() => void) | undefined;
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
 
   const reader = (async () => {
     for await (const m of messages) {
       held.add(m);
       queue.push(m);
-      wake?.();
+      signal();
     }
     stopping = true;
-    wake?.();
+    signal();
   })();
 
   async function handleBatch(batch: JsMsg[]): Promise<void> {
-    const good: Array<{ msg: JsMsg; item: Received<T> }> = [];
+    const good: Array<{ msg: JsMsg; item: Received<HopMessage<H>> }> = [];
     for (const msg of batch) {
       try {
-        good.push({ msg, item: { data: options.decode(JSON.parse(decoder.decode(msg.data))), deliveryCount: msg.info.redeliveryCount } });
+        good.push({ msg, item: { data: schema.parse(JSON.parse(decoder.decode(msg.data))) as HopMessage<H>, deliveryCount: msg.info.redeliveryCount } });
       } catch (err) {
         logger.error({ err, subject: msg.subject, seq: msg.seq }, "malformed message terminated");
         settle(msg, "term");
       }
     }
     if (good.length === 0) return;
+    let completions: void | ReadonlyArray<Promise<unknown>>;
     try {
-      await options.handle(good.map((g) => g.item));
-      for (const g of good) settle(g.msg, "ack");
+      completions = await options.handle(good.map((g) => g.item));
     } catch (err) {
-      logger.error({ err, stage: options.stage, size: good.length }, "batch failed; it will be redelivered");
+      logger.error({ err, hop: options.hop, size: good.length }, "batch failed; it will be redelivered");
       for (const g of good) settle(g.msg, "nak");
+      return;
     }
+    if (completions === undefined) {
+      for (const g of good) settle(g.msg, "ack");
+      return;
+    }
+    good.forEach((g, i) => {
+      const done = (completions as ReadonlyArray<Promise<unknown>>)[i] ?? Promise.resolve();
+      const p = done.then(
+        () => settle(g.msg, "ack"),
+        (err: unknown) => {
+          logger.error({ err, hop: options.hop }, "message failed; it will be redelivered");
+          settle(g.msg, "nak");
+        },
+      );
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    });
   }
 
   const worker = (async () => {
     while (!stopping || queue.length > 0) {
-      if (queue.length === 0) {
+      const full = inFlight.size >= options.concurrency || held.size - queue.length >= options.maxHeld;
+      if (queue.length === 0 || full) {
         await new Promise<void>((r) => (wake = r));
-        wake = undefined;
         continue;
       }
-      if (queue.length < options.batchSize && options.maxWaitMs > 0 && !stopping) {
-        await new Promise((r) => setTimeout(r, options.maxWaitMs));
-      }
-      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
       const batch = queue.splice(0, options.batchSize);
-      const p = handleBatch(batch).finally(() => inFlight.delete(p));
+      const p = handleBatch(batch).finally(() => {
+        inFlight.delete(p);
+        signal();
+      });
       inFlight.add(p);
     }
     await Promise.all(inFlight);
+    await Promise.all(pending);
     clearInterval(heartbeat);
   })();
 
@@ -111,7 +143,7 @@ export async function runStage<T>(options: StageRunnerOptions<T>): Promise<Runni
     async stop() {
       stopping = true;
       await messages.close();
-      wake?.();
+      signal();
       await reader;
       await worker;
     },

@@ -4,8 +4,12 @@ import { z } from "zod";
  * Every setting Custody reads, by environment variable. Each service picks the subset it needs
  * (see `schemas.ts`); `docs/configuration.md` is generated from these descriptions and a test keeps it in sync.
  */
-/** The pipeline's stages, in the order an event passes them. */
-export const PIPELINE_STAGES = ["relay", "fanout", "redact", "seal", "deliver", "scheduler", "sequencer"] as const;
+/**
+ * The pipeline's components: the relay announces committed events; dispatch fans them out, redacts,
+ * seals and sends; the scheduler seals and sends retries and parked deliveries; the sequencer
+ * extends the ledger's tree and signs checkpoints.
+ */
+export const PIPELINE_STAGES = ["relay", "dispatch", "scheduler", "sequencer"] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -63,14 +67,15 @@ export const fields = {
   CUSTODY_INGEST_BURST: positiveInt.default(4_000).describe("Events a tenant may append at once above its steady rate."),
   CUSTODY_MAX_BATCH_EVENTS: positiveInt.max(10_000).default(500).describe("Most events in one `POST /api/v2/events/batch`."),
   CUSTODY_MAX_JSON_DEPTH: positiveInt.max(256).default(32).describe("Deepest nesting accepted in an event's `data` and `metadata`."),
-  CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most messages a pipeline stage handles in one batch (one Postgres transaction, one seal signature)."),
+  CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most events dispatch (and deliveries the scheduler) handles in one batch: one Postgres transaction, one seal signature."),
   CUSTODY_STAGE_ACK_WAIT_MS: positiveInt.min(1_000).max(600_000).default(30_000).describe("How long JetStream waits before handing an unacknowledged pipeline message to another process: how long the messages of a process that died stay stranded (live ones are kept alive while they work)."),
   CUSTODY_DELIVER_CONCURRENCY: positiveInt.max(10_000).default(512).describe("Most HTTP deliveries in flight in one pipeline process."),
   CUSTODY_ENDPOINT_CONCURRENCY: positiveInt.max(1_000).default(16).describe("Most deliveries in flight to one endpoint (or one callback origin) from one pipeline process."),
+  CUSTODY_ENDPOINT_QUEUE: positiveInt.max(100_000).default(256).describe("Most attempts of one endpoint (or callback origin) sending or waiting their turn in one pipeline process; beyond it, new deliveries are parked in Postgres for the scheduler, so a slow endpoint holds back only its own."),
   CUSTODY_DELIVERY_TIMEOUT_MS: positiveInt.max(60_000).default(10_000).describe("How long one delivery attempt may take, connect to last byte, in milliseconds."),
   CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS: positiveInt.default(120).describe("An endpoint whose deliveries have failed continuously for this long is disabled (and a `webhook.endpoint.disabled` event is sent to its tenant)."),
   CUSTODY_SCHEDULER_INTERVAL_MS: positiveInt.default(250).describe("How often the retry scheduler looks for deliveries whose next attempt is due, in milliseconds."),
-  CUSTODY_RELAY_POLL_MS: positiveInt.default(500).describe("How often the relay polls the outbox when no notification woke it, in milliseconds."),
+  CUSTODY_RELAY_POLL_MS: positiveInt.default(500).describe("How often the relay looks for committed events when no notification woke it, in milliseconds."),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),

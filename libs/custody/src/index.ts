@@ -14,6 +14,6 @@ export {
 } from "./record.js";
 export { formatCustodyHeaders, parseCustodyHeaders, formatCustodyHeadersV2, parseCustodyHeadersV2, formatSealHeader, type CustodyHeaders, type CustodyHeadersV2 } from "./headers.js";
 export { verifyDelivery } from "./verify-delivery.js";
-export { sealAttempts, type AttemptToSeal, type SealedAttempt, type SealResult } from "./seal-attempts.js";
+export { rebuildSealedAttempt, sealAttempts, type AttemptToSeal, type SealedAttempt, type SealResult, type StoredSeal } from "./seal-attempts.js";
 export { ChainOfCustody, ChainOfCustodyV2, DeliveryProof, DeliveryProofV2, AttemptProof, AttemptProofV2, ProvenEntry, RemovedField } from "./proof-document.js";
 export { receiptStatementBytes, parseReceiptStatement, verifyReceipt, ReceiptError, type ReceiptStatement, type ReceiptErrorCode } from "./receipt.js";

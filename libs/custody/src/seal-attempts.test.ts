@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { leafHash, toHex } from "@custody/merkle";
 import { generateSigner, verifierKeyOf } from "@custody/note";
 import { generateSecret, secretKeyId, verifyCustodySignature } from "@custody/signing";
-import { CustodyFormatError, parseCustodyRecord, sealAttempts, verifyDelivery, type AttemptToSeal } from "./index.js";
+import { batchFromLeafHashes, CustodyFormatError, parseCustodyRecord, rebuildSealedAttempt, sealAttempts, verifyDelivery, type AttemptToSeal } from "./index.js";
 
 const signer = generateSigner("custody.test/log");
 const keys = [verifierKeyOf(signer)];
@@ -68,6 +68,37 @@ describe("sealAttempts (format 2)", () => {
     } catch (err) {
       expect(err).toBeInstanceOf(CustodyFormatError);
       expect((err as CustodyFormatError).code).toBe("MISMATCH");
+    }
+  });
+});
+
+describe("rebuildSealedAttempt", () => {
+  it("rebuilds exactly the record and headers that were sent, from what is stored", () => {
+    const result = sealAttempts(Array.from({ length: 5 }, (_, i) => attempt(i)), signer, 1_700_000_000);
+    for (const s of result.sealed) {
+      const rebuilt = rebuildSealedAttempt({
+        tenant: s.attempt.tenant,
+        delivery: s.attempt.delivery,
+        event: s.attempt.event,
+        eventType: s.attempt.eventType,
+        attempt: s.attempt.attempt,
+        target: s.attempt.target,
+        idempotencyKey: s.attempt.idempotencyKey,
+        sealedAt: 1_700_000_000,
+        previous: s.attempt.previous,
+        hops: s.hops,
+        webhookSignature: s.headers["webhook-signature"]!,
+        custodySignature: s.headers["x-custody-signature"]!,
+        keyIds: s.attempt.secrets.map((k) => k.keyId),
+        note: result.note,
+        signer: signer.name,
+        index: s.index,
+        size: result.size,
+        path: batchFromLeafHashes(result.leafHashes).pathOf(s.index),
+      });
+      expect(rebuilt.headers).toEqual(s.headers);
+      expect(rebuilt.record).toEqual(s.record);
+      expect(rebuilt.root).toEqual(s.root);
     }
   });
 });

@@ -101,3 +101,62 @@ export function sealAttempts(attempts: readonly AttemptToSeal[], signer: Signer,
     }),
   };
 }
+
+/** What a stored sealed attempt keeps (libs/deliveries attempt_seals + its batch), enough to rebuild everything it sent. */
+export interface StoredSeal {
+  tenant: string;
+  delivery: string;
+  event: string;
+  eventType: string;
+  attempt: number;
+  target: DeliveryTarget;
+  idempotencyKey: string;
+  sealedAt: number;
+  previous: string | null;
+  hops: SealedHops;
+  webhookSignature: string;
+  custodySignature: string;
+  /** Key ids of the secrets that signed, current first. */
+  keyIds: readonly string[];
+  /** The batch's seal note, this attempt's index and path in it. */
+  note: string;
+  signer: string;
+  index: number;
+  size: number;
+  path: Uint8Array[];
+}
+
+/**
+ * The custody record and the exact headers a sealed attempt was sent with, rebuilt from what was
+ * stored (a resend after a crash sends them again; a proof document shows them). Pure and
+ * deterministic: the same stored seal always gives the same bytes.
+ */
+export function rebuildSealedAttempt(s: StoredSeal): { record: Uint8Array; root: Uint8Array; headers: Record<string, string> } {
+  const root = custodyRoot(s.hops);
+  const record = encodeCustodyRecord({
+    tenant: s.tenant,
+    delivery: s.delivery,
+    event: s.event,
+    attempt: s.attempt,
+    target: s.target,
+    sealedAt: s.sealedAt,
+    previous: s.previous,
+    hops: hopsToHex(s.hops),
+    root: toHex(root),
+  });
+  const timestamp = String(s.sealedAt);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "webhook-id": s.event,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": s.webhookSignature,
+    "x-custody-signature": s.custodySignature,
+    "x-custody-signature-key-id": s.keyIds[0]!,
+    "x-custody-timestamp": timestamp,
+    "x-custody-event": s.eventType,
+    "idempotency-key": s.idempotencyKey,
+    "x-custody-delivery-id": s.delivery,
+    ...formatCustodyHeadersV2(record, { signer: s.signer, size: s.size, index: s.index, path: s.path, signature: sealSignatureOf(s.note, s.signer) }),
+  };
+  return { record, root, headers };
+}

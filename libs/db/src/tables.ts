@@ -25,6 +25,8 @@ export type EntryKind = "event" | "custody" | "attempt" | "receipt" | "recall" |
 export interface LedgerEntriesTable {
   id: string;
   seq: ColumnType<string, never, never>;
+  /** The appending transaction's id (xid8, as text); 0 for entries appended before migration 0006. */
+  xid: ColumnType<string, never, never>;
   kind: EntryKind;
   tenant_id: string | null;
   body: Buffer;
@@ -72,15 +74,6 @@ export interface PlatformKeysTable {
   private_key_enc: Buffer;
   created_at: Generated<Date>;
   retired_at: Date | null;
-}
-
-export interface OutboxTable {
-  seq: Generated<string>;
-  entry_id: string;
-  subject: string;
-  payload: Buffer;
-  created_at: Generated<Date>;
-  relayed_at: Date | null;
 }
 
 export interface EventTypesTable {
@@ -198,6 +191,68 @@ export interface DeliveriesTable {
   last_error: string | null;
   dead_reason: string | null;
   delivered_at: Date | null;
+  /** The redaction record (FORMAT.md §5); null shape: made before format 2 (see delivery_bodies). */
+  shape: PayloadShape | null;
+  /** [{path, salt, commitment}] of the removed fields, or null when nothing was removed. */
+  removed: ColumnType<unknown, string | null, never>;
+  replay_of: string | null;
+}
+
+export interface RelayCursorTable {
+  singleton: Generated<boolean>;
+  xid: string;
+  seq: ColumnType<string, string | number, string | number>;
+  updated_at: Generated<Date>;
+}
+
+export interface CustodyBatchesTable {
+  id: ColumnType<string, never, never>;
+  size: number;
+  root: Buffer;
+  note: string;
+  key_id: string;
+  leaves: Buffer;
+  entry_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface OutcomeBatchesTable {
+  id: ColumnType<string, never, never>;
+  size: number;
+  root: Buffer;
+  leaves: Buffer;
+  entry_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface AttemptSealsTable {
+  delivery_id: string;
+  attempt_no: number;
+  batch_id: ColumnType<string, string | number, never>;
+  batch_index: number;
+  /** ingested || redacted || prepared || signed, 32 bytes each */
+  hops: Buffer;
+  sealed_at: ColumnType<string, string | number, never>;
+  previous: Buffer | null;
+  webhook_signature: string;
+  custody_signature: string;
+  key_ids: string[];
+  target_url: string;
+}
+
+export interface AttemptOutcomesTable {
+  delivery_id: string;
+  attempt_no: number;
+  tenant_id: string;
+  batch_id: ColumnType<string, string | number, never>;
+  batch_index: number;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  error_class: string | null;
+  response_sha256: Buffer | null;
+  response_excerpt: string | null;
+  outcome: "delivered" | "retry" | "dead";
 }
 
 export interface DeliveryBodiesTable {
@@ -274,7 +329,7 @@ export interface Database {
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_head: LedgerHeadTable;
   platform_keys: PlatformKeysTable;
-  outbox: OutboxTable;
+  relay_cursor: RelayCursorTable;
   event_types: EventTypesTable;
   endpoints: EndpointsTable;
   signing_secrets: SigningSecretsTable;
@@ -285,6 +340,10 @@ export interface Database {
   seal_batches: SealBatchesTable;
   delivery_seals: DeliverySealsTable;
   delivery_attempts: DeliveryAttemptsTable;
+  custody_batches: CustodyBatchesTable;
+  outcome_batches: OutcomeBatchesTable;
+  attempt_seals: AttemptSealsTable;
+  attempt_outcomes: AttemptOutcomesTable;
   recalls: RecallsTable;
   replays: ReplaysTable;
   receipts: ReceiptsTable;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Database, Kysely } from "@custody/db";
+import { sql, type Database, type Kysely } from "@custody/db";
 import { eventEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
@@ -35,8 +35,18 @@ export interface AppendedEvent {
   leafHash: Uint8Array;
 }
 
-/** The subject outbox rows of events carry; the relay publishes them to the fan-out stage. */
-export const EVENT_OUTBOX_SUBJECT = "events";
+/** The channel the relay listens on for appended events. */
+export const EVENTS_CHANNEL = "custody_events";
+
+/**
+ * Wakes the relay after events committed. Sent after COMMIT, as a statement of its own, never from
+ * inside the appending transaction: a NOTIFY holds a cluster-wide lock through its transaction's
+ * commit, which would serialise every ingest commit behind it. Losing it costs only latency — the
+ * relay also polls.
+ */
+export async function notifyEventsAppended(db: Kysely<Database>): Promise<void> {
+  await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(db);
+}
 
 /** Another transaction stored one of these ids between the caller's check and this insert; start over. */
 export class EventIdRace extends Error {
@@ -46,9 +56,10 @@ export class EventIdRace extends Error {
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 /**
- * Appends events of one tenant inside the caller's transaction: their ledger entries, the events
- * rows (payload beside the ledger, committed to by hash) and the outbox rows that hand them to the
- * pipeline, each as one multi-row insert — all of it commits or none does. An id taken concurrently
+ * Appends events of one tenant inside the caller's transaction: their ledger entries and the events
+ * rows (payload beside the ledger, committed to by hash), each as one multi-row insert — all of it
+ * commits or none does. The relay finds them in the ledger's commit order (no outbox); call
+ * notifyEventsAppended after COMMIT to wake it. An id taken concurrently
  * makes the events insert skip that row (ON CONFLICT DO NOTHING waits for the other transaction, so
  * this is exact); then this throws EventIdRace and the transaction, entries included, must roll
  * back: the ledger never holds an entry for an event that was not stored.
@@ -88,17 +99,6 @@ export async function insertPreparedEvents(trx: Kysely<Database>, tenantId: stri
     .returning("id")
     .execute();
   if (inserted.length !== events.length) throw new EventIdRace(`${events.length - inserted.length} event id(s) were taken concurrently`);
-  await trx
-    .insertInto("outbox")
-    .values(
-      events.map((e, i) => ({
-        entry_id: entries[i]!.id,
-        subject: EVENT_OUTBOX_SUBJECT,
-        payload: Buffer.from(JSON.stringify({ tenantId, eventId: e.id, entryId: entries[i]!.id }), "utf8"),
-        relayed_at: null,
-      })),
-    )
-    .execute();
   return events.map((e, i) => ({ id: e.id, entryId: entries[i]!.id, leafHash: entries[i]!.leafHash }));
 }
 

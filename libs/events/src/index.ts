@@ -1,1 +1,1 @@
-export { appendEvents, insertPreparedEvents, EventIdRace, EVENT_OUTBOX_SUBJECT, type NewEvent, type PreparedEventRow, type AppendedEvent } from "./append.js";
+export { appendEvents, insertPreparedEvents, EventIdRace, EVENTS_CHANNEL, notifyEventsAppended, type NewEvent, type PreparedEventRow, type AppendedEvent } from "./append.js";

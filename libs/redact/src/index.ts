@@ -18,7 +18,7 @@ export type { Lookup } from "./pointer.js";
 export { COMMITMENT_DOMAIN, commitmentPreimage, computeCommitment, SALT_SIZE } from "./commitment.js";
 export type { RemovedField } from "./commitment.js";
 
-export { redact } from "./redact.js";
+export { redact, removePaths } from "./redact.js";
 export type { DeliveryShape, RandomSource, RedactionResult, RedactOptions } from "./redact.js";
 
 export { verifyRedaction, verifyRemovedField } from "./verify.js";

@@ -49,6 +49,15 @@ export function applyRemovals(original: JsonValue, paths: ReadonlyArray<{ tokens
 }
 
 /**
+ * The payload a recorded redaction delivered: `data` with exactly the listed paths removed (FORMAT.md
+ * §5). A delivery's body is rebuilt with it for every attempt, from the event and its removed paths.
+ */
+export function removePaths(data: JsonValue, paths: readonly string[]): JsonValue {
+  assertJson(data, "data");
+  return applyRemovals(data, parsePointerList(paths));
+}
+
+/**
  * Redacts the event `data` for one delivery.
  *
  * thin: for every pointer (after dropping repeats) that resolves in `data`, records a RemovedField

@@ -11,14 +11,15 @@ export interface Dependencies {
   logger: Logger;
   db: Db;
   pool: pg.Pool;
-  nc: NatsConnection;
-  readiness: { postgres: () => Promise<void>; nats: () => Promise<void> };
+  /** Only for processes that use the bus (the pipeline): the API and the proof service never publish. */
+  nc: NatsConnection | undefined;
+  readiness: Record<string, () => Promise<void>>;
   /** Drains NATS and closes the pool; call after the service stopped taking work. */
   close(): Promise<void>;
 }
 
-/** What every long-running service holds: a logger, a Postgres pool and a NATS connection. */
-export async function openDependencies(service: string, config: CommonConfig): Promise<Dependencies> {
+/** What every long-running service holds: a logger, a Postgres pool and, if it uses the bus, a NATS connection. */
+export async function openDependencies(service: string, config: CommonConfig, options: { nats: boolean }): Promise<Dependencies> {
   useNativeCrypto();
   const logger = createLogger({ service, level: config.CUSTODY_LOG_LEVEL });
   const { db, pool } = createDb({
@@ -28,7 +29,7 @@ export async function openDependencies(service: string, config: CommonConfig): P
     applicationName: `custody-${service}`,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
-  const nc = await connectBus({ url: config.NATS_URL, name: `custody-${service}` });
+  const nc = options.nats ? await connectBus({ url: config.NATS_URL, name: `custody-${service}` }) : undefined;
   return {
     logger,
     db,
@@ -38,10 +39,10 @@ export async function openDependencies(service: string, config: CommonConfig): P
       postgres: async () => {
         await sql`SELECT 1`.execute(db);
       },
-      nats: () => checkJetStream(nc),
+      ...(nc === undefined ? {} : { nats: () => checkJetStream(nc) }),
     },
     async close() {
-      await nc.drain().catch((err: unknown) => logger.warn({ err }, "NATS drain failed"));
+      await nc?.drain().catch((err: unknown) => logger.warn({ err }, "NATS drain failed"));
       await db.destroy();
     },
   };

@@ -5,7 +5,7 @@ import { openDependencies } from "@custody/runtime";
 import { buildApiApp } from "./app.js";
 
 const config = loadConfig("api");
-const deps = await openDependencies("api", config);
+const deps = await openDependencies("api", config, { nats: false });
 const app = await buildApiApp({
   db: deps.db,
   config,

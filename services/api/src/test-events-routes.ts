@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { newId, type Database, type Transaction } from "@custody/db";
+import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
 import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
@@ -25,10 +26,8 @@ export type TestEventResponse = z.infer<typeof testEventResponse>;
 
 /**
  * Appends a `webhook.test` event and its one delivery, to this endpoint, in one transaction: the
- * event's ledger entry, events row and outbox row (appendEvents), and the deliveries row. The
- * fan-out stage matches no subscriptions for it twice over (`fan_out = false`, and `targetsFor`
- * returns no target for `webhook.test`); were it to, its insert is ON CONFLICT DO NOTHING against
- * the one-per-(event, endpoint) index. It only announces this pending delivery to redact.
+ * event's ledger entry and events row (appendEvents), and the delivery, queued for the scheduler.
+ * `fan_out = false` keeps dispatch from fanning it out to other endpoints.
  */
 export async function enqueueTestEvent(trx: Transaction<Database>, tenantId: string, endpoint: { id: string; url: string }, now: Date): Promise<TestEventResponse> {
   const eventId = newId("evt");
@@ -44,24 +43,12 @@ export async function enqueueTestEvent(trx: Transaction<Database>, tenantId: str
       metadata: null,
       callbackUrl: null,
       requestHash: createHash("sha256").update(canonicalJson(data)).digest(),
-      // Made together with its one delivery: the fan-out stage only announces it.
+      // Made together with its one delivery: dispatch leaves it to the scheduler.
       fanOut: false,
     },
   ]);
   const deliveryId = newId("dlv");
-  await trx
-    .insertInto("deliveries")
-    .values({
-      id: deliveryId,
-      tenant_id: tenantId,
-      event_id: eventId,
-      endpoint_id: endpoint.id,
-      kind: "endpoint",
-      target_url: endpoint.url,
-      idempotency_key: randomUUID(),
-      status: "pending",
-    })
-    .execute();
+  await queueDeliveries(trx, [{ id: deliveryId, tenantId, eventId, endpointId: endpoint.id, targetUrl: endpoint.url }], now);
   return { eventId, deliveryId };
 }
 
@@ -85,7 +72,7 @@ export function registerTestEventRoutes(app: HttpApp, ctx: ApiContext): void {
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { id } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
+      const answer = await idempotentMutation(ctx.db, request, reply, {
         status: 202,
         run: async (trx) => {
           // Locked like PATCH/DELETE lock it, so a concurrent disable is either before (409) or after this.
@@ -100,6 +87,9 @@ export function registerTestEventRoutes(app: HttpApp, ctx: ApiContext): void {
           return enqueueTestEvent(trx, tenantId, endpoint, new Date());
         },
       });
+      // After COMMIT: the scheduler picks the delivery up now rather than at its next look.
+      await notifyDeliveriesQueued(ctx.db).catch(() => undefined);
+      return answer;
     },
   );
 }

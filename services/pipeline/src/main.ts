@@ -2,27 +2,29 @@ import { loadConfig } from "@custody/config";
 import { ensureTopology } from "@custody/bus";
 import { resolveMasterKey } from "@custody/keys";
 import { onShutdown, openDependencies } from "@custody/runtime";
-import { startDeliverStage } from "./deliver/stage.js";
-import { startFanoutStage } from "./fanout/stage.js";
+import { Deliverer } from "./deliver/deliverer.js";
+import { OutcomeRecorder } from "./deliver/recorder.js";
+import { createSender } from "./deliver/sender.js";
+import { startDispatchStage } from "./dispatch/stage.js";
 import { cachedPlatformSigner } from "./platform-signer.js";
-import { startRedactStage } from "./redact/stage.js";
 import { Relay } from "./relay/relay.js";
 import { RetryScheduler } from "./scheduler/scheduler.js";
-import { startSealStage } from "./seal/stage.js";
-import { SecretStore } from "./seal/secrets.js";
 import { Sequencer } from "./sequencer/sequencer.js";
+import { EndpointDirectory } from "./shared/endpoints.js";
+import { SecretStore } from "./shared/secrets.js";
 
 const config = loadConfig("pipeline");
-const deps = await openDependencies("pipeline", config);
-const masterKey = resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger);
 const runs = (stage: string) => config.CUSTODY_PIPELINE_STAGES.includes("all") || config.CUSTODY_PIPELINE_STAGES.includes(stage as never);
+// Only the relay and dispatch use JetStream; a scheduler- or sequencer-only process never connects.
+const usesBus = runs("relay") || runs("dispatch");
+const deps = await openDependencies("pipeline", config, { nats: usesBus });
+const masterKey = resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger);
 const signer = cachedPlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN);
 const prefix = config.CUSTODY_NATS_PREFIX;
-// Only the stages that use JetStream need the stream (a sequencer-only process does not).
-if (["relay", "fanout", "redact", "seal", "deliver", "scheduler"].some(runs)) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS);
+if (deps.nc !== undefined) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS);
 
 const stops: Array<() => Promise<void>> = [];
-const stageDeps = (stage: string) => ({ db: deps.db, nc: deps.nc, prefix, logger: deps.logger.child({ stage }), batchSize: config.CUSTODY_STAGE_BATCH });
+const logger = (stage: string) => deps.logger.child({ stage });
 
 /** A loop-shaped component (relay, scheduler, sequencer): run it and stop it on shutdown. */
 function loop(component: { run(): Promise<void>; stop(): void }): void {
@@ -37,7 +39,7 @@ if (runs("sequencer")) {
   loop(
     new Sequencer({
       databaseUrl: config.DATABASE_URL,
-      logger: deps.logger.child({ stage: "sequencer" }),
+      logger: logger("sequencer"),
       signer,
       batchSize: config.CUSTODY_SEQUENCER_BATCH,
       pollMs: config.CUSTODY_SEQUENCER_POLL_MS,
@@ -46,15 +48,79 @@ if (runs("sequencer")) {
     }),
   );
 }
-if (runs("relay")) loop(new Relay({ ...stageDeps("relay"), databaseUrl: config.DATABASE_URL, pollMs: config.CUSTODY_RELAY_POLL_MS }));
-if (runs("scheduler")) loop(new RetryScheduler({ ...stageDeps("scheduler"), intervalMs: config.CUSTODY_SCHEDULER_INTERVAL_MS }));
-if (runs("fanout")) stops.push((await startFanoutStage(stageDeps("fanout"))).stop);
-if (runs("redact")) stops.push((await startRedactStage(stageDeps("redact"))).stop);
-if (runs("seal")) stops.push((await startSealStage({ ...stageDeps("seal"), signer, secrets: new SecretStore(deps.db, masterKey) })).stop);
-if (runs("deliver")) stops.push((await startDeliverStage({ nc: deps.nc, prefix, db: deps.db, logger: deps.logger.child({ stage: "deliver" }), config })).stop);
+if (runs("relay")) {
+  loop(
+    new Relay({
+      databaseUrl: config.DATABASE_URL,
+      nc: deps.nc!,
+      prefix,
+      logger: logger("relay"),
+      batchSize: config.CUSTODY_STAGE_BATCH * 4,
+      pollMs: config.CUSTODY_RELAY_POLL_MS,
+      lockRetryMs: config.CUSTODY_SEQUENCER_LOCK_RETRY_MS,
+    }),
+  );
+}
+if (runs("dispatch") || runs("scheduler")) {
+  const now = () => new Date();
+  const endpoints = new EndpointDirectory(deps.db);
+  const secrets = new SecretStore(deps.db, masterKey);
+  const sender = createSender({
+    allowLoopback: config.CUSTODY_ALLOW_LOOPBACK_TARGETS,
+    timeoutMs: config.CUSTODY_DELIVERY_TIMEOUT_MS,
+    maxInFlight: config.CUSTODY_DELIVER_CONCURRENCY,
+    maxPerEndpoint: config.CUSTODY_ENDPOINT_CONCURRENCY,
+  });
+  const disableAfterMs = config.CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS * 3_600_000;
+  const recorder = new OutcomeRecorder({ db: deps.db, logger: logger("deliver"), endpoints, disableAfterMs, now });
+  const deliverer = new Deliverer({ sender, recorder, endpoints, logger: logger("deliver"), disableAfterMs, now, random: Math.random });
+  // A parked delivery is looked at again after this; a leased one is taken back after the lease.
+  const parkMs = 1_000;
+  const leaseMs = Math.max(60_000, 4 * config.CUSTODY_DELIVERY_TIMEOUT_MS);
+  if (runs("dispatch")) {
+    const dispatch = await startDispatchStage({
+      db: deps.db,
+      nc: deps.nc!,
+      prefix,
+      logger: logger("dispatch"),
+      endpoints,
+      secrets,
+      signer,
+      deliverer,
+      batchSize: config.CUSTODY_STAGE_BATCH,
+      maxHeld: config.CUSTODY_DELIVER_CONCURRENCY * 8,
+      maxQueuedPerTarget: config.CUSTODY_ENDPOINT_QUEUE,
+      parkMs,
+    });
+    stops.push(dispatch.stop);
+  }
+  if (runs("scheduler")) {
+    loop(
+      new RetryScheduler({
+        db: deps.db,
+        databaseUrl: config.DATABASE_URL,
+        logger: logger("scheduler"),
+        endpoints,
+        secrets,
+        signer,
+        deliverer,
+        intervalMs: config.CUSTODY_SCHEDULER_INTERVAL_MS,
+        batchSize: config.CUSTODY_STAGE_BATCH,
+        leaseMs,
+        maxQueuedPerTarget: config.CUSTODY_ENDPOINT_QUEUE,
+        parkMs,
+      }),
+    );
+  }
+  stops.push(async () => {
+    await recorder.stop();
+    await sender.close();
+  });
+}
 
 onShutdown(deps.logger, config.CUSTODY_SHUTDOWN_GRACE_MS, async () => {
-  await Promise.all(stops.map((stop) => stop()));
+  // Components first (they stop taking work and finish what they hold), then the sender and recorder.
+  for (const stop of stops) await stop();
   await deps.close();
 });
 deps.logger.info({ stages: config.CUSTODY_PIPELINE_STAGES }, "pipeline started");

@@ -1,11 +1,9 @@
-import type { NatsConnection } from "@custody/bus";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import type { ProofsContext } from "./context.js";
 import { registerCustodyRoutes } from "./custody-routes.js";
 import { registerLedgerRoutes } from "./ledger-routes.js";
 
 export interface ProofsDeps extends ProofsContext {
-  nc: NatsConnection;
   readiness: Record<string, ReadinessCheck>;
 }
 

@@ -1,115 +1,35 @@
-import { parseCustodyHeaders, type ChainOfCustody, type DeliveryProof, type ProvenEntry } from "@custody/custody";
+import type { ChainOfCustody, ChainOfCustodyV2 } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { inclusionProofsAt } from "@custody/ledger-store";
-import { toHex } from "@custody/merkle";
-import { latestCheckpoint } from "./ledger-reads.js";
+import { chainOfCustodyV1 } from "./chain-v1.js";
+import { chainOfCustodyV2 } from "./chain-v2.js";
 
-interface DeliveryRow {
+export interface EventHead {
   id: string;
-  endpoint_id: string | null;
-  status: string;
-  idempotency_key: string;
-  replay_id: string | null;
-  shape: "thin" | "fat" | null;
-  removed: Array<{ path: string; salt: string; commitment: string }> | null;
+  type: string;
+  entryId: string;
 }
 
-interface SealRow {
-  delivery_id: string;
-  attempt_no: number;
-  hops: Record<"ingested" | "redacted" | "prepared" | "signed", string>;
-  custody_root: Buffer;
-  headers: Record<string, string>;
-  batch_index: number;
-  custody_entry_id: string;
-  note: string;
-}
+export type EvidenceFormat = 1 | 2;
 
 /**
- * Assembles the chain-of-custody document of one event (proofs/FORMAT.md §11): its ledger entry,
- * every delivery's redaction record and sealed attempts, their custody, outcome and receipt entries,
- * and inclusion proofs of all of them under the latest checkpoint — a fixed number of queries
- * whatever the number of deliveries.
+ * An event's chain-of-custody document (proofs/FORMAT.md §13). Deliveries sealed before evidence
+ * format 2 keep their format 1 evidence and are shown in a format 1 document (Appendix A); all others
+ * in a format 2 one. Without `format`, an event with format 1 evidence gets its format 1 document
+ * (its later deliveries, such as a replay, are in the format 2 one), any other event format 2.
  */
-export async function chainOfCustody(db: Db, tenantId: string, eventId: string, origin: string): Promise<ChainOfCustody> {
-  const event = await db.selectFrom("events").select(["id", "type", "entry_id"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).executeTakeFirst();
-  if (!event) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
-  const checkpoint = await latestCheckpoint(db);
-
-  const deliveries = (
-    await sql<DeliveryRow>`
-      SELECT d.id, d.endpoint_id, d.status, d.idempotency_key, d.replay_id, b.shape, b.removed
-      FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
-      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId}
-      ORDER BY d.created_at, d.id`.execute(db)
-  ).rows;
-  const ids = deliveries.map((d) => d.id);
-  const seals = ids.length === 0 ? [] : (
-    await sql<SealRow>`
-      SELECT s.delivery_id, s.attempt_no, s.hops, s.custody_root, s.headers, s.batch_index, s.custody_entry_id, b.note
-      FROM delivery_seals s JOIN seal_batches b ON b.id = s.seal_batch_id
-      WHERE s.delivery_id = ANY(${sql.val(ids)}::text[])
-      ORDER BY s.delivery_id, s.attempt_no`.execute(db)
-  ).rows;
-  const outcomes = ids.length === 0 ? [] : await db.selectFrom("delivery_attempts").select(["delivery_id", "attempt_no", "attempt_entry_id"]).where("delivery_id", "in", ids).execute();
-  const receipts = ids.length === 0 ? [] : await db.selectFrom("receipts").select(["delivery_id", "entry_id"]).where("delivery_id", "in", ids).execute();
-  const recall = await db.selectFrom("recalls").select("entry_id").where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();
-
-  const proven = await provenEntries(
-    db,
-    [event.entry_id, ...seals.map((s) => s.custody_entry_id), ...outcomes.map((o) => o.attempt_entry_id), ...receipts.map((r) => r.entry_id), ...(recall ? [recall.entry_id] : [])],
-    checkpoint.treeSize,
-  );
-  const outcomeOf = new Map(outcomes.map((o) => [`${o.delivery_id}/${o.attempt_no}`, o.attempt_entry_id]));
-  const receiptOf = new Map(receipts.map((r) => [r.delivery_id, r.entry_id]));
-
-  return {
-    format: "custody-chain/v1",
-    origin,
-    checkpoint: checkpoint.note,
-    event: { id: event.id, type: event.type, ledger: proven.get(event.entry_id)! },
-    recall: recall ? proven.get(recall.entry_id)! : null,
-    deliveries: deliveries.map(
-      (d): DeliveryProof => ({
-        id: d.id,
-        target: d.endpoint_id === null ? { callback: true } : { endpoint: d.endpoint_id },
-        status: d.status,
-        idempotencyKey: d.idempotency_key,
-        replayOf: d.replay_id,
-        redaction: { shape: d.shape ?? "thin", removed: d.removed ?? [] },
-        attempts: seals
-          .filter((s) => s.delivery_id === d.id)
-          .map((s) => {
-            const outcome = outcomeOf.get(`${d.id}/${s.attempt_no}`);
-            return {
-              attempt: s.attempt_no,
-              hops: s.hops,
-              root: toHex(s.custody_root),
-              seal: { note: s.note, index: s.batch_index, path: parseCustodyHeaders(s.headers).seal.path.map(toHex) },
-              headers: s.headers,
-              custody: proven.get(s.custody_entry_id)!,
-              outcome: outcome === undefined ? null : proven.get(outcome)!,
-            };
-          }),
-        receipt: receiptOf.has(d.id) ? proven.get(receiptOf.get(d.id)!)! : null,
-      }),
-    ),
-  };
+export async function chainOfCustody(db: Db, tenantId: string, eventId: string, origin: string, format?: EvidenceFormat): Promise<ChainOfCustody | ChainOfCustodyV2> {
+  const row = await db.selectFrom("events").select(["id", "type", "entry_id"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).executeTakeFirst();
+  if (!row) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
+  const event: EventHead = { id: row.id, type: row.type, entryId: row.entry_id };
+  const chosen = format ?? ((await hasFormat1Evidence(db, tenantId, eventId)) ? 1 : 2);
+  return chosen === 1 ? chainOfCustodyV1(db, tenantId, event, origin) : chainOfCustodyV2(db, tenantId, event, origin);
 }
 
-/** Entries with their inclusion proofs under `treeSize` (empty while not yet covered by it). */
-async function provenEntries(db: Db, entryIds: readonly string[], treeSize: number): Promise<Map<string, ProvenEntry>> {
-  const rows = await sql<{ id: string; body: Buffer; leaf_index: string | null }>`
-    SELECT e.id, e.body, l.leaf_index FROM ledger_entries e LEFT JOIN ledger_leaves l ON l.entry_id = e.id
-    WHERE e.id = ANY(${sql.val([...entryIds])}::text[])`.execute(db);
-  const covered = rows.rows.filter((r) => r.leaf_index !== null && Number(r.leaf_index) < treeSize);
-  const proofs = covered.length === 0 ? [] : await inclusionProofsAt(db, covered.map((r) => Number(r.leaf_index)), treeSize);
-  const proofOf = new Map(covered.map((r, i) => [r.id, proofs[i]!]));
-  return new Map(
-    rows.rows.map((r) => {
-      const proof = proofOf.get(r.id);
-      return [r.id, { entry: r.body.toString("base64"), leafIndex: proof ? Number(r.leaf_index) : null, inclusion: (proof ?? []).map(toHex) }];
-    }),
-  );
+async function hasFormat1Evidence(db: Db, tenantId: string, eventId: string): Promise<boolean> {
+  const { rows } = await sql<{ yes: boolean }>`
+    SELECT EXISTS (
+      SELECT 1 FROM deliveries d JOIN delivery_seals s ON s.delivery_id = d.id
+      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId}) AS yes`.execute(db);
+  return rows[0]?.yes === true;
 }

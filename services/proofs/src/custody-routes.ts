@@ -1,6 +1,5 @@
-import type { NatsConnection } from "@custody/bus";
 import { z } from "zod";
-import { ChainOfCustody } from "@custody/custody";
+import { ChainOfCustody, ChainOfCustodyV2 } from "@custody/custody";
 import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
 import type { ProofsContext } from "./context.js";
 import { chainOfCustody } from "./chain.js";
@@ -24,9 +23,7 @@ function replayJson(r: ReplayView) {
 }
 
 /** Chain-of-custody proofs, recall and replay: the routes that act on an event's whole history. */
-export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext & { nc: NatsConnection }): void {
-  const prefix = ctx.config.CUSTODY_NATS_PREFIX;
-
+export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
   app.get(
     "/api/v2/webhooks/events/:evtId/chain-of-custody",
     {
@@ -36,12 +33,14 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext & { nc: N
         security: bearerSecurity,
         summary: "Chain-of-custody proof of an event",
         description:
-          "For every delivery of the event: its redaction record, each attempt's sealed hops, custody root, seal and headers, and the event, custody, outcome and receipt ledger entries with inclusion proofs under one signed checkpoint. Verify it offline with `custody-verify proof` (proofs/FORMAT.md).",
+          "For every delivery of the event: its redaction record, each attempt's custody record, seal and headers, its outcome record, and the event, seal, outcomes and receipt ledger entries with inclusion proofs under one signed checkpoint (`custody-chain/v2`). Verify it offline with `custody-verify proof` (proofs/FORMAT.md). An event delivered before evidence format 2 answers its `custody-chain/v1` document; `format=2` asks for the format 2 one (its later deliveries, such as a replay).",
         params: z.object({ evtId: z.string().max(128) }),
-        response: { 200: ChainOfCustody, ...errorResponses(404) },
+        querystring: z.object({ format: z.enum(["1", "2"]).optional().describe("Evidence format of the document; by default 2, or 1 for an event delivered before format 2.") }).strict(),
+        response: { 200: z.union([ChainOfCustodyV2, ChainOfCustody]), ...errorResponses(400, 404) },
       },
     },
-    async (request) => chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.config.CUSTODY_LOG_ORIGIN),
+    async (request) =>
+      chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.config.CUSTODY_LOG_ORIGIN, request.query.format === undefined ? undefined : (Number(request.query.format) as 1 | 2)),
   );
 
   app.post(
@@ -71,7 +70,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext & { nc: N
       },
     },
     async (request) => {
-      const r = await recallEvent(ctx.db, ctx.nc, prefix, principalOf(request).tenantId, request.params.evtId, request.body.reason);
+      const r = await recallEvent(ctx.db, principalOf(request).tenantId, request.params.evtId, request.body.reason);
       return { ...r, recalledAt: r.recalledAt.toISOString() };
     },
   );
@@ -99,7 +98,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext & { nc: N
       },
     },
     async (request, reply) => {
-      const replay = await createReplay(ctx.db, ctx.nc, prefix, {
+      const replay = await createReplay(ctx.db, {
         tenantId: principalOf(request).tenantId,
         endpointId: request.params.id,
         from: new Date(request.body.from),

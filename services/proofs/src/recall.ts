@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
-import { msgIds, publishAll, subjectFor, type NatsConnection } from "@custody/bus";
+import { createHash } from "node:crypto";
 import { newId, sql, type Db } from "@custody/db";
+import { cancelUnsealed, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
 import { recallEntry } from "@custody/ledger";
@@ -34,22 +34,19 @@ export function recalledType(type: string): string {
  * A recall wins over a retraction: retractions of a recalled event stop too. Recalling twice
  * returns the first recall.
  */
-export async function recallEvent(db: Db, nc: NatsConnection, prefix: string, tenantId: string, eventId: string, reason: string): Promise<RecallResult> {
-  const { recall, announce } = await db.transaction().execute(async (trx) => {
+export async function recallEvent(db: Db, tenantId: string, eventId: string, reason: string): Promise<RecallResult> {
+  const { recall, queued } = await db.transaction().execute(async (trx) => {
     const event = await trx.selectFrom("events").select(["id", "type"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).forNoKeyUpdate().executeTakeFirst();
     if (!event) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
     const previous = await trx.selectFrom("recalls").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();
     if (previous) {
       const repeat: RecallResult = { eventId, reason: previous.reason, recalledAt: previous.created_at, entryId: previous.entry_id, noticeEventId: previous.notice_event_id, cancelledDeliveries: 0, alreadyRecalled: true };
-      return { recall: repeat, announce: [] as string[] };
+      return { recall: repeat, queued: false };
     }
     const recalledAt = new Date();
     const [entry] = await appendEntries(trx, [{ tenantId, document: recallEntry({ tenantId, eventId, reason, recalledAt }) }]);
-    const cancelled = await sql<{ id: string }>`
-      UPDATE deliveries SET status = 'cancelled', updated_at = now()
-      WHERE tenant_id = ${tenantId} AND status IN ('pending', 'retrying')
-        AND (event_id = ${eventId} OR event_id IN (SELECT id FROM events WHERE tenant_id = ${tenantId} AND supersedes = ${eventId}))
-      RETURNING id`.execute(trx);
+    const retractions = await trx.selectFrom("events").select("id").where("tenant_id", "=", tenantId).where("supersedes", "=", eventId).execute();
+    const cancelled = await cancelUnsealed(trx, tenantId, [eventId, ...retractions.map((r) => r.id)]);
 
     const noticeType = recalledType(event.type);
     const endpoints = await sql<{ id: string; url: string; subscriptions: string[] }>`
@@ -57,7 +54,6 @@ export async function recallEvent(db: Db, nc: NatsConnection, prefix: string, te
       WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId} AND ep.disabled_at IS NULL`.execute(trx);
     const targets = endpoints.rows.filter((e) => e.subscriptions.some((p) => matchesSubscription(noticeType, p)));
     let noticeEventId: string | null = null;
-    const announce: string[] = [];
     if (targets.length > 0) {
       noticeEventId = newId("evt");
       const data = { recalledEvent: eventId, recalledType: event.type, reason, recalledAt: recalledAt.toISOString() };
@@ -75,22 +71,15 @@ export async function recallEvent(db: Db, nc: NatsConnection, prefix: string, te
           fanOut: false,
         },
       ]);
-      const rows = targets.map((t) => ({
-        id: newId("dlv"),
-        tenant_id: tenantId,
-        event_id: noticeEventId!,
-        endpoint_id: t.id,
-        kind: "endpoint" as const,
-        target_url: t.url,
-        idempotency_key: randomUUID(),
-      }));
-      await trx.insertInto("deliveries").values(rows).execute();
-      announce.push(...rows.map((r) => r.id));
+      await queueDeliveries(
+        trx,
+        targets.map((t) => ({ id: newId("dlv"), tenantId, eventId: noticeEventId!, endpointId: t.id, targetUrl: t.url })),
+        recalledAt,
+      );
     }
     await trx.insertInto("recalls").values({ tenant_id: tenantId, event_id: eventId, reason, entry_id: entry!.id, notice_event_id: noticeEventId }).execute();
-    return { recall: { eventId, reason, recalledAt, entryId: entry!.id, noticeEventId, cancelledDeliveries: cancelled.rows.length, alreadyRecalled: false }, announce };
+    return { recall: { eventId, reason, recalledAt, entryId: entry!.id, noticeEventId, cancelledDeliveries: cancelled, alreadyRecalled: false }, queued: noticeEventId !== null };
   });
-  // After commit. A lost publish is re-announced by the scheduler's sweep of stale pending deliveries.
-  await publishAll(nc, announce.map((id) => ({ subject: subjectFor(prefix, "redact"), data: { deliveryId: id }, msgId: msgIds.redact(id) })));
+  if (queued) await notifyDeliveriesQueued(db).catch(() => undefined);
   return recall;
 }

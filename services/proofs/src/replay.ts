@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { msgIds, publishAll, subjectFor, type NatsConnection } from "@custody/bus";
 import { newId, sql, type Db } from "@custody/db";
+import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { matchesSubscription } from "@custody/redact";
 
@@ -36,17 +35,19 @@ export interface ReplayView {
  * Only events the endpoint subscribes to (optionally narrowed to `eventTypes`), never recalled
  * ones, and with `onlyFailed` only those whose delivery to this endpoint was dead-lettered.
  */
-export async function createReplay(db: Db, nc: NatsConnection, prefix: string, request: ReplayRequest): Promise<ReplayView> {
+export async function createReplay(db: Db, request: ReplayRequest): Promise<ReplayView> {
   if (request.from >= request.to) throw new AppError("VALIDATION_FAILED", "`from` must be before `to`", { field: "body.from" });
   if (request.to.getTime() - request.from.getTime() > MAX_REPLAY_RANGE_MS) {
     throw new AppError("UNPROCESSABLE", "a replay covers at most 31 days; split the range", { field: "body.to" });
   }
-  const { replayId, deliveryIds } = await db.transaction().execute(async (trx) => {
+  const replayId = await db.transaction().execute(async (trx) => {
     const endpoint = await trx.selectFrom("endpoints").select(["id", "url", "subscriptions", "disabled_at"]).where("tenant_id", "=", request.tenantId).where("id", "=", request.endpointId).executeTakeFirst();
     if (!endpoint) throw new AppError("NOT_FOUND", `no webhook ${request.endpointId}`, { field: "params.id" });
     if (endpoint.disabled_at !== null) throw new AppError("CONFLICT", "the webhook is disabled; enable it before replaying to it");
-    const candidates = await sql<{ id: string; type: string }>`
-      SELECT e.id, e.type FROM events e
+    const candidates = await sql<{ id: string; type: string; original: string | null }>`
+      SELECT e.id, e.type,
+             (SELECT d.id FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id AND d.endpoint_id = ${request.endpointId} AND d.replay_id IS NULL) AS original
+      FROM events e
       WHERE e.tenant_id = ${request.tenantId} AND e.created_at >= ${request.from} AND e.created_at < ${request.to}
         AND e.fan_out AND e.payload IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM recalls r WHERE r.tenant_id = e.tenant_id AND r.event_id = e.id)
@@ -65,21 +66,14 @@ export async function createReplay(db: Db, nc: NatsConnection, prefix: string, r
       .insertInto("replays")
       .values({ id, tenant_id: request.tenantId, endpoint_id: request.endpointId, from_time: request.from, to_time: request.to, event_types: request.eventTypes, only_failed: request.onlyFailed, event_count: events.length })
       .execute();
-    const rows = events.map((e) => ({
-      id: newId("dlv"),
-      tenant_id: request.tenantId,
-      event_id: e.id,
-      endpoint_id: request.endpointId,
-      kind: "endpoint" as const,
-      target_url: endpoint.url,
-      idempotency_key: randomUUID(),
-      replay_id: id,
-    }));
-    if (rows.length > 0) await trx.insertInto("deliveries").values(rows).execute();
-    return { replayId: id, deliveryIds: rows.map((r) => r.id) };
+    await queueDeliveries(
+      trx,
+      events.map((e) => ({ id: newId("dlv"), tenantId: request.tenantId, eventId: e.id, endpointId: request.endpointId, targetUrl: endpoint.url, replayId: id, replayOf: e.original })),
+      new Date(),
+    );
+    return id;
   });
-  // After commit. A lost publish is re-announced by the scheduler's sweep of stale pending deliveries.
-  await publishAll(nc, deliveryIds.map((id) => ({ subject: subjectFor(prefix, "redact"), data: { deliveryId: id }, msgId: msgIds.redact(id) })));
+  await notifyDeliveriesQueued(db).catch(() => undefined);
   return readReplay(db, request.tenantId, request.endpointId, replayId);
 }
 

@@ -172,6 +172,11 @@ export class DeliveryLimiter {
     return this.global.inUse;
   }
 
+  /** Callers of `key` between acquire and release: sending, or waiting for their turn. */
+  usersOf(key: string): number {
+    return this.keys.get(key)?.users ?? 0;
+  }
+
   /** Keys currently remembered (for tests of the clean-up). */
   get trackedKeys(): number {
     return this.keys.size;

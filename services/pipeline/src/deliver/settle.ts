@@ -21,7 +21,7 @@ export type AttemptOutcome = "delivered" | "retry" | "dead";
 export type DeliveryKind = "endpoint" | "callback";
 
 /** Why a delivery was dead-lettered (deliveries.dead_reason). */
-export type DeadReason = "exhausted" | "gone" | FatalReason | "endpoint_disabled";
+export type DeadReason = "exhausted" | "gone" | FatalReason | "endpoint_disabled" | "payload_erased";
 
 /** What the sender observed (a SendResult satisfies it). */
 export interface AttemptReport {
@@ -201,6 +201,19 @@ export function deadForDisabledEndpoint(reason: string | null): DeliveryUpdate {
     last_status_code: null,
     last_error: `endpoint disabled${reason ? `: ${reason}` : ""}; the attempt was not sent`,
     dead_reason: "endpoint_disabled",
+    delivered_at: null,
+  };
+}
+
+/** What a delivery becomes when its payload was erased before a sealed attempt could be sent again. */
+export function deadForErasedPayload(): DeliveryUpdate {
+  return {
+    status: "dead",
+    next_attempt_at: null,
+    last_delay_ms: null,
+    last_status_code: null,
+    last_error: "the event's payload was erased; the attempt was not sent",
+    dead_reason: "payload_erased",
     delivered_at: null,
   };
 }

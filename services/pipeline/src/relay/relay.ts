@@ -1,97 +1,78 @@
-import pg from "pg";
-import { publishAll, subjectFor, type NatsConnection } from "@custody/bus";
-import { sql, type Db } from "@custody/db";
+import { announce, type EventMessage, type NatsConnection } from "@custody/bus";
+import { sql, type Database, type Kysely } from "@custody/db";
+import { EVENTS_CHANNEL } from "@custody/events";
+import { entriesAfter, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
+import { Leadership, type LeaderSession } from "../shared/leadership.js";
 
 export interface RelayOptions {
-  db: Db;
   databaseUrl: string;
   nc: NatsConnection;
   prefix: string;
   logger: Logger;
   batchSize: number;
+  /** How often to look when no notification came. */
   pollMs: number;
+  lockRetryMs: number;
 }
 
-// Outbox subjects are names of the stage that consumes them.
-const STAGE_OF_SUBJECT = { events: "fanout" } as const;
+// Any constant works if every relay uses it; distinct from the sequencer's.
+const RELAY_LOCK = "7234567890123456790";
+/** How soon to look again when an event is committed but an older transaction still runs. */
+const HELD_BACK_RETRY_MS = 1;
 
 /**
- * Moves committed outbox rows to JetStream. Each batch is taken with FOR UPDATE SKIP LOCKED (so any
- * number of relays share the work), published with every ack in flight, and marked relayed in the
- * same transaction. A crash after publishing and before COMMIT publishes again later with the same
- * Nats-Msg-Id (the entry id), which the stream drops as a duplicate. Relays wake on NOTIFY from the
- * outbox insert trigger and poll as a fallback.
+ * Announces committed events to the dispatcher. It follows the ledger in its commit-safe order
+ * (libs/ledger-store commit-order.ts) from the position in `relay_cursor`: publish a batch with
+ * every ack in flight, then move the cursor. A crash in between publishes that batch again with the
+ * same Nats-Msg-Ids (the entry ids), which the stream drops inside its duplicate window, and which
+ * the dispatcher finds done after it; so the cursor is written with asynchronous commit — losing
+ * its last moves in a database crash only means publishing again. One relay leads (an advisory
+ * lock); it wakes on NOTIFY from whoever appended events, and polls as a fallback.
  */
 export class Relay {
-  private stopping = false;
-  private wake: (() => void) | undefined;
-  private listener: pg.Client | undefined;
+  private readonly leadership: Leadership;
 
-  constructor(private readonly options: RelayOptions) {}
+  constructor(private readonly o: RelayOptions) {
+    this.leadership = new Leadership({ databaseUrl: o.databaseUrl, role: "relay", lock: RELAY_LOCK, lockRetryMs: o.lockRetryMs, logger: o.logger });
+  }
 
-  async run(): Promise<void> {
-    await this.listen();
-    while (!this.stopping) {
-      let moved = 0;
-      try {
-        moved = await this.relayBatch();
-      } catch (err) {
-        this.options.logger.error({ err }, "relay batch failed; retrying");
-      }
-      if (moved < this.options.batchSize) await this.pause();
-    }
-    await this.listener?.end().catch(() => undefined);
+  run(): Promise<void> {
+    return this.leadership.run((session) => this.lead(session));
   }
 
   stop(): void {
-    this.stopping = true;
-    this.wake?.();
+    this.leadership.stop();
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: "custody-relay-listen" });
-    client.on("notification", () => this.wake?.());
-    // Losing the listener only costs latency (polling continues), so it is logged, not fatal.
-    client.on("error", (err) => this.options.logger.warn({ err }, "outbox listener failed; falling back to polling"));
-    try {
-      await client.connect();
-      await client.query("LISTEN custody_outbox");
-      this.listener = client;
-    } catch (err) {
-      this.options.logger.warn({ err }, "cannot LISTEN for outbox rows; polling only");
+  private async lead({ db, client }: LeaderSession): Promise<void> {
+    client.on("notification", () => this.leadership.poke());
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query("SET synchronous_commit = off");
+    const row = await db.selectFrom("relay_cursor").select(["xid", "seq"]).executeTakeFirstOrThrow();
+    let position: CommitPosition = { xid: String(row.xid), seq: String(row.seq) };
+    while (!this.leadership.stopped) {
+      const { moved, heldBack } = await this.relayBatch(db, position);
+      if (moved !== undefined) position = moved.position;
+      if ((moved?.count ?? 0) < this.o.batchSize) await this.leadership.pause(heldBack ? HELD_BACK_RETRY_MS : this.o.pollMs);
     }
   }
 
-  private pause(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
-  }
-
-  async relayBatch(): Promise<number> {
-    const { prefix, nc } = this.options;
-    return this.options.db.transaction().execute(async (trx) => {
-      const rows = await sql<{ seq: string; entry_id: string; subject: string; payload: Buffer }>`
-        SELECT seq, entry_id, subject, payload FROM outbox
-        WHERE relayed_at IS NULL ORDER BY seq LIMIT ${this.options.batchSize}
-        FOR UPDATE SKIP LOCKED`.execute(trx);
-      if (rows.rows.length === 0) return 0;
-      await publishAll(
-        nc,
-        rows.rows.map((r) => {
-          const stage = STAGE_OF_SUBJECT[r.subject as keyof typeof STAGE_OF_SUBJECT];
-          if (!stage) throw new Error(`outbox row ${r.seq} has unknown subject ${r.subject}`);
-          return { subject: subjectFor(prefix, stage), data: JSON.parse(r.payload.toString("utf8")) as unknown, msgId: r.entry_id };
-        }),
-      );
-      await sql`UPDATE outbox SET relayed_at = now() WHERE seq = ANY(${sql.val(rows.rows.map((r) => r.seq))}::bigint[])`.execute(trx);
-      return rows.rows.length;
-    });
+  /** Publishes the events after `position` (up to a batch) and moves the cursor past every entry read. */
+  async relayBatch(db: Kysely<Database>, position: CommitPosition): Promise<{ moved?: { position: CommitPosition; count: number }; heldBack: boolean }> {
+    const { entries, heldBack } = await entriesAfter(db, position, this.o.batchSize);
+    if (entries.length === 0) return { heldBack };
+    const eventEntries = entries.filter((e) => e.kind === "event").map((e) => e.id);
+    const messages: EventMessage[] =
+      eventEntries.length === 0
+        ? []
+        : (
+            await sql<{ tenant_id: string; id: string; entry_id: string }>`
+              SELECT tenant_id, id, entry_id FROM events WHERE entry_id = ANY(${sql.val(eventEntries)}::text[]) AND fan_out`.execute(db)
+          ).rows.map((r) => ({ tenantId: r.tenant_id, eventId: r.id, entryId: r.entry_id }));
+    await announce(this.o.nc, this.o.prefix, "events", messages);
+    const last = entries[entries.length - 1]!;
+    await sql`UPDATE relay_cursor SET xid = ${last.xid}::xid8, seq = ${last.seq}::bigint, updated_at = now()`.execute(db);
+    return { moved: { position: { xid: last.xid, seq: last.seq }, count: entries.length }, heldBack };
   }
 }

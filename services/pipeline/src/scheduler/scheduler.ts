@@ -1,93 +1,195 @@
-import { msgIds, publishAll, subjectFor, type NatsConnection } from "@custody/bus";
-import { sql, type Db } from "@custody/db";
+import type { Db } from "@custody/db";
+import { AttemptRace, beginAttempts, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
+import { toHex } from "@custody/merkle";
+import type { Signer } from "@custody/note";
+import { notSent, type Deliverer } from "../deliver/deliverer.js";
+import { deadForErasedPayload } from "../deliver/settle.js";
+import { pathsToRemove, rebuildBody, redactForDelivery, type PreparedBody, type Shape } from "../dispatch/body.js";
+import type { EndpointDirectory } from "../shared/endpoints.js";
+import { eventKey, loadEvents, type LoadedEvent } from "../shared/events.js";
+import { listenFor } from "../shared/listener.js";
+import { loadResendable } from "../shared/resend.js";
+import { sealForSending, type ToSeal } from "../shared/sealer.js";
+import { ownerKey, type SecretStore } from "../shared/secrets.js";
 
 export interface SchedulerOptions {
   db: Db;
-  nc: NatsConnection;
-  prefix: string;
+  /** For a dedicated connection that LISTENs for deliveries queued by the API (replays, recall notices, test events). */
+  databaseUrl?: string;
   logger: Logger;
+  endpoints: EndpointDirectory;
+  secrets: SecretStore;
+  signer: () => Promise<Signer>;
+  deliverer: Deliverer;
   intervalMs: number;
   batchSize: number;
+  /** How long a leased delivery is this process's before another scheduler may take it back. */
+  leaseMs: number;
+  /** Targets with this many attempts sending or queued here are not given more now. */
+  maxQueuedPerTarget: number;
+  /** How long a delivery whose target was too busy waits before it is looked at again. */
+  parkMs: number;
+  now?: () => Date;
 }
 
-/** How long a published retry may wait for the seal stage before the scheduler publishes it again. */
-const LEASE = "30 seconds";
-/** A delivery still pending after this long lost its announcement (a crash between commit and publish). */
-const STALE_PENDING = "30 seconds";
-
 /**
- * The retry scheduler: retry timers live in Postgres (`deliveries.next_attempt_at`), so they
- * survive restarts of every component. Each tick leases the due deliveries (moving their timer 30 s
- * ahead, FOR UPDATE SKIP LOCKED so replicas share the work) and publishes their next attempt to the
- * seal stage. If the publish or the seal is lost, the lease runs out and the attempt is published
- * again; the seal stage seals an attempt at most once. It also re-announces deliveries left pending
- * (created by a replay, recall or test event whose publish was lost) to redact or seal.
+ * The retry scheduler: every delivery with a timer in Postgres (`deliveries.next_attempt_at`) that
+ * has run out — a retry that is due, a delivery parked or made by the API (replay, recall notice,
+ * test event, retry now), a sealed attempt whose sender died — is leased (its timer moved `leaseMs`
+ * ahead, FOR UPDATE SKIP LOCKED, so replicas share the work) and then sealed and sent here, or sent
+ * again exactly as sealed. Timers survive restarts of everything; a lease that runs out hands the
+ * delivery to the next tick, and an attempt is sealed at most once (beginAttempts' guard).
  */
 export class RetryScheduler {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  /** A poke that came during a tick: the next wait is skipped. */
+  private poked = false;
+  private readonly now: () => Date;
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(private readonly o: SchedulerOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
 
   async run(): Promise<void> {
+    const listener = this.o.databaseUrl === undefined ? undefined : listenFor(this.o.databaseUrl, DELIVERIES_CHANNEL, () => this.poke(), this.o.logger);
     while (!this.stopping) {
       let due = 0;
       try {
         due = await this.tick();
       } catch (err) {
-        this.options.logger.error({ err }, "retry scheduler tick failed");
+        this.o.logger.error({ err }, "retry scheduler tick failed");
       }
-      if (due < this.options.batchSize && !this.stopping) {
+      if (this.poked) this.poked = false;
+      else if (due < this.o.batchSize && !this.stopping) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, this.options.intervalMs);
+          const done = () => {
+            clearTimeout(this.timer);
+            this.wake = undefined;
+            resolve();
+          };
+          this.wake = done;
+          this.timer = setTimeout(done, this.o.intervalMs);
         });
       }
     }
+    await listener?.close();
+  }
+
+  /** Looks for due deliveries now rather than at the next interval. */
+  poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    if (w === undefined) this.poked = true;
+    else w();
   }
 
   stop(): void {
     this.stopping = true;
-    clearTimeout(this.timer);
-    this.wake?.();
+    this.poke();
   }
 
+  /** One round: returns how many deliveries it leased. */
   async tick(): Promise<number> {
-    const { rows } = await sql<{ id: string; attempts: number }>`
-      UPDATE deliveries SET next_attempt_at = now() + ${LEASE}::interval
-      WHERE id IN (
-        SELECT id FROM deliveries
-        WHERE status = 'retrying' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at
-        LIMIT ${this.options.batchSize}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING id, attempts`.execute(this.options.db);
-    await publishAll(
-      this.options.nc,
-      rows.map((r) => ({
-        subject: subjectFor(this.options.prefix, "seal"),
-        data: { deliveryId: r.id, attemptNo: r.attempts + 1 },
-        msgId: msgIds.seal(r.id, r.attempts + 1),
-      })),
-    );
-    const stale = await sql<{ id: string; has_body: boolean }>`
-      UPDATE deliveries d SET updated_at = now()
-      WHERE d.id IN (
-        SELECT id FROM deliveries
-        WHERE status = 'pending' AND updated_at < now() - ${STALE_PENDING}::interval
-        LIMIT ${this.options.batchSize}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING d.id, EXISTS (SELECT 1 FROM delivery_bodies b WHERE b.delivery_id = d.id) AS has_body`.execute(this.options.db);
-    await publishAll(
-      this.options.nc,
-      stale.rows.map((r) =>
-        r.has_body
-          ? { subject: subjectFor(this.options.prefix, "seal"), data: { deliveryId: r.id, attemptNo: 1 }, msgId: msgIds.seal(r.id, 1) }
-          : { subject: subjectFor(this.options.prefix, "redact"), data: { deliveryId: r.id }, msgId: msgIds.redact(r.id) },
-      ),
-    );
-    return rows.length + stale.rows.length;
+    const due = await leaseDue(this.o.db, this.o.batchSize, this.o.leaseMs);
+    if (due.length === 0) return 0;
+    await this.resend(due.filter((d) => d.status === "delivering"));
+    await this.sealNext(due.filter((d) => d.status !== "delivering"));
+    return due.length;
   }
+
+  /** Sealed attempts whose lease ran out without an outcome: sent again exactly as sealed. */
+  private async resend(due: readonly DueDelivery[]): Promise<void> {
+    if (due.length === 0) return;
+    const { ready, erased } = await loadResendable(this.o.db, due.map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })));
+    for (const a of ready) this.detach(this.o.deliverer.deliver(a));
+    for (const a of erased) this.detach(this.o.deliverer.recordNotSent(notSent(a, this.now(), "payload_erased", deadForErasedPayload())));
+  }
+
+  /** Seals each delivery's next attempt in one batch and sends it. */
+  private async sealNext(due: readonly DueDelivery[]): Promise<void> {
+    if (due.length === 0) return;
+    const at = this.now();
+    const events = await loadEvents(this.o.db, due.map((d) => ({ tenantId: d.tenantId, eventId: d.eventId })));
+    const endpoints = await this.o.endpoints.ofTenants([...new Set(due.map((d) => d.tenantId))]);
+    const secrets = await this.o.secrets.validSecrets(due.map((d) => ({ tenantId: d.tenantId, endpointId: d.endpointId })));
+    const previous = await outcomeLeafHashes(this.o.db, due.filter((d) => d.attempts > 0).map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })));
+
+    const unsendable = new Map<string, string[]>();
+    const busy: string[] = [];
+    const queued = new Map<string, number>();
+    const items: ToSeal[] = [];
+    const begins: BeginAttempt[] = [];
+    const dead = (id: string, reason: string) => unsendable.set(reason, [...(unsendable.get(reason) ?? []), id]);
+    for (const d of due) {
+      const event = events.get(eventKey(d.tenantId, d.eventId));
+      const endpoint = d.endpointId === null ? undefined : endpoints.get(d.tenantId)?.find((e) => e.id === d.endpointId);
+      const keys = secrets.get(ownerKey({ tenantId: d.tenantId, endpointId: d.endpointId })) ?? [];
+      if (event === undefined || event.payload === null) dead(d.id, "payload erased before delivery");
+      else if (endpoint?.disabledAt) dead(d.id, "endpoint disabled before the attempt was sealed");
+      else if (keys.length === 0) dead(d.id, "no valid signing secret");
+      else if (d.attempts > 0 && !previous.has(`${d.id}#${d.attempts}`)) this.o.logger.error({ deliveryId: d.id, attempt: d.attempts }, "previous attempt has no recorded outcome; not sealing the next one");
+      else {
+        const key = `${d.endpointId ?? ""} ${d.targetUrl}`;
+        const added = (queued.get(key) ?? 0) + 1;
+        queued.set(key, added);
+        if (this.o.deliverer.backlog(d.endpointId, d.targetUrl) + added > this.o.maxQueuedPerTarget) {
+          busy.push(d.id);
+          continue;
+        }
+        const body = bodyOf(d, { ...event, payload: event.payload }, endpoint?.payloadShape === "fat" ? "fat" : "thin", endpoint?.fatAckFields ?? new Set());
+        const attemptNo = d.attempts + 1;
+        items.push({
+          attempt: {
+            tenant: d.tenantId,
+            delivery: d.id,
+            event: d.eventId,
+            eventType: event.type,
+            attempt: attemptNo,
+            target: d.endpointId === null ? { callback: true } : { endpoint: d.endpointId },
+            previous: attemptNo === 1 ? null : toHex(previous.get(`${d.id}#${d.attempts}`)!),
+            idempotencyKey: d.idempotencyKey,
+            body: body.body,
+            ingested: event.ingested,
+            redacted: body.redactedHop,
+            secrets: keys,
+          },
+          targetUrl: d.targetUrl,
+          firstAttemptAt: d.firstAttemptAt ?? at,
+          lastDelayMs: d.lastDelayMs,
+        });
+        begins.push({ id: d.id, attemptNo, leaseUntil: new Date(at.getTime() + this.o.leaseMs), redaction: d.redaction === null ? body.redaction : null });
+      }
+    }
+    const sealed = items.length === 0 ? undefined : sealForSending(await this.o.signer(), items, at);
+    try {
+      await this.o.db.transaction().execute(async (trx) => {
+        for (const [reason, ids] of unsendable) await deadLetterUnsent(trx, ids, reason);
+        await postpone(trx, busy, new Date(at.getTime() + this.o.parkMs));
+        await beginAttempts(trx, begins);
+        await sealed?.store(trx);
+      });
+    } catch (err) {
+      // Another scheduler began one of them (its lease ran out while we held it): the leases decide next time.
+      if (err instanceof AttemptRace) {
+        this.o.logger.warn({ err }, "a scheduled attempt was begun elsewhere; leaving the batch to the next tick");
+        return;
+      }
+      throw err;
+    }
+    for (const a of sealed?.ready ?? []) this.detach(this.o.deliverer.deliver(a));
+  }
+
+  private detach(p: Promise<void>): void {
+    p.catch((err: unknown) => this.o.logger.error({ err }, "scheduled delivery failed"));
+  }
+}
+
+/** The delivery's body: rebuilt from its redaction record, or redacted now for one made without one (by the API). */
+function bodyOf(d: DueDelivery, event: LoadedEvent & { payload: Uint8Array }, shape: Shape, acks: ReadonlySet<string>): PreparedBody {
+  const forBody = { ...event, id: event.eventId };
+  if (d.redaction !== null) return rebuildBody(forBody, d.redaction);
+  return redactForDelivery(forBody, pathsToRemove(event.type, event.personalDataFields, shape, acks), shape);
 }

@@ -1,10 +1,9 @@
-import pg from "pg";
 import { sql, type Database, type Kysely } from "@custody/db";
-import { loadFrontier } from "@custody/ledger-store";
+import { entriesAfter, loadFrontier, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import { appendLeaves, hashFromDecomposition, type StoredNode } from "@custody/merkle";
 import { formatCheckpoint, signNote, type Signer } from "@custody/note";
-import { kyselyOnClient } from "./single-connection.js";
+import { Leadership } from "../shared/leadership.js";
 
 export interface SequencerOptions {
   databaseUrl: string;
@@ -28,17 +27,27 @@ interface TreeState {
   root: Uint8Array;
   frontier: StoredNode[];
   checkpointSize: number;
+  /** The commit-safe position (ledger-store commit-order.ts) of the last entry given an index. */
+  position: CommitPosition;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Past every entry appended before migration 0006 (xid 0): those were sequenced from ledger_pending. */
+const AFTER_LEGACY: CommitPosition = { xid: "0", seq: "9223372036854775807" };
+/** How soon to look again when an entry is committed but an older transaction still runs. */
+const HELD_BACK_RETRY_MS = 5;
+
 
 /**
  * Gives ledger entries dense, gapless leaf indexes, extends the stored Merkle tree and signs
  * checkpoints. Exactly one instance leads (a Postgres session advisory lock); the others wait and
  * take over within `lockRetryMs` of the leader's connection closing.
  *
+ * Entries are taken in the ledger's commit-safe order (libs/ledger-store commit-order.ts) from a
+ * position that is the last sequenced entry's, so no queue table is needed: the order is final once
+ * read, and the position is derived from the tree itself after a crash or a change of leader.
+ *
  * Commit protocol, and why a crash anywhere is safe:
- * 1. One transaction takes a batch of pending entries, writes their leaves and every perfect tree
+ * 1. One transaction takes a batch of entries after the position, writes their leaves and every perfect tree
  *    node they complete, removes them from the queue, and moves ledger_head from (n, root_n) to
  *    (n+k, root_n+k) with `WHERE tree_size = n`. A crash before COMMIT leaves nothing; after it,
  *    everything. The CAS means a deposed leader that still holds a transaction cannot commit.
@@ -51,61 +60,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * to extend a tree whose stored nodes disagree with its head.
  */
 export class Sequencer {
-  private stopping = false;
-  private client: pg.Client | undefined;
-  private wake: (() => void) | undefined;
+  private readonly leadership: Leadership;
 
-  constructor(private readonly options: SequencerOptions) {}
+  constructor(private readonly options: SequencerOptions) {
+    this.leadership = new Leadership({ databaseUrl: options.databaseUrl, role: "sequencer", lock: LEADER_LOCK, lockRetryMs: options.lockRetryMs, logger: options.logger });
+  }
 
-  async run(): Promise<void> {
-    const { logger } = this.options;
-    while (!this.stopping) {
-      const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: "custody-sequencer" });
-      this.client = client;
-      client.on("error", (err) => logger.warn({ err }, "sequencer connection failed"));
-      try {
-        await client.connect();
-        if (await this.acquire(client)) {
-          logger.info("sequencer is the leader");
-          await this.lead(kyselyOnClient(client));
-        }
-      } catch (err) {
-        if (!this.stopping) logger.error({ err }, "sequencer lost its connection or leadership; retrying");
-      } finally {
-        await client.end().catch(() => undefined);
-        this.client = undefined;
-      }
-      if (!this.stopping) await this.pause(this.options.lockRetryMs);
-    }
+  run(): Promise<void> {
+    return this.leadership.run(({ db }) => this.lead(db));
   }
 
   /** Stops after the current batch; closing the connection releases the lock for a standby. */
   stop(): void {
-    this.stopping = true;
-    this.wake?.();
-  }
-
-  private async acquire(client: pg.Client): Promise<boolean> {
-    while (!this.stopping) {
-      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [LEADER_LOCK]);
-      if (rows[0]?.ok) return true;
-      await this.pause(this.options.lockRetryMs);
-    }
-    return false;
+    this.leadership.stop();
   }
 
   private async lead(db: Kysely<Database>): Promise<void> {
     const state = await this.loadState(db);
+    while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
+    state.position = await this.positionOf(db, state.size);
     let lastCheckpointAt = 0;
-    while (!this.stopping) {
-      const added = await this.sequenceBatch(db, state);
+    while (!this.leadership.stopped) {
+      const { added, heldBack } = await this.sequenceBatch(db, state);
       const now = Date.now();
       if (state.size > state.checkpointSize && now - lastCheckpointAt >= this.options.checkpointIntervalMs) {
         await this.checkpoint(db, state);
         lastCheckpointAt = now;
       }
       // A full batch means more is waiting: go again at once.
-      if (added < this.options.batchSize) await this.pause(this.options.pollMs);
+      if (added < this.options.batchSize) await this.leadership.pause(heldBack ? HELD_BACK_RETRY_MS : this.options.pollMs);
     }
   }
 
@@ -117,42 +100,78 @@ export class Sequencer {
     if (!Buffer.from(root).equals(head.root_hash)) {
       throw new Error(`ledger_head root for size ${size} disagrees with the stored tree nodes; run \`custody audit\` before sequencing more`);
     }
-    return { size, root, frontier, checkpointSize: Number(head.checkpoint_size) };
+    return { size, root, frontier, checkpointSize: Number(head.checkpoint_size), position: AFTER_LEGACY };
   }
 
-  private async sequenceBatch(db: Kysely<Database>, state: TreeState): Promise<number> {
+  /** The commit-safe position of the entry at leaf `size - 1`. */
+  private async positionOf(db: Kysely<Database>, size: number): Promise<CommitPosition> {
+    if (size === 0) return AFTER_LEGACY;
+    const last = await sql<{ xid: string; seq: string }>`
+      SELECT e.xid::text AS xid, e.seq FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id WHERE l.leaf_index = ${size - 1}`.execute(db);
+    const row = last.rows[0];
+    if (!row) throw new Error(`ledger_leaves has no leaf ${size - 1} below ledger_head's size ${size}; run \`custody audit\``);
+    return row.xid === "0" ? AFTER_LEGACY : { xid: row.xid, seq: String(row.seq) };
+  }
+
+  /** Appends `leafHashes` (for `entryIds`) to the tree in the caller's transaction: leaves, new nodes, head CAS. */
+  private async extend(trx: Kysely<Database>, state: TreeState, entryIds: readonly string[], leafHashes: readonly Uint8Array[]) {
+    const appended = appendLeaves(state.frontier, state.size, leafHashes);
+    await sql`
+      INSERT INTO ledger_leaves (leaf_index, entry_id)
+      SELECT * FROM unnest(${sql.val(entryIds.map((_, i) => String(state.size + i)))}::bigint[], ${sql.val([...entryIds])}::text[])`.execute(trx);
+    await sql`
+      INSERT INTO ledger_tree_nodes (level, idx, hash)
+      SELECT * FROM unnest(
+        ${sql.val(appended.newNodes.map((n) => n.level))}::smallint[],
+        ${sql.val(appended.newNodes.map((n) => String(n.index)))}::bigint[],
+        ${sql.val(appended.newNodes.map((n) => Buffer.from(n.hash)))}::bytea[])`.execute(trx);
+    const moved = await trx
+      .updateTable("ledger_head")
+      .set({ tree_size: appended.size, root_hash: Buffer.from(appended.root), updated_at: new Date() })
+      .where("tree_size", "=", String(state.size))
+      .executeTakeFirst();
+    if (moved.numUpdatedRows !== 1n) throw new LostLeadership(`ledger_head moved away from size ${state.size}`);
+    return appended;
+  }
+
+  private commit(state: TreeState, appended: { size: number; root: Uint8Array; frontier: readonly StoredNode[] }): void {
+    state.size = appended.size;
+    state.root = appended.root;
+    state.frontier = [...appended.frontier];
+  }
+
+  private async sequenceBatch(db: Kysely<Database>, state: TreeState): Promise<{ added: number; heldBack: boolean }> {
+    const result = await db.transaction().execute(async (trx) => {
+      const { entries, heldBack } = await entriesAfter(trx, state.position, this.options.batchSize);
+      if (entries.length === 0) return { heldBack };
+      const appended = await this.extend(trx, state, entries.map((e) => e.id), entries.map((e) => new Uint8Array(e.leafHash)));
+      return { heldBack, appended, last: entries[entries.length - 1]! };
+    });
+    if (!result.appended) return { added: 0, heldBack: result.heldBack };
+    const added = result.appended.size - state.size;
+    this.commit(state, result.appended);
+    state.position = { xid: result.last.xid, seq: result.last.seq };
+    return { added, heldBack: result.heldBack };
+  }
+
+  /**
+   * Entries appended before migration 0006 were queued in ledger_pending; a leader sequences what is
+   * still queued there, in queue order, before it follows the commit order.
+   */
+  private async sequenceLegacyBatch(db: Kysely<Database>, state: TreeState): Promise<number> {
     const result = await db.transaction().execute(async (trx) => {
       const pending = await sql<{ seq: string; entry_id: string; leaf_hash: Buffer }>`
-        SELECT p.seq, p.entry_id, e.leaf_hash
-        FROM ledger_pending p JOIN ledger_entries e ON e.id = p.entry_id
-        ORDER BY p.seq
-        LIMIT ${this.options.batchSize}`.execute(trx);
-      const rows = pending.rows;
-      if (rows.length === 0) return undefined;
-      const appended = appendLeaves(state.frontier, state.size, rows.map((r) => new Uint8Array(r.leaf_hash)));
-      await sql`
-        INSERT INTO ledger_leaves (leaf_index, entry_id)
-        SELECT * FROM unnest(${sql.val(rows.map((_, i) => String(state.size + i)))}::bigint[], ${sql.val(rows.map((r) => r.entry_id))}::text[])`.execute(trx);
-      await sql`
-        INSERT INTO ledger_tree_nodes (level, idx, hash)
-        SELECT * FROM unnest(
-          ${sql.val(appended.newNodes.map((n) => n.level))}::smallint[],
-          ${sql.val(appended.newNodes.map((n) => String(n.index)))}::bigint[],
-          ${sql.val(appended.newNodes.map((n) => Buffer.from(n.hash)))}::bytea[])`.execute(trx);
-      await sql`DELETE FROM ledger_pending WHERE seq = ANY(${sql.val(rows.map((r) => r.seq))}::bigint[])`.execute(trx);
-      const moved = await trx
-        .updateTable("ledger_head")
-        .set({ tree_size: appended.size, root_hash: Buffer.from(appended.root), updated_at: new Date() })
-        .where("tree_size", "=", String(state.size))
-        .executeTakeFirst();
-      if (moved.numUpdatedRows !== 1n) throw new LostLeadership(`ledger_head moved away from size ${state.size}`);
+        SELECT p.seq, p.entry_id, e.leaf_hash FROM ledger_pending p JOIN ledger_entries e ON e.id = p.entry_id
+        ORDER BY p.seq LIMIT ${this.options.batchSize}`.execute(trx);
+      if (pending.rows.length === 0) return undefined;
+      const appended = await this.extend(trx, state, pending.rows.map((r) => r.entry_id), pending.rows.map((r) => new Uint8Array(r.leaf_hash)));
+      await sql`DELETE FROM ledger_pending WHERE seq = ANY(${sql.val(pending.rows.map((r) => r.seq))}::bigint[])`.execute(trx);
       return appended;
     });
     if (!result) return 0;
-    state.size = result.size;
-    state.root = result.root;
-    state.frontier = [...result.frontier];
-    return result.newNodes.filter((n) => n.level === 0).length;
+    const added = result.size - state.size;
+    this.commit(state, result);
+    return added;
   }
 
   private async checkpoint(db: Kysely<Database>, state: TreeState): Promise<void> {
@@ -175,16 +194,5 @@ export class Sequencer {
     });
     state.checkpointSize = size;
     this.options.logger.debug({ size }, "checkpoint signed");
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -1,0 +1,65 @@
+import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
+import type { RemovedField } from "./types.js";
+
+/** A delivery as it is made: by fan-out (sealed at once, or parked), or by a replay, a recall notice or a test event. */
+export interface NewDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  /** null for a one-shot callback delivery */
+  endpointId: string | null;
+  targetUrl: string;
+  idempotencyKey: string;
+  /**
+   * `delivering` when its first attempt is sealed in the same transaction; `pending` otherwise;
+   * `dead` when it can never be sent (no valid signing secret, the payload erased), with `deadReason`.
+   */
+  status: Extract<DeliveryStatus, "pending" | "delivering" | "dead">;
+  deadReason?: string | null;
+  /** Attempts sealed: 1 with `delivering`, 0 with `pending`. */
+  attempts: 0 | 1;
+  /** When the scheduler should pick it up (pending), or null while a JetStream message holds it. */
+  nextAttemptAt: Date | null;
+  firstAttemptAt: Date | null;
+  /** The redaction record, when it was made with the delivery; null to make it at the first seal. */
+  redaction: { shape: PayloadShape; removed: readonly RemovedField[] } | null;
+  replayId?: string | null;
+  replayOf?: string | null;
+}
+
+/**
+ * Inserts deliveries, one per (event, target, replay): a row that exists already (a redelivered
+ * event, a concurrent fan-out) is left alone, and the ids actually inserted are returned, so the
+ * caller knows which of its deliveries are its own to seal.
+ */
+export async function createDeliveries(db: Kysely<Database>, rows: readonly NewDelivery[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  // In key order: two transactions inserting the same deliveries wait on each other's unique-index
+  // entries in the same order, never in a cycle.
+  const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+  const col = <T>(f: (r: NewDelivery) => T) => sql.val(ordered.map(f));
+  const { rows: inserted } = await sql<{ id: string }>`
+    INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key, status, attempts,
+                            next_attempt_at, first_attempt_at, shape, removed, replay_id, replay_of, dead_reason, last_error)
+    SELECT * FROM unnest(
+      ${col((r) => r.id)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => r.eventId)}::text[],
+      ${col((r) => r.endpointId)}::text[], ${col((r) => (r.endpointId === null ? "callback" : "endpoint"))}::text[],
+      ${col((r) => r.targetUrl)}::text[], ${col((r) => r.idempotencyKey)}::uuid[], ${col((r) => r.status)}::text[],
+      ${col((r) => r.attempts)}::int[], ${col((r) => r.nextAttemptAt)}::timestamptz[], ${col((r) => r.firstAttemptAt)}::timestamptz[],
+      ${col((r) => r.redaction?.shape ?? null)}::text[],
+      ${col((r) => (r.redaction === null || r.redaction.removed.length === 0 ? null : JSON.stringify(r.redaction.removed)))}::jsonb[],
+      ${col((r) => r.replayId ?? null)}::text[], ${col((r) => r.replayOf ?? null)}::text[],
+      ${col((r) => r.deadReason ?? null)}::text[], ${col((r) => r.deadReason ?? null)}::text[])
+    ON CONFLICT (tenant_id, event_id, (coalesce(endpoint_id, '')), (coalesce(replay_id, ''))) DO NOTHING
+    RETURNING id`.execute(db);
+  return new Set(inserted.map((r) => r.id));
+}
+
+const keyOf = (r: NewDelivery) => [r.tenantId, r.eventId, r.endpointId ?? "", r.replayId ?? ""];
+function compareKeys(a: string[], b: string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! < b[i]!) return -1;
+    if (a[i]! > b[i]!) return 1;
+  }
+  return 0;
+}

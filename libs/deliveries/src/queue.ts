@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import { sql, type Database, type Kysely } from "@custody/db";
+import { createDeliveries } from "./create.js";
+
+/** The channel the retry scheduler listens on for deliveries queued outside the pipeline. */
+export const DELIVERIES_CHANNEL = "custody_deliveries";
+
+export interface QueuedDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  endpointId: string | null;
+  targetUrl: string;
+  replayId?: string;
+  replayOf?: string | null;
+}
+
+/**
+ * Queues deliveries made outside fan-out (a replay, a recall notice, a test event): pending and due
+ * now, with a fresh Idempotency-Key; the scheduler redacts, seals and sends them. Call
+ * notifyDeliveriesQueued after COMMIT so it does not wait for its next look.
+ */
+export function queueDeliveries(trx: Kysely<Database>, rows: readonly QueuedDelivery[], now: Date): Promise<Set<string>> {
+  return createDeliveries(
+    trx,
+    rows.map((r) => ({
+      ...r,
+      idempotencyKey: randomUUID(),
+      status: "pending" as const,
+      attempts: 0 as const,
+      nextAttemptAt: now,
+      firstAttemptAt: null,
+      redaction: null,
+    })),
+  );
+}
+
+/** Wakes the scheduler (after COMMIT; losing it costs only latency). */
+export async function notifyDeliveriesQueued(db: Kysely<Database>): Promise<void> {
+  await sql`SELECT pg_notify(${DELIVERIES_CHANNEL}, '')`.execute(db);
+}
+
+/**
+ * Cancels the not-yet-sealed deliveries (pending, or waiting to retry) of these events: a recall
+ * stops what has not gone out; an attempt in flight finishes and is recorded.
+ */
+export async function cancelUnsealed(trx: Kysely<Database>, tenantId: string, eventIds: readonly string[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const result = await sql`
+    UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+    WHERE tenant_id = ${tenantId} AND event_id = ANY(${sql.val([...eventIds])}::text[]) AND status IN ('pending', 'retrying')`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
+}

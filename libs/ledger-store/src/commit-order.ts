@@ -1,0 +1,65 @@
+import { sql, type Database, type EntryKind, type Kysely } from "@custody/db";
+
+/**
+ * A position in the ledger's commit-safe order: entries sorted by (xid, seq), where `xid` is the id
+ * of the transaction that appended the entry and `seq` its insertion number.
+ *
+ * Why this order can be followed with a cursor: an entry becomes readable only once its transaction
+ * commits, and transactions commit in any order, so "everything after the last seq I read" would
+ * skip an entry whose transaction took a smaller seq and committed later. Instead a reader takes only
+ * entries whose transaction is older than every transaction still running (xid below the snapshot's
+ * xmin): no transaction that could still commit has such an xid, so that set is final, and once the
+ * cursor passes a position nothing can appear behind it. The price is that one long-running writing
+ * transaction (anywhere in the database) holds readers back until it ends.
+ *
+ * Entries appended before migration 0006 all have xid 0 and keep their seq order.
+ */
+export interface CommitPosition {
+  /** xid8, as decimal text */
+  xid: string;
+  /** bigint, as decimal text */
+  seq: string;
+}
+
+export const ORIGIN_POSITION: CommitPosition = { xid: "0", seq: "0" };
+
+export interface OrderedEntry extends CommitPosition {
+  id: string;
+  kind: EntryKind;
+  leafHash: Buffer;
+}
+
+export interface EntriesAfter {
+  /** Entries after the position, in order, all final. */
+  entries: OrderedEntry[];
+  /**
+   * True when an entry after these is committed but not yet final (an older transaction is still
+   * running): read again shortly rather than waiting for the next notification.
+   */
+  heldBack: boolean;
+}
+
+/** Up to `limit` entries after `after`, in commit-safe order. One statement: one snapshot. */
+export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, limit: number): Promise<EntriesAfter> {
+  const { rows } = await sql<{ xid: string; seq: string; id: string; kind: EntryKind; leaf_hash: Buffer; final: boolean }>`
+    SELECT xid::text AS xid, seq, id, kind, leaf_hash, xid < pg_snapshot_xmin(pg_current_snapshot()) AS final
+    FROM ledger_entries
+    WHERE (xid, seq) > (${after.xid}::xid8, ${after.seq}::bigint)
+    ORDER BY xid, seq
+    LIMIT ${limit}`.execute(db);
+  // Non-final rows sort after every final one (their xids are >= xmin), so the final ones are a prefix.
+  const firstOpen = rows.findIndex((r) => !r.final);
+  const ready = firstOpen < 0 ? rows : rows.slice(0, firstOpen);
+  return {
+    entries: ready.map((r) => ({ xid: r.xid, seq: String(r.seq), id: r.id, kind: r.kind, leafHash: r.leaf_hash })),
+    heldBack: firstOpen >= 0,
+  };
+}
+
+/** Compares two positions in commit-safe order. */
+export function comparePositions(a: CommitPosition, b: CommitPosition): number {
+  const x = BigInt(a.xid) - BigInt(b.xid);
+  if (x !== 0n) return x < 0n ? -1 : 1;
+  const s = BigInt(a.seq) - BigInt(b.seq);
+  return s === 0n ? 0 : s < 0n ? -1 : 1;
+}

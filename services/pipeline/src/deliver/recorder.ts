@@ -1,0 +1,206 @@
+import { ReceiptError, type ReceiptStatement } from "@custody/custody";
+import { newId, sql, type Db, type Kysely, type Database } from "@custody/db";
+import { OutcomeConflict, outcomeKey, recordOutcomes, type OutcomeToRecord } from "@custody/deliveries";
+import { appendEvents, notifyEventsAppended } from "@custody/events";
+import type { Logger } from "@custody/log";
+import { checkReceipt, recordReceipts, type ReceiptClaim } from "@custody/receipts";
+import type { JsonValue } from "@custody/redact";
+import { createHash } from "node:crypto";
+import type { EndpointDirectory } from "../shared/endpoints.js";
+import { mergeEndpointUpdates, type EndpointChange, type EndpointUpdate } from "./settle.js";
+
+/** The platform's own event when it disables an endpoint (delivered to the tenant like any event). */
+export const ENDPOINT_DISABLED_EVENT = "webhook.endpoint.disabled";
+
+export interface RecordItem {
+  outcome: OutcomeToRecord;
+  /** The endpoint's health update from this attempt (absent for callbacks). */
+  endpoint?: { id: string; update: EndpointUpdate };
+  /** A receipt the endpoint returned in its 2xx body, not yet checked. */
+  receipt?: ReceiptClaim;
+}
+
+export interface RecorderOptions {
+  db: Db;
+  logger: Logger;
+  endpoints: EndpointDirectory;
+  disableAfterMs: number;
+  now: () => Date;
+  /** Most outcomes in one transaction. */
+  maxBatch?: number;
+}
+
+interface Queued {
+  item: RecordItem;
+  resolve: () => void;
+}
+
+const MAX_BATCH = 1024;
+const RETRY_MS = [50, 200, 1_000, 5_000];
+
+/**
+ * Records attempt outcomes as they finish, many per transaction (group commit): an outcome waits
+ * only for the transaction already under way, never for a batch to fill, and a slow endpoint's
+ * attempt holds up nobody else's. Each transaction stores the outcomes with their batch's ledger
+ * entry, moves the deliveries, records receipts the endpoints returned, and touches an endpoint row
+ * only when its health changes. `record` resolves once the outcome is committed; while Postgres is
+ * down it keeps retrying, and the JetStream messages waiting on it stay held (a crash hands them to
+ * another process, which re-sends the sealed attempt and records it once).
+ */
+export class OutcomeRecorder {
+  private queue: Queued[] = [];
+  private flushing = false;
+  private stopped = false;
+  private readonly maxBatch: number;
+
+  constructor(private readonly options: RecorderOptions) {
+    this.maxBatch = options.maxBatch ?? MAX_BATCH;
+  }
+
+  record(item: RecordItem): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push({ item, resolve });
+      void this.flush();
+    });
+  }
+
+  /** Flushes what is queued and stops accepting retries of failed flushes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.flushing) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      let failures = 0;
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          const done = await this.write(batch.map((q) => q.item));
+          failures = 0;
+          for (const q of batch) if (done.has(keyOf(q.item))) q.resolve();
+          // Outcomes another process recorded first are done too; the rest go round again.
+          this.queue.unshift(...batch.filter((q) => !done.has(keyOf(q.item))));
+        } catch (err) {
+          this.queue.unshift(...batch);
+          if (this.stopped) return;
+          const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!;
+          failures++;
+          this.options.logger.error({ err, outcomes: batch.length, retryInMs: wait }, "recording outcomes failed; retrying");
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** One transaction; returns the keys now recorded (by us, or found recorded by another process). */
+  private async write(items: RecordItem[]): Promise<Set<string>> {
+    let pending = dedupe(items);
+    const done = new Set<string>();
+    for (;;) {
+      try {
+        const disabled = await this.options.db.transaction().execute((trx) => this.writeIn(trx, pending));
+        for (const i of pending) done.add(keyOf(i));
+        if (disabled) await notifyEventsAppended(this.options.db).catch(() => undefined);
+        return done;
+      } catch (err) {
+        if (!(err instanceof OutcomeConflict)) throw err;
+        for (const k of err.recorded) done.add(k);
+        pending = pending.filter((i) => !err.recorded.has(keyOf(i)));
+        if (pending.length === 0) return done;
+      }
+    }
+  }
+
+  private async writeIn(trx: Kysely<Database>, items: RecordItem[]): Promise<boolean> {
+    const { logger, now, disableAfterMs, endpoints } = this.options;
+    await recordOutcomes(trx, items.map((i) => i.outcome));
+    const receipts: Array<{ claim: ReceiptClaim; statement: ReceiptStatement }> = [];
+    for (const i of items) {
+      if (i.receipt === undefined) continue;
+      try {
+        receipts.push({ claim: i.receipt, statement: checkReceipt(i.receipt) });
+      } catch (err) {
+        if (!(err instanceof ReceiptError)) throw err;
+        logger.warn({ deliveryId: i.receipt.deliveryId, code: err.code, reason: err.message }, "endpoint returned an invalid receipt; ignored");
+      }
+    }
+    await recordReceipts(trx, receipts);
+
+    const byEndpoint = new Map<string, { tenantId: string; updates: EndpointUpdate[] }>();
+    for (const i of items) {
+      if (i.endpoint === undefined) continue;
+      const entry = byEndpoint.get(i.endpoint.id) ?? { tenantId: i.outcome.tenantId, updates: [] };
+      entry.updates.push(i.endpoint.update);
+      byEndpoint.set(i.endpoint.id, entry);
+    }
+    const at = now();
+    const disabled: Array<{ id: string; tenantId: string; reason: string }> = [];
+    for (const [id, { tenantId, updates }] of byEndpoint) {
+      const current = await endpoints.get(tenantId, id);
+      if (current === undefined) continue;
+      const change = mergeEndpointUpdates({ failingSince: current.failingSince, disabledAt: current.disabledAt }, updates, at.getTime(), disableAfterMs);
+      if (change === null) continue;
+      if (await applyHealth(trx, id, change, at)) disabled.push({ id, tenantId, reason: change.disable!.reason });
+      endpoints.noteHealth(tenantId, id, { failingSince: change.failingSince, ...(change.disable ? { disabledAt: at } : {}) });
+    }
+    for (const d of disabled) {
+      const data: JsonValue = { endpointId: d.id, reason: d.reason, disabledAt: at.toISOString() };
+      await appendEvents(trx, d.tenantId, [
+        {
+          id: newId("evt"),
+          type: ENDPOINT_DISABLED_EVENT,
+          eventTypeId: null,
+          data,
+          occurredAt: at,
+          supersedes: null,
+          metadata: null,
+          callbackUrl: null,
+          requestHash: createHash("sha256").update(JSON.stringify(data)).digest(),
+        },
+      ]);
+      logger.warn({ endpointId: d.id, tenantId: d.tenantId, reason: d.reason }, "endpoint disabled");
+    }
+    return disabled.length > 0;
+  }
+}
+
+/**
+ * Writes one endpoint's health change. A success resets the failing run outright; a failure only
+ * starts one that is not running; disabling only fills an empty disabled_at. Returns whether this
+ * transaction is the one that disabled it.
+ */
+async function applyHealth(trx: Kysely<Database>, id: string, change: EndpointChange, at: Date): Promise<boolean> {
+  const failing = change.reset
+    ? sql`failing_since = ${change.failingSince}`
+    : sql`failing_since = coalesce(failing_since, ${change.failingSince})`;
+  if (change.disable === null) {
+    await sql`UPDATE endpoints SET ${failing} WHERE id = ${id}`.execute(trx);
+    return false;
+  }
+  const { rows } = await sql<{ disabled_now: boolean }>`
+    UPDATE endpoints SET ${failing},
+      disabled_reason = CASE WHEN disabled_at IS NULL THEN ${change.disable.reason} ELSE disabled_reason END,
+      updated_at = CASE WHEN disabled_at IS NULL THEN ${at} ELSE updated_at END,
+      disabled_at = coalesce(disabled_at, ${at})
+    WHERE id = ${id}
+    RETURNING disabled_at = ${at} AS disabled_now`.execute(trx);
+  return rows[0]?.disabled_now === true;
+}
+
+const keyOf = (i: RecordItem) => outcomeKey(i.outcome.deliveryId, i.outcome.attemptNo);
+
+/** The same attempt twice in one batch (a copy sent while the first was in flight) is recorded once. */
+function dedupe(items: RecordItem[]): RecordItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const k = keyOf(i);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,124 @@
+import type { AttemptToSeal } from "@custody/custody";
+import type { NewDelivery } from "@custody/deliveries";
+import { matchesSubscription, type JsonValue, type RandomSource } from "@custody/redact";
+import type { DeliverySecret } from "@custody/signing";
+import type { EndpointInfo } from "../shared/endpoints.js";
+import { ownerKey } from "../shared/secrets.js";
+import { pathsToRemove, redactForDelivery, type Shape } from "./body.js";
+
+/** An event as dispatch reads it. */
+export interface DispatchEvent {
+  tenantId: string;
+  eventId: string;
+  type: string;
+  occurredAt: Date;
+  supersedes: string | null;
+  metadata: JsonValue | null;
+  /** Canonical JSON of `data`; null once erased. */
+  payload: Uint8Array | null;
+  callbackUrl: string | null;
+  /** Leaf hash of the event's ledger entry: the `ingested` hop. */
+  ingested: Uint8Array;
+  personalDataFields: readonly string[];
+}
+
+export interface DispatchTarget {
+  endpoint: EndpointInfo | null;
+  url: string;
+}
+
+/** The targets of one event: every enabled endpoint subscribed to its type, and its one-shot callback URL. */
+export function targetsOf(event: { type: string; callbackUrl: string | null }, endpoints: readonly EndpointInfo[]): DispatchTarget[] {
+  const targets: DispatchTarget[] = endpoints
+    .filter((e) => e.disabledAt === null && e.subscriptions.some((pattern) => matchesSubscription(event.type, pattern)))
+    .map((e) => ({ endpoint: e, url: e.url }));
+  if (event.callbackUrl !== null) targets.push({ endpoint: null, url: event.callbackUrl });
+  return targets;
+}
+
+export interface PlannedDelivery {
+  delivery: NewDelivery;
+  /** Present when its first attempt is sealed and sent now. */
+  attempt?: AttemptToSeal;
+  body?: Uint8Array;
+}
+
+export interface PlanInput {
+  events: readonly DispatchEvent[];
+  endpointsOf: (tenantId: string) => readonly EndpointInfo[];
+  /** Valid signing secrets by ownerKey (shared/secrets.ts). */
+  secrets: ReadonlyMap<string, readonly DeliverySecret[]>;
+  /** `${tenant}/${event}/${endpoint id or ""}` of deliveries that exist already (a redelivered event). */
+  existing: ReadonlySet<string>;
+  /** False when the target's queue in this process is full: the delivery is parked for the scheduler. */
+  canSendNow: (endpointId: string | null, url: string) => boolean;
+  now: Date;
+  /** How long a parked delivery waits before the scheduler takes it. */
+  parkMs: number;
+  newId: () => string;
+  newUuid: () => string;
+  random?: RandomSource;
+}
+
+export const existingKey = (tenantId: string, eventId: string, endpointId: string | null) => `${tenantId}/${eventId}/${endpointId ?? ""}`;
+
+/**
+ * Fan-out and redaction for a batch of events (pure): one delivery per (event, target) not made yet,
+ * its body redacted for the target's shape, and — when the target can take it now and has a signing
+ * secret — its first attempt ready to seal. Parked deliveries wait for the scheduler; deliveries that
+ * can never be sent are made dead with the reason.
+ */
+export function planDeliveries(input: PlanInput): PlannedDelivery[] {
+  const out: PlannedDelivery[] = [];
+  for (const event of input.events) {
+    for (const target of targetsOf(event, input.endpointsOf(event.tenantId))) {
+      const endpointId = target.endpoint?.id ?? null;
+      if (input.existing.has(existingKey(event.tenantId, event.eventId, endpointId))) continue;
+      const base = {
+        id: input.newId(),
+        tenantId: event.tenantId,
+        eventId: event.eventId,
+        endpointId,
+        targetUrl: target.url,
+        idempotencyKey: input.newUuid(),
+      };
+      if (event.payload === null) {
+        out.push({ delivery: { ...base, status: "dead", deadReason: "payload erased before delivery", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: null } });
+        continue;
+      }
+      // Callbacks are thin too: a producer's own URL still should not receive personal data by default.
+      const shape: Shape = target.endpoint?.payloadShape === "fat" ? "fat" : "thin";
+      const paths = pathsToRemove(event.type, event.personalDataFields, shape, target.endpoint?.fatAckFields ?? new Set());
+      const prepared = redactForDelivery({ ...event, id: event.eventId, payload: event.payload }, paths, shape, input.random);
+      const secrets = input.secrets.get(ownerKey({ tenantId: event.tenantId, endpointId })) ?? [];
+      if (secrets.length === 0) {
+        out.push({ delivery: { ...base, status: "dead", deadReason: "no valid signing secret", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: prepared.redaction } });
+        continue;
+      }
+      if (!input.canSendNow(endpointId, target.url)) {
+        const later = new Date(input.now.getTime() + input.parkMs);
+        out.push({ delivery: { ...base, status: "pending", attempts: 0, nextAttemptAt: later, firstAttemptAt: null, redaction: prepared.redaction } });
+        continue;
+      }
+      out.push({
+        delivery: { ...base, status: "delivering", attempts: 1, nextAttemptAt: null, firstAttemptAt: input.now, redaction: prepared.redaction },
+        body: prepared.body,
+        attempt: {
+          tenant: event.tenantId,
+          delivery: base.id,
+          event: event.eventId,
+          eventType: event.type,
+          attempt: 1,
+          target: endpointId === null ? { callback: true } : { endpoint: endpointId },
+          previous: null,
+          idempotencyKey: base.idempotencyKey,
+          body: prepared.body,
+          ingested: event.ingested,
+          redacted: prepared.redactedHop,
+          secrets,
+        },
+      });
+    }
+  }
+  return out;
+}

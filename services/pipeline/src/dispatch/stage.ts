@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import { runStage, type NatsConnection, type RunningStage } from "@custody/bus";
+import { newId, sql, type Db } from "@custody/db";
+import { createDeliveries } from "@custody/deliveries";
+import type { Logger } from "@custody/log";
+import type { Signer } from "@custody/note";
+import type { Deliverer, ReadyAttempt } from "../deliver/deliverer.js";
+import { notSent } from "../deliver/deliverer.js";
+import { limitKeyOf } from "../deliver/sender.js";
+import { deadForErasedPayload } from "../deliver/settle.js";
+import type { EndpointDirectory } from "../shared/endpoints.js";
+import { eventKey, loadEvents, type LoadedEvent } from "../shared/events.js";
+import { loadResendable } from "../shared/resend.js";
+import { sealForSending } from "../shared/sealer.js";
+import type { SecretStore } from "../shared/secrets.js";
+import { existingKey, planDeliveries, targetsOf } from "./plan.js";
+
+export interface DispatchOptions {
+  db: Db;
+  nc: NatsConnection;
+  prefix: string;
+  logger: Logger;
+  endpoints: EndpointDirectory;
+  secrets: SecretStore;
+  signer: () => Promise<Signer>;
+  deliverer: Deliverer;
+  batchSize: number;
+  /** Most event messages held at once, their deliveries in flight. */
+  maxHeld: number;
+  /** A target with this many attempts sending or queued in this process gets new deliveries parked. */
+  maxQueuedPerTarget: number;
+  /** How long a parked delivery waits for the scheduler. */
+  parkMs: number;
+  now?: () => Date;
+}
+
+/**
+ * Dispatch: the one JetStream consumer of the pipeline. For each committed event it fans out (one
+ * delivery per subscribed endpoint and callback), redacts each body for its target, seals the first
+ * attempts of the batch under one signature, and commits deliveries and seal in one transaction;
+ * then it sends them. An event's message is acked once every delivery it made has its outcome
+ * recorded (or was parked for the scheduler), so a crash anywhere redelivers it: the deliveries then
+ * exist, and only sealed attempts without an outcome are sent again — the same bytes, the same
+ * webhook-id and Idempotency-Key.
+ */
+export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
+  const now = o.now ?? (() => new Date());
+  return runStage({
+    nc: o.nc,
+    prefix: o.prefix,
+    hop: "events",
+    logger: o.logger,
+    batchSize: o.batchSize,
+    concurrency: 2,
+    maxHeld: o.maxHeld,
+    handle: async (batch) => {
+      const events = await loadEvents(o.db, batch.map((b) => b.data));
+      // Platform events made together with their deliveries (fan_out false) are the scheduler's.
+      const fanOut = [...events.values()].filter((e) => e.fanOut);
+      const redelivered = batch.some((b) => b.deliveryCount > 1);
+      const [endpoints, existing] = await Promise.all([
+        o.endpoints.ofTenants([...new Set(fanOut.map((e) => e.tenantId))]),
+        redelivered ? existingDeliveries(o.db, fanOut) : Promise.resolve(new Map<string, { id: string; unsent: number | null }>()),
+      ]);
+      const endpointsOf = (tenantId: string) => endpoints.get(tenantId) ?? [];
+      const owners = fanOut.flatMap((e) => targetsOf(e, endpointsOf(e.tenantId)).map((t) => ({ tenantId: e.tenantId, endpointId: t.endpoint?.id ?? null })));
+      const secrets = await o.secrets.validSecrets(owners);
+
+      const at = now();
+      const queued = new Map<string, number>();
+      const planned = planDeliveries({
+        events: fanOut,
+        endpointsOf,
+        secrets,
+        existing: new Set(existing.keys()),
+        canSendNow: (endpointId, url) => {
+          const key = limitKeyOf(endpointId, url);
+          const added = (queued.get(key) ?? 0) + 1;
+          queued.set(key, added);
+          return o.deliverer.backlog(endpointId, url) + added <= o.maxQueuedPerTarget;
+        },
+        now: at,
+        parkMs: o.parkMs,
+        newId: () => newId("dlv"),
+        newUuid: randomUUID,
+      });
+      const toSeal = planned.filter((p) => p.attempt !== undefined);
+      const sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
+      if (planned.length > 0) {
+        await o.db.transaction().execute(async (trx) => {
+          const inserted = await createDeliveries(trx, planned.map((p) => p.delivery));
+          // Another process made some of these meanwhile; the redelivery of this batch finds them.
+          if (inserted.size !== planned.length) throw new Error(`${planned.length - inserted.size} deliveries of this batch were made concurrently`);
+          await sealed?.store(trx);
+        });
+      }
+      const resend = await loadResendable(
+        o.db,
+        [...existing.values()].filter((d) => d.unsent !== null).map((d) => ({ deliveryId: d.id, attemptNo: d.unsent! })),
+      );
+
+      const work = new Map<string, Array<Promise<void>>>();
+      const track = (a: ReadyAttempt, p: Promise<void>) => {
+        const key = eventKey(a.tenantId, a.eventId);
+        work.set(key, [...(work.get(key) ?? []), p]);
+      };
+      for (const a of [...(sealed?.ready ?? []), ...resend.ready]) track(a, o.deliverer.deliver(a));
+      for (const a of resend.erased) track(a, o.deliverer.recordNotSent(notSent(a, now(), "payload_erased", deadForErasedPayload())));
+      return batch.map((b) => Promise.all(work.get(eventKey(b.data.tenantId, b.data.eventId)) ?? []));
+    },
+  });
+}
+
+/**
+ * Deliveries already made for these events (a redelivered message), by existingKey, with the attempt
+ * still waiting to be sent again: sealed by dispatch (no scheduler lease), no outcome recorded.
+ */
+async function existingDeliveries(db: Db, events: readonly LoadedEvent[]): Promise<Map<string, { id: string; unsent: number | null }>> {
+  if (events.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; tenant_id: string; event_id: string; endpoint_id: string | null; unsent: number | null }>`
+    SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id,
+           CASE WHEN d.status = 'delivering' AND d.next_attempt_at IS NULL AND o.delivery_id IS NULL THEN d.attempts END AS unsent
+    FROM unnest(${sql.val(events.map((e) => e.tenantId))}::text[], ${sql.val(events.map((e) => e.eventId))}::text[]) AS k(tenant_id, event_id)
+    JOIN deliveries d ON d.tenant_id = k.tenant_id AND d.event_id = k.event_id AND d.replay_id IS NULL
+    LEFT JOIN attempt_outcomes o ON o.delivery_id = d.id AND o.attempt_no = d.attempts`.execute(db);
+  return new Map(rows.map((r) => [existingKey(r.tenant_id, r.event_id, r.endpoint_id), { id: r.id, unsent: r.unsent }]));
+}
