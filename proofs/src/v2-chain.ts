@@ -36,9 +36,11 @@ export function chainV2(refs: readonly RefV2[]): string {
   const first = hex32OrNull(refs[0]!.record, "previous");
   if (first !== null) fail(`attempt 1's previous is ${first}, not null`);
   for (let i = 1; i < refs.length; i++) link(refs[i - 1]!, refs[i]!);
+  // The last outcome is not a link of the chain (check 10 reads it), so only named here.
   const steps = refs.map((ref) => {
-    const o = outcomeOf(ref);
-    return o === undefined ? "in flight" : String(o.outcome);
+    if (ref.a.outcome === null) return "in flight";
+    const outcome = own(viewRecord(ref.a.outcome.record, "outcome record").members ?? {}, "outcome");
+    return typeof outcome === "string" ? outcome : "(unreadable outcome)";
   });
   return `${refs.length} attempt${refs.length === 1 ? "" : "s"} chained: ${steps.join(" → ")}`;
 }
