@@ -54,8 +54,8 @@ export function positions(length: number, stride: number, offset = 0): number[] 
 export interface Target {
   path: Path;
   kind: Kind;
-  /** The check that must be the first to fail. */
-  expect: CheckName;
+  /** The check that must be the first to fail, or how to tell it from the flipped value. */
+  expect: CheckName | ((flipped: string) => CheckName);
   stride: number;
 }
 
@@ -74,10 +74,12 @@ export function flipAll(input: Omit<ProofInput, "document"> & { document: Json }
     if (typeof original !== "string") throw new Error(`no string at ${target.path.join(".")}`);
     for (const i of positions(byteLength(target.kind, original), target.stride, n)) {
       const doc = structuredClone(input.document);
-      setAt(doc, target.path, flip(target.kind, original, i));
+      const flipped = flip(target.kind, original, i);
+      setAt(doc, target.path, flipped);
       const failed = firstFailure(verifyProof({ ...input, document: doc }));
+      const expected = typeof target.expect === "function" ? target.expect(flipped) : target.expect;
       flips++;
-      if (failed?.name !== target.expect) wrong.push(`${target.path.join(".")} byte ${i}: expected ✗ ${target.expect}, got ${failed ? formatCheck(failed) : "every check passing"}`);
+      if (failed?.name !== expected) wrong.push(`${target.path.join(".")} byte ${i}: expected ✗ ${expected}, got ${failed ? formatCheck(failed) : "every check passing"}`);
     }
   });
   return { wrong, flips };
