@@ -6,6 +6,7 @@ import { canonicalJson, type JsonValue } from "@custody/redact";
 
 /** An event ready to store: payload and metadata already in canonical form. */
 export interface PreparedEventRow {
+  tenantId: string;
   id: string;
   type: string;
   eventTypeId: string | null;
@@ -24,12 +25,13 @@ export interface PreparedEventRow {
 }
 
 /** An event in plain form, as the platform's own events (e.g. `webhook.endpoint.disabled`) are built. */
-export interface NewEvent extends Omit<PreparedEventRow, "payload" | "payloadSha256" | "metadata"> {
+export interface NewEvent extends Omit<PreparedEventRow, "tenantId" | "payload" | "payloadSha256" | "metadata"> {
   data: JsonValue;
   metadata: JsonValue | null;
 }
 
 export interface AppendedEvent {
+  tenantId: string;
   id: string;
   entryId: string;
   leafHash: Uint8Array;
@@ -56,7 +58,7 @@ export class EventIdRace extends Error {
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 /**
- * Appends events of one tenant inside the caller's transaction: their ledger entries and the events
+ * Appends events (of any tenants) inside the caller's transaction: their ledger entries and the events
  * rows (payload beside the ledger, committed to by hash), each as one multi-row insert — all of it
  * commits or none does. The relay finds them in the ledger's commit order (no outbox); call
  * notifyEventsAppended after COMMIT to wake it. An id taken concurrently
@@ -64,22 +66,23 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
  * this is exact); then this throws EventIdRace and the transaction, entries included, must roll
  * back: the ledger never holds an entry for an event that was not stored.
  */
-export async function insertPreparedEvents(trx: Kysely<Database>, tenantId: string, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
+export async function insertPreparedEvents(trx: Kysely<Database>, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
   if (events.length === 0) return [];
   const entries = await appendEntries(
     trx,
     events.map((e) => ({
-      tenantId,
-      document: eventEntry({ tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
+      tenantId: e.tenantId,
+      document: eventEntry({ tenantId: e.tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
     })),
   );
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
-  const ordered = events.map((e, i) => ({ e, entryId: entries[i]!.id })).sort((a, b) => (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
+  const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
+  const ordered = events.map((e, i) => ({ e, entryId: entries[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
   const inserted = await trx
     .insertInto("events")
     .values(
       ordered.map(({ e, entryId }) => ({
-        tenant_id: tenantId,
+        tenant_id: e.tenantId,
         id: e.id,
         type: e.type,
         event_type_id: e.eventTypeId,
@@ -99,17 +102,16 @@ export async function insertPreparedEvents(trx: Kysely<Database>, tenantId: stri
     .returning("id")
     .execute();
   if (inserted.length !== events.length) throw new EventIdRace(`${events.length - inserted.length} event id(s) were taken concurrently`);
-  return events.map((e, i) => ({ id: e.id, entryId: entries[i]!.id, leafHash: entries[i]!.leafHash }));
+  return events.map((e, i) => ({ tenantId: e.tenantId, id: e.id, entryId: entries[i]!.id, leafHash: entries[i]!.leafHash }));
 }
 
 /** `insertPreparedEvents` for events in plain form: canonicalises payload and metadata first. */
 export async function appendEvents(trx: Kysely<Database>, tenantId: string, events: readonly NewEvent[]): Promise<AppendedEvent[]> {
   return insertPreparedEvents(
     trx,
-    tenantId,
     events.map(({ data, metadata, ...rest }) => {
       const payload = Buffer.from(canonicalJson(data), "utf8");
-      return { ...rest, payload, payloadSha256: sha256(payload), metadata: metadata === null ? null : canonicalJson(metadata) };
+      return { ...rest, tenantId, payload, payloadSha256: sha256(payload), metadata: metadata === null ? null : canonicalJson(metadata) };
     }),
   );
 }

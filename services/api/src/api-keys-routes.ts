@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
+import { authenticatorFor, bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
 import { ALL_SCOPES } from "@custody/tenancy";
 import { createApiKey, listApiKeys, normaliseScopes, revokeApiKey, type ApiKeyRecord } from "./api-keys-repository.js";
@@ -112,7 +112,7 @@ export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { id } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
+      const answer = await idempotentMutation(ctx.db, request, reply, {
         status: 200,
         run: async (trx) => {
           const revoked = await revokeApiKey(trx, tenantId, id);
@@ -120,6 +120,9 @@ export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
           return view(revoked);
         },
       });
+      // After COMMIT: this process refuses the key from now on (others within API_KEY_CACHE_MS).
+      authenticatorFor(ctx.db).forget(id);
+      return answer;
     },
   );
 }

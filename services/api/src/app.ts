@@ -1,9 +1,12 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerApiKeyRoutes } from "./api-keys-routes.js";
 import type { ApiContext } from "./context.js";
+import type { Clock } from "./rate-limit.js";
 import { registerDeliveryRoutes } from "./deliveries-routes.js";
 import { registerEventTypeRoutes } from "./event-types-routes.js";
+import { EventTypeCache } from "./event-type-cache.js";
 import { registerEventRoutes } from "./events-routes.js";
+import { IngestCommitter } from "./ingest-commit.js";
 import { registerReceiptRoutes } from "./receipts-routes.js";
 import { registerStatsRoutes } from "./stats-routes.js";
 import { registerTestEventRoutes } from "./test-events-routes.js";
@@ -11,6 +14,8 @@ import { registerWebhookRoutes } from "./webhooks-routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
+  /** Monotonic milliseconds for the ingest rate limit; tests pass one they can step. */
+  ingestClock?: Clock;
 }
 
 /** 256 KiB: the largest event body the ingest accepts. */
@@ -24,10 +29,12 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
     readiness: deps.readiness,
     openapi: { title: "Custody API", description: "Tenants, API keys, endpoints, event types, event ingest and deliveries.", version: "2.0.0" },
   });
+  // Shared by ingest and the event-type routes (which forget a type when they change it).
+  const eventTypes = new EventTypeCache(deps.db);
   registerApiKeyRoutes(app, deps);
-  registerEventTypeRoutes(app, deps);
+  registerEventTypeRoutes(app, { ...deps, eventTypes });
   registerWebhookRoutes(app, deps);
-  registerEventRoutes(app, deps);
+  registerEventRoutes(app, { ...deps, eventTypes, committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger) });
   registerDeliveryRoutes(app, deps);
   registerTestEventRoutes(app, deps);
   registerStatsRoutes(app, deps);

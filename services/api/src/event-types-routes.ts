@@ -2,6 +2,7 @@ import { z } from "zod";
 import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, queryFlag, requireScope, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
 import type { ApiContext } from "./context.js";
+import type { EventTypeCache } from "./event-type-cache.js";
 import {
   checkDataSchema,
   checkNotReserved,
@@ -78,7 +79,15 @@ function checkDefinition(def: EventTypeDefinition): void {
   checkPersonalDataFields(def.personalDataFields);
 }
 
-export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
+export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventTypes: EventTypeCache }): void {
+  // Ingest in this process sees a change at once, not after its cache expires.
+  const forgetting = async <T>(tenantId: string, name: string, change: Promise<T>): Promise<T> => {
+    try {
+      return await change;
+    } finally {
+      ctx.eventTypes.forget(tenantId, name);
+    }
+  };
   app.post(
     "/api/v2/event-types",
     {
@@ -106,7 +115,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
       const { tenantId } = principalOf(request);
       const body = request.body;
       const def: EventTypeDefinition = { description: body.description, dataSchema: body.dataSchema ?? null, personalDataFields: body.personalDataFields };
-      return idempotentMutation(ctx.db, request, reply, {
+      return forgetting(tenantId, body.name, idempotentMutation(ctx.db, request, reply, {
         status: 201,
         prepare: () => {
           checkNotReserved(body.name);
@@ -120,7 +129,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
           checkUnambiguous(await activeCatalog(trx, tenantId), { name: body.name, personalDataFields: def.personalDataFields });
           return view(await insertVersion(trx, tenantId, body.name, 1, def));
         },
-      });
+      }));
     },
   );
 
@@ -148,7 +157,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
       const { tenantId } = principalOf(request);
       const { name } = request.params;
       const body = request.body;
-      return idempotentMutation(ctx.db, request, reply, {
+      return forgetting(tenantId, name, idempotentMutation(ctx.db, request, reply, {
         status: 201,
         prepare: () => {
           if (body.dataSchema !== undefined) checkDataSchema(body.dataSchema);
@@ -167,7 +176,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
           checkUnambiguous(await activeCatalog(trx, tenantId), { name, personalDataFields: def.personalDataFields });
           return view(await insertVersion(trx, tenantId, name, latest.version + 1, def));
         },
-      });
+      }));
     },
   );
 
@@ -230,14 +239,14 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext): void {
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { name } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
+      return forgetting(tenantId, name, idempotentMutation(ctx.db, request, reply, {
         status: 200,
         run: async (trx) => {
           await lockTenantEventTypes(trx, tenantId);
           await archiveAllVersions(trx, tenantId, name);
           return detail(await versionsOf(trx, tenantId, name));
         },
-      });
+      }));
     },
   );
 }

@@ -4,7 +4,9 @@ import { AppError } from "@custody/errors";
 import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
 import { registerCallbackSecretRoutes } from "./callback-secret-routes.js";
 import type { ApiContext } from "./context.js";
+import type { EventTypeCache } from "./event-type-cache.js";
 import { DataSchemaValidators } from "./events-data-schema.js";
+import type { IngestCommitter } from "./ingest-commit.js";
 import { listEvents, readEvent } from "./events-read.js";
 import { batchBody, batchResponse, eventId, eventReceipt, eventView, newEventBody, type BatchResult, type NewEventBody } from "./events-schemas.js";
 import { parseEventItem, prepareEvent, type PreparedEvent } from "./events-validate.js";
@@ -17,6 +19,8 @@ import { IngestRateLimit, type Clock } from "./rate-limit.js";
 const TAGS = ["Events"];
 
 export interface EventRoutesContext extends ApiContext {
+  eventTypes: EventTypeCache;
+  committer: IngestCommitter;
   /** Monotonic milliseconds for the ingest rate limit; tests pass one they can step. */
   ingestClock?: Clock;
 }
@@ -33,7 +37,7 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
   // One cache for the app: an event type's schema is compiled once, not per request.
   const validators = new DataSchemaValidators();
   const policy = { allowLoopback: config.CUSTODY_ALLOW_LOOPBACK_TARGETS };
-  const ingestDeps = (): IngestDeps => ({ db: ctx.db, masterKey: ctx.masterKey, validators, checkTarget: callbackTargetChecker(policy, ctx.resolver) });
+  const ingestDeps = (): IngestDeps => ({ db: ctx.db, committer: ctx.committer, eventTypes: ctx.eventTypes, validators, checkTarget: callbackTargetChecker(policy, ctx.resolver) });
   const prepare = (body: NewEventBody, prefix: string, now: Date): PreparedEvent =>
     prepareEvent(body, { maxJsonDepth: config.CUSTODY_MAX_JSON_DEPTH, now, newId: () => newId("evt"), prefix });
 

@@ -65,11 +65,10 @@ export interface AcceptedEvent extends PreparedEvent {
 
 export type InsertedEvent = AppendedEvent;
 
-/** Appends accepted events (ledger entries, events rows, outbox rows) in the caller's transaction; see `insertPreparedEvents`. */
-export function insertEvents(trx: Kysely<Database>, tenantId: string, events: readonly AcceptedEvent[]): Promise<InsertedEvent[]> {
+/** Appends accepted events (ledger entries and events rows) in the caller's transaction; see `insertPreparedEvents`. */
+export function insertEvents(trx: Kysely<Database>, events: ReadonlyArray<{ tenantId: string; event: AcceptedEvent }>): Promise<InsertedEvent[]> {
   return insertPreparedEvents(
     trx,
-    tenantId,
-    events.map((e) => ({ ...e, callbackUrl: e.callbackTarget })),
+    events.map(({ tenantId, event }) => ({ ...event, tenantId, callbackUrl: event.callbackTarget })),
   );
 }

@@ -1,16 +1,19 @@
 import type { Db } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { ensureCallbackSecret } from "./callback-secret.js";
 import type { DataSchemaValidators } from "./events-data-schema.js";
 import type { EventReceipt } from "./events-schemas.js";
 import type { PreparedEvent } from "./events-validate.js";
 import { isReplay, planIngest, receiptOf, type Decision, type PlanItem } from "./ingest-plan.js";
 import { EventIdRace } from "@custody/events";
-import { existingEventIds, findStoredEvents, insertEvents, latestEventTypes, type InsertedEvent } from "./ingest-store.js";
+import type { EventTypeCache } from "./event-type-cache.js";
+import type { IngestCommitter } from "./ingest-commit.js";
+import { existingEventIds, findStoredEvents, type InsertedEvent } from "./ingest-store.js";
 
 export interface IngestDeps {
   db: Db;
-  masterKey: Uint8Array;
+  /** Commits accepted events, sharing transactions between concurrent requests. */
+  committer: IngestCommitter;
+  eventTypes: EventTypeCache;
   validators: DataSchemaValidators;
   /** The SSRF check of a callback URL (one per request: it caches hosts); returns the normalised URL. */
   checkTarget: (raw: string, field: string) => Promise<string>;
@@ -23,8 +26,9 @@ const MAX_ATTEMPTS = 4;
 
 /**
  * Ingests the events of one request (one, or a batch) for a tenant: looks up what the plan needs,
- * decides each item, then appends every accepted one in ONE transaction — ledger entries, events
- * rows, outbox rows, and the tenant's first callback secret if a callback needs one. If a concurrent
+ * decides each item, then appends every accepted one in one transaction (shared with concurrent
+ * requests: IngestCommitter) — ledger entries, events rows, and the tenant's first callback secret
+ * if a callback needs one. If a concurrent
  * request stored one of the ids in between, the transaction rolls back and the request is decided
  * again, which then answers that item as a replay or a conflict: two identical concurrent POSTs
  * store the event exactly once.
@@ -39,18 +43,14 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, items: re
   for (let attempt = 1; ; attempt++) {
     const [stored, eventTypes, existingIds] = await Promise.all([
       findStoredEvents(deps.db, tenantId, producerIds),
-      latestEventTypes(deps.db, tenantId, typeNames),
+      deps.eventTypes.latest(tenantId, typeNames),
       existingEventIds(deps.db, tenantId, supersededIds),
     ]);
     await checkTargets(deps, items, targets, (e) => isReplay(e, stored));
     const decisions = planIngest(items, { stored, eventTypes, existingIds, targets }, deps.validators);
     const accepted = decisions.flatMap((d) => (d.kind === "accept" ? [d.event] : []));
     try {
-      const inserted = accepted.length === 0 ? [] : await deps.db.transaction().execute(async (trx) => {
-        const rows = await insertEvents(trx, tenantId, accepted);
-        if (accepted.some((e) => e.callbackTarget !== null)) await ensureCallbackSecret(trx, deps.masterKey, tenantId);
-        return rows;
-      });
+      const inserted = accepted.length === 0 ? [] : await deps.committer.commit(tenantId, accepted);
       return answer(decisions, inserted);
     } catch (err) {
       if (!(err instanceof EventIdRace)) throw err;

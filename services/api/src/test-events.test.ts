@@ -46,10 +46,6 @@ describe("POST /api/v2/webhooks/{id}/test-events", () => {
     const entry = await db.selectFrom("ledger_entries").select(["kind", "tenant_id"]).where("id", "=", event.entry_id).executeTakeFirstOrThrow();
     expect(entry).toEqual({ kind: "event", tenant_id: acme.tenantId });
 
-    const outbox = await db.selectFrom("outbox").select(["subject", "payload"]).where("entry_id", "=", event.entry_id).execute();
-    expect(outbox).toHaveLength(1);
-    expect(outbox[0]!.subject).toBe("events");
-    expect(JSON.parse(outbox[0]!.payload.toString("utf8"))).toEqual({ tenantId: acme.tenantId, eventId: body.eventId, entryId: event.entry_id });
 
     const deliveries = await db.selectFrom("deliveries").selectAll().where("tenant_id", "=", acme.tenantId).where("event_id", "=", body.eventId).execute();
     expect(deliveries).toHaveLength(1);
@@ -61,6 +57,8 @@ describe("POST /api/v2/webhooks/{id}/test-events", () => {
       status: "pending",
       replay_id: null,
       attempts: 0,
+      // Queued for the scheduler, due now.
+      next_attempt_at: expect.any(Date),
       idempotency_key: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
     });
 
@@ -68,7 +66,6 @@ describe("POST /api/v2/webhooks/{id}/test-events", () => {
     const xmins = await sql<{ xmin: string }>`
       SELECT xmin::text AS xmin FROM ledger_entries WHERE id = ${event.entry_id}
       UNION SELECT xmin::text FROM events WHERE tenant_id = ${acme.tenantId} AND id = ${body.eventId}
-      UNION SELECT xmin::text FROM outbox WHERE entry_id = ${event.entry_id}
       UNION SELECT xmin::text FROM deliveries WHERE id = ${body.deliveryId}`.execute(db);
     expect(xmins.rows).toHaveLength(1);
   });

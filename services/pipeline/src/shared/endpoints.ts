@@ -1,5 +1,5 @@
 import { sql, type Db, type PayloadShape } from "@custody/db";
-import { TtlCache } from "./ttl-cache.js";
+import { TtlCache } from "@custody/cache";
 
 /** What the pipeline needs of an endpoint. */
 export interface EndpointInfo {

@@ -1,7 +1,7 @@
 import { sql, type Db } from "@custody/db";
 import { decryptSecret } from "@custody/keys";
 import type { DeliverySecret } from "@custody/signing";
-import { TtlCache } from "./ttl-cache.js";
+import { TtlCache } from "@custody/cache";
 
 /** Whose secrets sign a delivery: its endpoint's, or the tenant's callback secrets. */
 export interface SecretOwner {

@@ -28,18 +28,21 @@ export class TtlCache<V> {
       }
     }
     if (missing.length > 0) {
-      const batch = load(missing);
+      const batch = load(missing)
+        .then((loaded) => {
+          const at = this.now();
+          for (const key of missing) this.entries.set(key, { value: loaded.get(key) ?? fallback, at });
+          return loaded;
+        })
+        .finally(() => {
+          for (const key of missing) this.loading.delete(key);
+        });
       for (const key of missing) {
         const one = batch.then((m) => m.get(key) ?? fallback);
+        // Observed by every caller waiting on it; a failed load must not also be an unhandled rejection.
+        one.catch(() => undefined);
         this.loading.set(key, one);
         waits.push(one.then((v) => void out.set(key, v)));
-      }
-      try {
-        const loaded = await batch;
-        const at = this.now();
-        for (const key of missing) this.entries.set(key, { value: loaded.get(key) ?? fallback, at });
-      } finally {
-        for (const key of missing) this.loading.delete(key);
       }
     }
     await Promise.all(waits);
