@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { encodeBase64 } from "@custody/note";
+import { buildFixtureV2 } from "./document-v2.fixture.js";
 import { buildFixture } from "./document.fixture.js";
 
 /*
@@ -22,10 +23,12 @@ if (skipReason !== undefined) console.warn(`browser verifier test skipped: ${ski
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROOF_ORDER = ["checkpoint", "event", "prepared", "ingested", "signed", "root", "seal", "custody entry", "outcome", "hmac", "receipt"];
+const V2_ORDER = ["checkpoint", "event", "prepared", "ingested", "signed", "root", "custody record", "seal", "chain", "outcome", "hmac", "receipt"];
 
 describe.skipIf(skipReason !== undefined)(`proofs/verifier.html in Chromium${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`, () => {
   const work = mkdtempSync(join(tmpdir(), "custody-verifier-html-"));
   const fx = buildFixture();
+  const v2 = buildFixtureV2();
   let browser: Browser;
   let page: Page;
   const requests: string[] = [];
@@ -38,6 +41,8 @@ describe.skipIf(skipReason !== undefined)(`proofs/verifier.html in Chromium${ski
     const flipped = Uint8Array.from(fx.thin.body);
     flipped[fx.thin.body.length >> 1]! ^= 1;
     writeFileSync(join(work, "flipped.bin"), flipped);
+    writeFileSync(join(work, "chain-of-custody-v2.json"), JSON.stringify(v2.document));
+    writeFileSync(join(work, "payload-v2.bin"), v2.thin.body);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     page = await browser.newPage();
     page.on("request", (r: { url(): string }) => requests.push(r.url()));
@@ -82,6 +87,23 @@ describe.skipIf(skipReason !== undefined)(`proofs/verifier.html in Chromium${ski
     expect(lines.map((l) => l.slice(0, 2) + l.split(" — ")[0]!.slice(2))).toEqual(["✓ checkpoint", "✓ event", "✗ prepared"]);
     expect(result).toMatch(/^INVALID: 1 check failed/);
     expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("verifies a format 2 document with every check ✓", async () => {
+    await page.fill("#key", v2.vkey);
+    await page.fill("#secret", v2.thin.secret);
+    await page.fill("#receipt-key", encodeBase64(v2.thin.receiptKey));
+    await page.setInputFiles("#proof", join(work, "chain-of-custody-v2.json"));
+    await page.setInputFiles("#payload", join(work, "payload-v2.bin"));
+    const { result, lines, names } = await verify();
+    expect(names).toEqual(V2_ORDER);
+    expect(lines.filter((l) => !l.startsWith("✓ "))).toEqual([]);
+    expect(result).toMatch(/^VALID/);
+    expect(errors).toEqual([]);
+    await page.setInputFiles("#proof", join(work, "chain-of-custody.json"));
+    await page.fill("#secret", fx.thin.secret);
+    await page.fill("#receipt-key", encodeBase64(fx.thin.receiptKey));
+    await page.fill("#key", fx.vkey);
   }, 60_000);
 
   it("reports an unusable key without verifying", async () => {

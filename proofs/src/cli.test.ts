@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBase64, formatVerifierKey, generateSigner, verifierKeyOf } from "@custody/note";
+import { buildFixtureV2 } from "./document-v2.fixture.js";
 import { buildFixture, DATA, ORIGIN, signer } from "./document.fixture.js";
 
 /*
@@ -54,6 +55,7 @@ const lines = (stdout: string) => stdout.trimEnd().split("\n");
 const namesOf = (stdout: string) => lines(stdout).map((l) => LINE.exec(l)?.[2]);
 
 const fx = buildFixture();
+const v2 = buildFixtureV2();
 const newSigner = generateSigner(ORIGIN);
 const mixed = buildFixture({ checkpointSigner: newSigner, sealSigners: [signer, newSigner] });
 
@@ -82,6 +84,12 @@ beforeAll(() => {
   entry[40]! ^= 1;
   tampered.deliveries[1].attempts[0].custody.entry = entry.toString("base64");
   writeFileSync(file("tampered.json"), JSON.stringify(tampered));
+  writeFileSync(file("v2.json"), JSON.stringify(v2.document, null, 2));
+  writeFileSync(file("v2-thin.bin"), v2.thin.body);
+  writeFileSync(file("v2-replay.bin"), v2.replay.body);
+  const gap = structuredClone(v2.document) as any;
+  gap.deliveries[0].attempts.splice(1, 1);
+  writeFileSync(file("v2-gap.json"), JSON.stringify(gap));
 }, 120_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -205,6 +213,35 @@ describe("custody-verify checkpoint and redaction", () => {
     expect(namesOf(keyed.stdout)).toEqual(["checkpoint", "event", "original", "root", "seal", "custody entry", "redaction", "redaction"]);
     expect(forged.code).toBe(1);
     expect(forged.stdout).toContain("✗ original — ");
+  });
+});
+
+describe("custody-verify on format 2 documents", () => {
+  const V2_ORDER = ["checkpoint", "event", "prepared", "ingested", "signed", "root", "custody record", "seal", "chain", "outcome", "hmac", "receipt"];
+
+  it("prints the FORMAT §14 checks of a custody-chain/v2 document and exits 0", async () => {
+    const [thin, replay] = await Promise.all([
+      run(["proof", "--proof", file("v2.json"), "--payload", file("v2-thin.bin"), "--key", v2.vkey, "--secret", v2.thin.secret, "--receipt-key", encodeBase64(v2.thin.receiptKey)]),
+      run(["proof", "--json", "--proof", file("v2.json"), "--payload", file("v2-replay.bin"), "--key", v2.vkey, "--secret", v2.replay.secret]),
+    ]);
+    expect(thin.stderr).toBe("");
+    expect(thin.code).toBe(0);
+    expect(namesOf(thin.stdout)).toEqual(V2_ORDER);
+    expect(lines(thin.stdout).every((l) => l.startsWith("✓ "))).toBe(true);
+    expect(replay.code).toBe(0);
+    expect((JSON.parse(replay.stdout) as { checks: Array<{ name: string }> }).checks.map((c) => c.name)).toEqual(V2_ORDER.slice(0, -1));
+  });
+
+  it("exits 1 for an attempt omitted from the middle of a delivery, naming the chain", async () => {
+    const r = await run(["proof", "--proof", file("v2-gap.json"), "--payload", file("v2-thin.bin"), "--key", v2.vkey]);
+    expect(r.code).toBe(1);
+    expect(lines(r.stdout).filter((l) => l.startsWith("✗ "))).toEqual(["✗ chain — dlv_thin: the attempts are listed as 1, 3, not 1 to 2 in order"]);
+  });
+
+  it("checks a producer's original against a format 2 document", async () => {
+    const r = await run(["redaction", "--proof", file("v2.json"), "--original", file("original.json"), "--key", v2.vkey]);
+    expect(r.code).toBe(0);
+    expect(namesOf(r.stdout)).toEqual(["checkpoint", "event", "original", "root", "custody record", "seal", "redaction", "redaction", "redaction", "redaction", "redaction"]);
   });
 });
 
