@@ -4,11 +4,11 @@ import { sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { appendEntries, consistencyProofBetween, inclusionProofAt, rootAt } from "@custody/ledger-store";
 import { createLogger } from "@custody/log";
-import { rootFromLeafHashes, verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { rootFromLeafHashes, rootPlan, verifyConsistency, verifyInclusion } from "@custody/merkle";
 import { generateSigner, openCheckpoint, verifierKeyOf } from "@custody/note";
 import { Sequencer } from "./sequencer.js";
 
-const logger = createLogger({ service: "test", level: "silent", pretty: false });
+const logger = createLogger({ service: "test", level: process.env.SEQ_LOG ?? "silent", pretty: false });
 const signer = generateSigner("custody.test/log");
 
 function sequencer(t: TestDatabase, overrides: Partial<ConstructorParameters<typeof Sequencer>[0]> = {}) {
@@ -65,7 +65,6 @@ describe("Sequencer", () => {
     const opened = openCheckpoint(cp.note, verifierKeyOf(signer), "custody.test/log");
     expect(opened.size).toBe(205);
     expect(opened.rootHash).toEqual(expectedRoot);
-    expect(await t.db.selectFrom("ledger_pending").selectAll().execute()).toEqual([]);
 
     for (const index of [0, 1, 63, 64, 127, 204]) {
       verifyInclusion(appended[index]!.leafHash, index, 205, await inclusionProofAt(t.db, index, 205), expectedRoot);
@@ -95,9 +94,61 @@ describe("Sequencer", () => {
     expect(Number((await head(t)).tree_size)).toBe(207);
   });
 
+  it("never skips an entry whose transaction began earlier and committed later (commit-safe order)", async () => {
+    const before = Number((await head(t)).tree_size);
+    const s = sequencer(t);
+    const running = s.run();
+    const slow = await t.pool.connect();
+    try {
+      await slow.query("BEGIN");
+      // The slow transaction takes its xid first, then a quick one appends and commits.
+      await slow.query("SELECT pg_current_xact_id()");
+      const [quick] = await appendEntries(t.db, [{ tenantId: null, document: { v: 1, kind: "event", n: "quick" } }]);
+      await slow.query(
+        "INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash) VALUES ($1, 'event', NULL, $2, sha256('\\x00'::bytea || $2))",
+        [`ent_${randomBytes(10).toString("hex")}`, Buffer.from('{"kind":"event","n":"slow","v":1}')],
+      );
+      // While the older transaction runs, the quick entry is committed but not final: nothing passes it.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(Number((await head(t)).tree_size)).toBe(before);
+      await slow.query("COMMIT");
+      await waitFor(async () => Number((await head(t)).tree_size) === before + 2);
+      const order = await t.db.selectFrom("ledger_leaves").select("entry_id").where("leaf_index", ">=", String(before)).orderBy("leaf_index").execute();
+      expect(order[1]!.entry_id).toBe(quick!.id);
+    } finally {
+      slow.release();
+      s.stop();
+      await running;
+    }
+  });
+
+  it("first sequences what a version before migration 0006 left queued, then follows the commit order", async () => {
+    const before = Number((await head(t)).tree_size);
+    const legacy = [0, 1, 2].map((i) => ({ id: `ent_${randomBytes(10).toString("hex")}`, body: Buffer.from(`{"kind":"event","legacy":${i},"v":1}`) }));
+    for (const e of legacy) {
+      await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${e.id}, 'event', ${e.body}::bytea, sha256('\\x00'::bytea || ${e.body}::bytea), '0')`.execute(t.db);
+    }
+    // Queued out of insertion order, as concurrent writers could leave them.
+    for (const e of [legacy[2]!, legacy[0]!, legacy[1]!]) {
+      await sql`INSERT INTO ledger_pending (seq, entry_id) SELECT seq, id FROM ledger_entries WHERE id = ${e.id}`.execute(t.db);
+    }
+    const [fresh] = await appendEntries(t.db, [{ tenantId: null, document: { v: 1, kind: "event", n: "fresh" } }]);
+    const s = sequencer(t);
+    const running = s.run();
+    await waitFor(async () => Number((await head(t)).tree_size) === before + 4);
+    s.stop();
+    await running;
+    const order = await t.db.selectFrom("ledger_leaves").select("entry_id").where("leaf_index", ">=", String(before)).orderBy("leaf_index").execute();
+    expect(order.map((o) => o.entry_id)).toEqual([...legacy.map((e) => e.id), fresh!.id]);
+    expect(await t.db.selectFrom("ledger_pending").selectAll().execute()).toEqual([]);
+  });
+
   it("refuses to extend a tree whose stored nodes disagree with the head", async () => {
+    const size = Number((await head(t)).tree_size);
+    // A node of the frontier: the perfect subtrees the head's root is computed from.
+    const node = rootPlan(size).at(-1)!;
     await sql`ALTER TABLE ledger_tree_nodes DISABLE TRIGGER USER`.execute(t.db);
-    await sql`UPDATE ledger_tree_nodes SET hash = ${Buffer.alloc(32)} WHERE level = 0 AND idx = 206`.execute(t.db);
+    await sql`UPDATE ledger_tree_nodes SET hash = ${Buffer.alloc(32)} WHERE level = ${node.level} AND idx = ${node.index}`.execute(t.db);
     await sql`ALTER TABLE ledger_tree_nodes ENABLE TRIGGER USER`.execute(t.db);
     await appendEntries(t.db, [{ tenantId: null, document: { v: 1, kind: "event", n: 3 } }]);
     const errors: unknown[] = [];
@@ -109,6 +160,6 @@ describe("Sequencer", () => {
     s.stop();
     await running;
     expect(errors[0]).toMatch(/disagrees with the stored tree nodes/);
-    expect(Number((await head(t)).tree_size)).toBe(207);
+    expect(Number((await head(t)).tree_size)).toBe(size);
   });
 });

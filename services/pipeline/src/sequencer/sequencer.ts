@@ -78,7 +78,7 @@ export class Sequencer {
   private async lead(db: Kysely<Database>): Promise<void> {
     const state = await this.loadState(db);
     while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
-    state.position = await this.positionOf(db, state.size);
+    state.position = await this.positionOf(db);
     let lastCheckpointAt = 0;
     while (!this.leadership.stopped) {
       const { added, heldBack } = await this.sequenceBatch(db, state);
@@ -103,14 +103,16 @@ export class Sequencer {
     return { size, root, frontier, checkpointSize: Number(head.checkpoint_size), position: AFTER_LEGACY };
   }
 
-  /** The commit-safe position of the entry at leaf `size - 1`. */
-  private async positionOf(db: Kysely<Database>, size: number): Promise<CommitPosition> {
-    if (size === 0) return AFTER_LEGACY;
+  /**
+   * Where to follow the commit order from: the position of the last sequenced entry that was read in
+   * that order (entries sequenced from the pre-0006 queue have xid 0 and no place in it).
+   */
+  private async positionOf(db: Kysely<Database>): Promise<CommitPosition> {
     const last = await sql<{ xid: string; seq: string }>`
-      SELECT e.xid::text AS xid, e.seq FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id WHERE l.leaf_index = ${size - 1}`.execute(db);
+      SELECT e.xid::text AS xid, e.seq FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id
+      WHERE e.xid > '0'::xid8 ORDER BY l.leaf_index DESC LIMIT 1`.execute(db);
     const row = last.rows[0];
-    if (!row) throw new Error(`ledger_leaves has no leaf ${size - 1} below ledger_head's size ${size}; run \`custody audit\``);
-    return row.xid === "0" ? AFTER_LEGACY : { xid: row.xid, seq: String(row.seq) };
+    return row === undefined ? AFTER_LEGACY : { xid: row.xid, seq: String(row.seq) };
   }
 
   /** Appends `leafHashes` (for `entryIds`) to the tree in the caller's transaction: leaves, new nodes, head CAS. */
