@@ -92,6 +92,7 @@ describe("verifyProof on format 2 documents", () => {
       ["an attempt listed twice", (d) => (d.deliveries[0].attempts[1].attempt = 1), /lists attempt 1 twice/],
       ["a delivery listed twice", (d) => (d.deliveries[1].id = "dlv_thin"), /appears twice/],
       ["a path of 13 hashes", (d) => (d.deliveries[0].attempts[0].seal.path = Array(13).fill("0".repeat(64))), /seal\.path/],
+      ["another format", (d) => (d.format = "custody-chain/v3"), /format is "custody-chain\/v3"; this verifier reads custody-chain\/v1 and custody-chain\/v2/],
     ];
     for (const [what, edit, why] of cases) {
       const checks = bad(edit);

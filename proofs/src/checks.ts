@@ -16,6 +16,12 @@
  *  - `hmac` and `receipt` identify the receiver, so they pass when at least one matching attempt
  *    (delivery) verifies with the secret (receipt key) given.
  *  - Notes must be signed by a given key whose name is the log origin (§2, §8), not by any key.
+ *  - Format 2: checks 3–6 and 9 read members of a custody record before check 7 insists on its
+ *    canonical form (§14's order), so records are read member by member (v2-record.ts) and a
+ *    record that is not JSON fails the first check that reads it. Check 7 compares x-custody-seal
+ *    with the seal note parsed but not yet verified (check 8 verifies it), so a note whose size or
+ *    signature line no longer matches the header fails check 7. The attempts must be listed
+ *    1, 2, … in document order (§13: "attempt 1 first"). A seal note has exactly three lines.
  */
 import type { VerifierKey } from "@custody/note";
 import type { JsonValue } from "@custody/redact";

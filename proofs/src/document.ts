@@ -1,8 +1,9 @@
 /**
  * Reading a chain-of-custody document (proofs/FORMAT.md §13, Appendix A): its `format` picks the
  * platform's zod schema, which parses the whole document before any check reads it, plus the
- * uniqueness the schema cannot express. A document of neither format is read as format 1, whose
- * schema then names what is wrong (so format 1 documents fail exactly as they always did).
+ * uniqueness the schema cannot express. A document that names another format is refused as such;
+ * one without a format is read as format 1, whose schema then names what is wrong (so format 1
+ * documents fail exactly as they always did).
  */
 import { ChainOfCustody, ChainOfCustodyV2, type ProvenEntry } from "@custody/custody";
 import { reason } from "./entries.js";
@@ -21,8 +22,10 @@ export interface DocumentCore {
   readonly recall: ProvenEntry | null;
 }
 
-function isV2(document: unknown): boolean {
-  return document !== null && typeof document === "object" && !Array.isArray(document) && Object.hasOwn(document, "format") && (document as { format: unknown }).format === FORMAT_V2;
+/** The document's `format` member, when it is an object that has one. */
+function formatOf(document: unknown): unknown {
+  if (document === null || typeof document !== "object" || Array.isArray(document) || !Object.hasOwn(document, "format")) return undefined;
+  return (document as { format: unknown }).format;
 }
 
 /** What the verifier needs of a zod schema (the proofs package does not depend on zod itself). */
@@ -60,7 +63,11 @@ function parseWith<T>(schema: Schema<T>, document: unknown, name: string): { doc
 
 /** Parses the document of either format, or returns the single failed `document` check. */
 export function parseDocument(document: unknown): ParsedDocument | { failure: Check } {
-  if (isV2(document)) {
+  const format = formatOf(document);
+  if (typeof format === "string" && format !== FORMAT_V1 && format !== FORMAT_V2) {
+    return { failure: { name: "document", ok: false, detail: `the document's format is ${JSON.stringify(format.slice(0, 64))}; this verifier reads ${FORMAT_V1} and ${FORMAT_V2}` } };
+  }
+  if (format === FORMAT_V2) {
     const parsed = parseWith(ChainOfCustodyV2, document, FORMAT_V2);
     return "failure" in parsed ? parsed : { format: 2, doc: parsed.doc };
   }

@@ -11,7 +11,7 @@ import { fail, own } from "./entries.js";
 import { hex32OrNull, recordBytes, recordMembers, viewRecord } from "./v2-record.js";
 import type { RefV2 } from "./v2-ref.js";
 
-/** The outcome an attempt records ("in flight" without one), read for the chain only. */
+/** The leaf hash and outcome of an attempt's outcome record (undefined while in flight). */
 function outcomeOf(ref: RefV2): { leaf: string; outcome: unknown } | undefined {
   if (ref.a.outcome === null) return undefined;
   const view = viewRecord(ref.a.outcome.record, `${ref.label}'s outcome record`);

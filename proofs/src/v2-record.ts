@@ -44,7 +44,7 @@ export function recordMembers(view: RecordView): Members {
   return view.members;
 }
 
-/** A member that must be null or 64 lowercase hex characters (`previous`, `responseSha256`). */
+/** A member that must be null or 64 lowercase hex characters (a custody record's `previous`). */
 export function hex32OrNull(view: RecordView, member: string): string | null {
   const members = recordMembers(view);
   return own(members, member) === null ? null : hex32(members, member, view.what);
