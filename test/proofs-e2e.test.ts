@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChainOfCustody, custodyRoot, hopsFromHex, verifySeal } from "@custody/custody";
+import { ChainOfCustodyV2, custodyRoot, hopsFromHex, parseCustodyRecord, parseOutcomeRecord } from "@custody/custody";
 import { decodeEntry } from "@custody/ledger";
 import { fromHex, leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
 import { openCheckpoint, openTlogProof, parseVerifierKey } from "@custody/note";
@@ -93,7 +93,7 @@ describe("proof service, recall and replay", () => {
 
   it("hands out a chain-of-custody document that ties the delivered bytes to the ledger", async () => {
     const key = parseVerifierKey((await ok("proofs", "GET", "/api/v2/proofs/keys", undefined, {})).keys[0].vkey);
-    const doc = ChainOfCustody.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
+    const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
     const cp = openCheckpoint(doc.checkpoint, key, ORIGIN);
     const eventBytes = Buffer.from(doc.event.ledger.entry, "base64");
     expect(decodeEntry(eventBytes)).toMatchObject({ kind: "event", event: events[0] });
@@ -101,16 +101,22 @@ describe("proof service, recall and replay", () => {
     expect(doc.deliveries).toHaveLength(1);
     const [attempt] = doc.deliveries[0]!.attempts;
     const received = receiver.requests.find((r) => r.headers["webhook-id"] === events[0])!;
-    expect(attempt!.root).toBe(received.headers["x-custody-root"]);
-    expect(custodyRoot(hopsFromHex(attempt!.hops))).toEqual(fromHex(attempt!.root));
-    expect(attempt!.hops.ingested).toBe(Buffer.from(leafHash(eventBytes)).toString("hex"));
+    // The record the receiver got in x-custody-record is the one the document shows, and it is in the ledger.
+    expect(attempt!.record).toBe(received.headers["x-custody-record"]);
+    const record = parseCustodyRecord(Buffer.from(attempt!.record, "base64"));
+    expect(custodyRoot(hopsFromHex(record.hops))).toEqual(fromHex(record.root));
+    expect(record.hops.ingested).toBe(Buffer.from(leafHash(eventBytes)).toString("hex"));
     expect(doc.deliveries[0]!.redaction.removed.map((r) => r.path)).toEqual(["/email"]);
-    for (const proven of [attempt!.custody, attempt!.outcome!]) {
+    for (const proven of [attempt!.seal.entry, attempt!.outcome!.entry]) {
       const bytes = Buffer.from(proven.entry, "base64");
       verifyInclusion(leafHash(bytes), proven.leafIndex!, cp.size, proven.inclusion.map(fromHex), cp.rootHash);
     }
-    expect(decodeEntry(Buffer.from(attempt!.outcome!.entry, "base64"))).toMatchObject({ kind: "attempt", outcome: "delivered" });
-    verifySeal(fromHex(attempt!.root), { signer: ORIGIN, size: Number(/size=(\d+)/.exec(attempt!.headers["x-custody-seal"]!)![1]), index: attempt!.seal.index, path: attempt!.seal.path.map(fromHex), signature: /sig=(.+)$/.exec(attempt!.headers["x-custody-seal"]!)![1]! }, [key]);
+    expect(decodeEntry(Buffer.from(attempt!.seal.entry.entry, "base64"))).toMatchObject({ kind: "seal", v: 2 });
+    const outcome = parseOutcomeRecord(Buffer.from(attempt!.outcome!.record, "base64"));
+    expect(outcome).toMatchObject({ outcome: "delivered", delivery: doc.deliveries[0]!.id, attempt: 1, root: record.root });
+    const outcomes = decodeEntry(Buffer.from(attempt!.outcome!.entry.entry, "base64"));
+    expect(outcomes).toMatchObject({ kind: "outcomes", v: 2 });
+    verifyInclusion(leafHash(Buffer.from(attempt!.outcome!.record, "base64")), attempt!.outcome!.index, Number(outcomes.size), attempt!.outcome!.path.map(fromHex), fromHex(String(outcomes.batchRoot)));
 
     expect((await call("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`, undefined, other.auth)).status).toBe(404);
   });
@@ -126,7 +132,7 @@ describe("proof service, recall and replay", () => {
     expect(JSON.parse(notice.body.toString())).toMatchObject({ type: "identity.registration.recalled", supersedes: events[1], data: { recalledEvent: events[1] } });
     expect((await call("proofs", "POST", `/api/v2/webhooks/events/${events[1]}/recall`, { reason: "x" }, other.auth)).status).toBe(404);
     await settled();
-    const doc = ChainOfCustody.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[1]}/chain-of-custody`));
+    const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[1]}/chain-of-custody`));
     expect(decodeEntry(Buffer.from(doc.recall!.entry, "base64"))).toMatchObject({ kind: "recall", event: events[1] });
   });
 
@@ -144,11 +150,16 @@ describe("proof service, recall and replay", () => {
       const original = receiver.requests.find((o) => o.headers["webhook-id"] === r.headers["webhook-id"])!;
       expect(original).not.toBe(r);
       expect(r.headers["idempotency-key"]).not.toBe(original.headers["idempotency-key"]);
-      expect(r.headers["x-custody-root"]).not.toBe(original.headers["x-custody-root"]);
+      expect(r.headers["x-custody-record"]).not.toBe(original.headers["x-custody-record"]);
     }
     await settled();
     const progress = await ok("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`);
     expect(progress.progress.delivered).toBe(2);
+    // The document names the delivery a replay re-sent, and the replay job that made it (FORMAT.md §13).
+    const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
+    const [original, again] = doc.deliveries;
+    expect(original).toMatchObject({ replayOf: null, replay: null });
+    expect(again).toMatchObject({ replayOf: original!.id, replay: replay.body.id, target: original!.target });
     expect((await call("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`, undefined, other.auth)).status).toBe(404);
     expect((await call("proofs", "POST", `/api/v2/webhooks/${endpointId}/replays`, { from: to, to: from })).status).toBe(400);
   });
@@ -165,7 +176,7 @@ describe("proof service, recall and replay", () => {
       for (const r of requests) {
         const checks = verifyProof({ document, payload: r.body, key: keys, secret: endpointSecret });
         expect(checks.filter((c) => !c.ok), `${eventId}: ${JSON.stringify(checks)}`).toEqual([]);
-        expect(checks.map((c) => c.name)).toEqual(["checkpoint", "event", "prepared", "ingested", "signed", "root", "seal", "custody entry", "outcome", "hmac"]);
+        expect(checks.map((c) => c.name)).toEqual(["checkpoint", "event", "prepared", "ingested", "signed", "root", "custody record", "seal", "chain", "outcome", "hmac"]);
       }
       const tampered = Buffer.from(requests[0]!.body);
       tampered[tampered.length - 2]! ^= 1;

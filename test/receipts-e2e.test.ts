@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as ed from "@noble/ed25519";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChainOfCustody, receiptStatementBytes } from "@custody/custody";
+import { ChainOfCustodyV2, receiptStatementBytes } from "@custody/custody";
 import { decodeEntry } from "@custody/ledger";
 import { parseVerifierKey } from "@custody/note";
 import { verifyProof } from "../proofs/src/index.js";
@@ -87,13 +87,13 @@ describe("counter-signed receipts", () => {
     await waitFor(
       async () => {
         const res = await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${event.id}/chain-of-custody`, headers: tenant.auth });
-        const doc = ChainOfCustody.parse(res.json());
+        const doc = ChainOfCustodyV2.parse(res.json());
         return doc.deliveries.every((d) => d.receipt !== null && d.receipt.leafIndex !== null);
       },
       20_000,
       "receipts in the chain of custody",
     );
-    const doc = ChainOfCustody.parse((await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${event.id}/chain-of-custody`, headers: tenant.auth })).json());
+    const doc = ChainOfCustodyV2.parse((await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${event.id}/chain-of-custody`, headers: tenant.auth })).json());
     for (const d of doc.deliveries) expect(decodeEntry(Buffer.from(d.receipt!.entry, "base64"))).toMatchObject({ kind: "receipt", delivery: d.id });
     // The standalone verifier checks both receipt hops with the endpoint's key.
     const keys = ((await platform.proofs.inject({ method: "GET", url: "/api/v2/proofs/keys" })).json().keys as Array<{ vkey: string }>).map((k) => parseVerifierKey(k.vkey));

@@ -88,20 +88,24 @@ export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
       const statement = Buffer.from(request.body.statement, "base64");
       const signature = Buffer.from(request.body.signature, "base64");
       const recorded = await ctx.db.transaction().execute(async (trx) => {
-        const target = await trx
-          .selectFrom("deliveries as d")
-          .leftJoin("endpoints as e", "e.id", "d.endpoint_id")
-          .leftJoin("delivery_bodies as b", "b.delivery_id", "d.id")
-          .select(["d.id", "d.event_id", "d.status", "e.counter_signed_receipts", "e.receipt_public_key", "b.body"])
-          .where("d.tenant_id", "=", tenantId)
-          .where("d.id", "=", deliveryId)
-          .forNoKeyUpdate("d")
-          .executeTakeFirst();
+        // What the receipt must say was received: the delivered attempt's `prepared` hop (format 2
+        // seals keep the four hops as 128 bytes), or the SHA-256 of a format 1 delivery's stored body.
+        const target = (
+          await sql<{ id: string; event_id: string; status: string; counter_signed_receipts: boolean | null; receipt_public_key: Buffer | null; body_sha256: Buffer | null }>`
+            SELECT d.id, d.event_id, d.status, e.counter_signed_receipts, e.receipt_public_key,
+                   coalesce(substring(s.hops FROM 65 FOR 32), sha256(b.body)) AS body_sha256
+            FROM deliveries d
+            LEFT JOIN endpoints e ON e.id = d.endpoint_id
+            LEFT JOIN attempt_seals s ON s.delivery_id = d.id AND s.attempt_no = d.attempts
+            LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
+            WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}
+            FOR NO KEY UPDATE OF d`.execute(trx)
+        ).rows[0];
         if (!target) throw new AppError("NOT_FOUND", `no delivery ${deliveryId}`, { field: "body.deliveryId" });
         if (!target.counter_signed_receipts || !target.receipt_public_key) {
           throw new AppError("RECEIPTS_NOT_ENABLED", "this delivery's endpoint does not use counter-signed receipts (or is a callback)", { field: "body.deliveryId" });
         }
-        if (target.status !== "delivered" || target.body === null) throw new AppError("CONFLICT", `the delivery is ${target.status}, not delivered`);
+        if (target.status !== "delivered" || target.body_sha256 === null) throw new AppError("CONFLICT", `the delivery is ${target.status}, not delivered`);
         const existing = await trx.selectFrom("receipts").select(["id", "statement", "signature"]).where("delivery_id", "=", deliveryId).executeTakeFirst();
         if (existing) {
           if (existing.statement.equals(statement) && existing.signature.equals(signature)) return { id: existing.id, fresh: false };
@@ -111,7 +115,7 @@ export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
           tenantId,
           deliveryId,
           eventId: target.event_id,
-          bodySha256: createHash("sha256").update(target.body).digest("hex"),
+          bodySha256: target.body_sha256.toString("hex"),
           publicKey: target.receipt_public_key,
           statement,
           signature,
