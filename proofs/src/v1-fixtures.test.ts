@@ -47,6 +47,13 @@ describe("v1 documents captured before v2", () => {
       flipped[flipped.length - 3]! ^= 1;
       expect(verifyProof({ ...input, payload: flipped }).find((c) => !c.ok)?.name).toBe("prepared");
     });
+    it(`${file}: an unsigned header that disagrees with the document fails 'signed'`, () => {
+      const document = structuredClone(f.document) as { deliveries: Array<{ attempts: Array<{ headers: Record<string, string> }> }> };
+      const headers = document.deliveries[0]!.attempts[0]!.headers;
+      headers["x-custody-delivery-id"] = "dlv_someone_else";
+      const checks = verifyProof({ ...input, document, payload: Buffer.from(f.payload, "base64") });
+      expect(checks.find((c) => !c.ok)).toMatchObject({ name: "signed", detail: expect.stringMatching(/x-custody-delivery-id/) });
+    });
     if (f.original !== undefined) {
       it(`${file}: the producer's original opens every redaction`, () => {
         const checks = verifyRedaction({ document: f.document, original: f.original, key: input.key });

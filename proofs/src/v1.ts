@@ -33,7 +33,7 @@ function refOf(d: DeliveryProof, a: AttemptProof): Ref {
  * is inconsistent, so they must agree when present.
  */
 function signedV1(ctx: Context, ref: Ref): string {
-  const expected = { "content-type": "application/json", "x-custody-event": ctx.doc.event.type, "idempotency-key": ref.d.idempotencyKey };
+  const expected = { "content-type": "application/json", "x-custody-event": ctx.doc.event.type, "idempotency-key": ref.d.idempotencyKey, "x-custody-delivery-id": ref.d.id };
   return signedOf(ref, { hopBytes: signedHeadersHop, expected, required: false });
 }
 

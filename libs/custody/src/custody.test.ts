@@ -58,7 +58,21 @@ describe("custody seal", () => {
     const { hops: h, root, seal } = sealOne(2, 0);
     const good = formatCustodyHeaders(h, root, seal) as unknown as Record<string, string>;
     expect(() => parseCustodyHeaders({ ...good, "x-custody-root": good["x-custody-root"]!.toUpperCase() })).toThrow(/lowercase/);
-    expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": good["x-custody-seal"]!.replace("size=2", "size=02") })).toThrow(/decimal/);
+    // The seal header is accepted only in exactly the form the platform writes.
+    const sealHeader = good["x-custody-seal"]!;
+    for (const variant of [
+      sealHeader.replace("size=2", "size=02"),
+      sealHeader.replace("size=2", "size=2.0"),
+      sealHeader.replace("size=2;", "size= 2;"),
+      sealHeader.replace(";index=0", "; index=0"),
+      sealHeader.replace(/^signer=([^;]*);size=2;/, "size=2;signer=$1;"),
+      `${sealHeader};extra=1`,
+      sealHeader.replace("index=0", "index=2"),
+      sealHeader.replace("size=2", "size=99999999999999999"),
+      sealHeader.replace(/path=([0-9a-f]+)/, (_, p: string) => `path=${p.toUpperCase()}`),
+    ]) {
+      expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": variant }), variant).toThrow(/x-custody-seal/);
+    }
     expect(() => parseCustodyHeaders({ ...good, "x-custody-hops": `${good["x-custody-hops"]};signed=00` })).toThrow(/twice/);
     expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": undefined as unknown as string })).toThrow(/missing/);
   });

@@ -1,5 +1,6 @@
 import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { fromHex, toHex } from "@custody/merkle";
+import { MAX_BATCH } from "./batch.js";
 import { CustodyFormatError, hopsFromHex, hopsToHex, SEALED_HOPS, type SealedHops } from "./hops.js";
 import type { SealProof } from "./seal.js";
 
@@ -38,7 +39,6 @@ function fields(value: string, header: string): Map<string, string> {
   return out;
 }
 
-const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 /** Format 1: parses the three headers strictly; the values are attacker-controlled at the receiver. */
 export function parseCustodyHeaders(headers: Readonly<Record<string, string | undefined>>): { hops: SealedHops; root: Uint8Array; seal: SealProof } {
@@ -72,20 +72,17 @@ export function formatCustodyHeadersV2(record: Uint8Array, seal: SealProof): Cus
   return { "x-custody-record": encodeBase64(record), "x-custody-seal": formatSealHeader(seal) };
 }
 
+// Exactly the form formatSealHeader writes: fields in this order, no spaces, canonical decimals,
+// lowercase hex, base64 — a receiver accepts only what the platform sends (FORMAT.md §10).
+const SEAL_HEADER = /^signer=([^\s;=]{1,255});size=(0|[1-9][0-9]{0,3});index=(0|[1-9][0-9]{0,3});path=((?:[0-9a-f]{64}(?:,[0-9a-f]{64}){0,63})?);sig=([A-Za-z0-9+/]{1,200}={0,2})$/;
+
 function parseSealHeader(value: string): SealProof {
-  const s = fields(value, "x-custody-seal");
-  const size = s.get("size") ?? "";
-  const index = s.get("index") ?? "";
-  if (!DECIMAL.test(size) || !DECIMAL.test(index)) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal size and index must be decimal");
-  const pathText = s.get("path") ?? "";
-  const path = pathText === "" ? [] : pathText.split(",").map((h) => {
-    if (!/^[0-9a-f]{64}$/.test(h)) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal path entries must be 64 lowercase hex characters");
-    return fromHex(h);
-  });
-  const signer = s.get("signer");
-  const signature = s.get("sig");
-  if (!signer || !signature) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal needs signer and sig");
-  return { signer, size: Number(size), index: Number(index), path, signature };
+  const m = SEAL_HEADER.exec(value);
+  if (m === null) throw new CustodyFormatError("BAD_HEADER", "x-custody-seal must be exactly signer=<name>;size=<n>;index=<i>;path=<hex>,…;sig=<base64>");
+  const size = Number(m[2]);
+  const index = Number(m[3]);
+  if (size < 1 || size > MAX_BATCH || index >= size) throw new CustodyFormatError("BAD_HEADER", `x-custody-seal index ${index} of a batch of ${size} is out of range`);
+  return { signer: m[1]!, size, index, path: m[4] === "" ? [] : m[4]!.split(",").map(fromHex), signature: m[5]! };
 }
 
 /** Parses the two format 2 headers strictly; the values are attacker-controlled at the receiver. */

@@ -20,7 +20,7 @@ export interface ApiKeysTable {
   last_used_at: Date | null;
 }
 
-export type EntryKind = "event" | "custody" | "attempt" | "receipt" | "recall" | "key" | "seal" | "outcomes";
+export type EntryKind = "event" | "custody" | "attempt" | "receipt" | "recall" | "seal" | "outcomes";
 
 export interface LedgerEntriesTable {
   id: string;

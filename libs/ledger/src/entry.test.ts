@@ -22,7 +22,11 @@ describe("entry encoding", () => {
     expect(() => encodeEntry({ v: 2, kind: "event" })).toThrow(/kind event does not exist in version 2/);
     expect(() => encodeEntry({ v: 2, kind: "custody" })).toThrow(/kind custody does not exist in version 2/);
     expect(() => encodeEntry({ v: 1, kind: "seal" })).toThrow(/kind seal does not exist in version 1/);
-    expect(() => encodeEntry({ v: 3 as 1, kind: "event" })).toThrow(/version must be 1 or 2/);
+    expect(() => encodeEntry({ v: 3 as 1, kind: "event" })).toThrow(/version must be the number 1 or 2/);
+    // A string that names a version is not one, and no other property name is either.
+    expect(() => decodeEntry(new TextEncoder().encode('{"kind":"event","v":"1"}'))).toThrow(/the number 1 or 2, got "1"/);
+    expect(() => decodeEntry(new TextEncoder().encode('{"kind":"event","v":"constructor"}'))).toThrow(/the number 1 or 2/);
+    expect(() => encodeEntry({ v: 1, kind: "key" as "event" })).toThrow(/kind key does not exist/);
     expect(() => decodeEntry(new TextEncoder().encode("[1]"))).toThrow(/not a JSON object/);
     expect(() => decodeEntry(Uint8Array.of(0x7b, 0xff, 0x7d))).toThrow(/UTF-8/);
     expect(() => encodeEntry({ v: 1, kind: "event", pad: "x".repeat(MAX_ENTRY_BYTES) })).toThrow(/limit/);

@@ -6,7 +6,7 @@ import canonicalize from "canonicalize";
  * with one `seal` and one `outcomes` entry per batch, whose Merkle trees hold the per-attempt records.
  */
 export const ENTRY_KINDS_BY_VERSION = {
-  1: ["event", "custody", "attempt", "receipt", "recall", "key"],
+  1: ["event", "custody", "attempt", "receipt", "recall"],
   2: ["seal", "outcomes"],
 } as const;
 export const ENTRY_KINDS = [...ENTRY_KINDS_BY_VERSION[1], ...ENTRY_KINDS_BY_VERSION[2]] as const;
@@ -37,8 +37,9 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * the bytes from the parsed document and a verifier can reject a document that was re-serialised.
  */
 export function encodeEntry(document: EntryDocument): Uint8Array {
-  const kinds: readonly string[] | undefined = ENTRY_KINDS_BY_VERSION[document.v];
-  if (kinds === undefined) throw new EntryFormatError(`entry version must be 1 or 2, got ${String(document.v)}`);
+  // A number, not a string that happens to name a property: `"v": "1"` is not version 1.
+  if (document.v !== 1 && document.v !== 2) throw new EntryFormatError(`entry version must be the number 1 or 2, got ${JSON.stringify(document.v)}`);
+  const kinds: readonly string[] = ENTRY_KINDS_BY_VERSION[document.v];
   if (!kinds.includes(document.kind)) throw new EntryFormatError(`entry kind ${String(document.kind)} does not exist in version ${document.v}`);
   const text = canonicalize(document);
   if (text === undefined) throw new EntryFormatError("entry is not representable as JSON");
