@@ -151,5 +151,17 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_a
 DROP INDEX deliveries_endpoint_status;
 CREATE INDEX deliveries_endpoint_queued ON deliveries (endpoint_id) WHERE next_attempt_at IS NOT NULL;
 
+-- Every recorded attempt, whichever evidence format sealed it: what the API shows of a delivery.
+-- `custody_root` is stored by format 1; format 2 stores the four `hops` it is computed from.
+CREATE VIEW attempt_history AS
+  SELECT a.delivery_id, a.attempt_no, a.tenant_id, a.started_at, a.duration_ms, a.status_code, a.response_excerpt, a.error_class,
+         a.outcome, a.key_ids, s.custody_root, NULL::bytea AS hops
+  FROM delivery_attempts a JOIN delivery_seals s ON s.delivery_id = a.delivery_id AND s.attempt_no = a.attempt_no
+  UNION ALL
+  SELECT o.delivery_id, o.attempt_no, o.tenant_id, o.started_at, o.duration_ms, o.status_code, o.response_excerpt, o.error_class,
+         o.outcome, s.key_ids, NULL::bytea, s.hops
+  FROM attempt_outcomes o JOIN attempt_seals s ON s.delivery_id = o.delivery_id AND s.attempt_no = o.attempt_no;
+
 GRANT SELECT, INSERT ON custody_batches, outcome_batches, attempt_seals, attempt_outcomes TO custody_app;
+GRANT SELECT ON attempt_history TO custody_app;
 GRANT SELECT, UPDATE ON relay_cursor TO custody_app;

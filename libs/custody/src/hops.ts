@@ -61,3 +61,18 @@ export function hopsFromHex(hex: Record<string, unknown>): SealedHops {
   }
   return out;
 }
+
+/** The four hops as stored: ingested || redacted || prepared || signed, 32 bytes each (SEALED_HOPS order). */
+export function hopsToBytes(hops: SealedHops): Uint8Array {
+  const out = new Uint8Array(32 * SEALED_HOPS.length);
+  SEALED_HOPS.forEach((name, i) => {
+    if (hops[name].length !== 32) throw new CustodyFormatError("BAD_HOP", `hop ${name}: expected a 32-byte hash, got ${hops[name].length}`);
+    out.set(hops[name], i * 32);
+  });
+  return out;
+}
+
+export function hopsFromBytes(bytes: Uint8Array): SealedHops {
+  if (bytes.length !== 32 * SEALED_HOPS.length) throw new CustodyFormatError("BAD_HOP", `stored hops must be ${32 * SEALED_HOPS.length} bytes, got ${bytes.length}`);
+  return Object.fromEntries(SEALED_HOPS.map((name, i) => [name, bytes.slice(i * 32, (i + 1) * 32)])) as SealedHops;
+}

@@ -19,9 +19,11 @@ describe("ledger tables", () => {
     await t.drop();
   });
 
-  it("queues every new entry for the sequencer", async () => {
-    const pending = await t.db.selectFrom("ledger_pending").select("entry_id").execute();
-    expect(pending).toEqual([{ entry_id: entryId }]);
+  it("gives every new entry its transaction id, the key of the commit-safe order the sequencer follows, and queues nothing", async () => {
+    const row = await sql<{ xid: string; mine: string }>`SELECT xid::text AS xid, pg_current_xact_id()::text AS mine FROM ledger_entries WHERE id = ${entryId}`.execute(t.db);
+    expect(BigInt(row.rows[0]!.xid)).toBeGreaterThan(0n);
+    expect(BigInt(row.rows[0]!.xid)).toBeLessThan(BigInt(row.rows[0]!.mine));
+    expect(await t.db.selectFrom("ledger_pending").select("entry_id").execute()).toEqual([]);
   });
 
   it("rejects UPDATE, DELETE and TRUNCATE, even for a superuser", async () => {

@@ -198,6 +198,24 @@ export interface DeliveriesTable {
   replay_of: string | null;
 }
 
+/** The view of every recorded attempt, format 1 or 2 (migration 0006). */
+export interface AttemptHistoryView {
+  delivery_id: string;
+  attempt_no: number;
+  tenant_id: string;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  response_excerpt: string | null;
+  error_class: string | null;
+  outcome: "delivered" | "retry" | "dead";
+  key_ids: string[];
+  /** Format 1 */
+  custody_root: Buffer | null;
+  /** Format 2: ingested || redacted || prepared || signed */
+  hops: Buffer | null;
+}
+
 export interface RelayCursorTable {
   singleton: Generated<boolean>;
   xid: string;
@@ -344,6 +362,7 @@ export interface Database {
   outcome_batches: OutcomeBatchesTable;
   attempt_seals: AttemptSealsTable;
   attempt_outcomes: AttemptOutcomesTable;
+  attempt_history: AttemptHistoryView;
   recalls: RecallsTable;
   replays: ReplaysTable;
   receipts: ReceiptsTable;

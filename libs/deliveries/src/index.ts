@@ -9,5 +9,5 @@ export { recordOutcomes, OutcomeConflict, outcomeKey, type OutcomeToRecord } fro
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";
 export { AttemptRace, beginAttempts, deadLetterUnsent, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "./schedule.js";
 export type { DeliveryUpdate, RemovedField } from "./types.js";
-export { cancelUnsealed, DELIVERIES_CHANNEL, notifyDeliveriesQueued, queueDeliveries, type QueuedDelivery } from "./queue.js";
+export { cancelUnsealed, DELIVERIES_CHANNEL, notifyDeliveriesQueued, queueDeliveries, retryNow, type QueuedDelivery } from "./queue.js";
 export { outcomesOf, sealsOf, type LoadedOutcome } from "./evidence.js";

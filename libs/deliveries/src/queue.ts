@@ -51,3 +51,14 @@ export async function cancelUnsealed(trx: Kysely<Database>, tenantId: string, ev
     WHERE tenant_id = ${tenantId} AND event_id = ANY(${sql.val([...eventIds])}::text[]) AND status IN ('pending', 'retrying')`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
 }
+
+/**
+ * Retry now, also from the dead letter: the delivery goes back to `retrying`, due now, and the
+ * scheduler seals its next attempt (chained to the last one's outcome). The caller holds the row
+ * lock and has checked the delivery may be retried.
+ */
+export async function retryNow(trx: Kysely<Database>, tenantId: string, deliveryId: string): Promise<void> {
+  await sql`
+    UPDATE deliveries SET status = 'retrying', next_attempt_at = now(), dead_reason = NULL, updated_at = now()
+    WHERE id = ${deliveryId} AND tenant_id = ${tenantId} AND status IN ('retrying', 'dead')`.execute(trx);
+}

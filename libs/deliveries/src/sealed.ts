@@ -1,4 +1,4 @@
-import { batchFromLeafHashes, rebuildSealedAttempt, unpackLeafHashes, type DeliveryTarget, type StoredSeal } from "@custody/custody";
+import { batchFromLeafHashes, hopsFromBytes, rebuildSealedAttempt, unpackLeafHashes, type DeliveryTarget, type StoredSeal } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { toHex } from "@custody/merkle";
 
@@ -45,8 +45,6 @@ interface Row {
   entry_id: string;
 }
 
-const hop = (b: Buffer, i: number) => new Uint8Array(b.subarray(i * 32, (i + 1) * 32));
-
 /** Loads sealed attempts (format 2) and rebuilds their records and headers. Missing keys are absent from the result. */
 export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttemptKey[]): Promise<LoadedSeal[]> {
   if (keys.length === 0) return [];
@@ -80,7 +78,7 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
       idempotencyKey: r.idempotency_key,
       sealedAt: Number(r.sealed_at),
       previous: r.previous === null ? null : toHex(r.previous),
-      hops: { ingested: hop(r.hops, 0), redacted: hop(r.hops, 1), prepared: hop(r.hops, 2), signed: hop(r.hops, 3) },
+      hops: hopsFromBytes(r.hops),
       webhookSignature: r.webhook_signature,
       custodySignature: r.custody_signature,
       keyIds: r.key_ids,

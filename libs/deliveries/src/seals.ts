@@ -1,4 +1,4 @@
-import { packLeafHashes, type SealResult } from "@custody/custody";
+import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
@@ -25,7 +25,7 @@ export async function recordSeal(trx: Kysely<Database>, seal: SealResult, target
            u.custody_signature, string_to_array(u.key_ids, ' '), u.target_url
     FROM unnest(
       ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],
-      ${col((x) => Buffer.concat([x.hops.ingested, x.hops.redacted, x.hops.prepared, x.hops.signed]))}::bytea[],
+      ${col((x) => Buffer.from(hopsToBytes(x.hops)))}::bytea[],
       ${col((x) => (x.attempt.previous === null ? null : Buffer.from(fromHex(x.attempt.previous))))}::bytea[],
       ${col((x) => x.headers["webhook-signature"]!)}::text[], ${col((x) => x.headers["x-custody-signature"]!)}::text[],
       ${col((x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}::text[], ${col((x) => targetUrlOf(x.attempt.delivery))}::text[]

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyInstance } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -40,7 +40,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // fastify's two lines per request ("incoming", "completed") cost more than the ingest itself at
     // thousands of requests a second; one access line at debug level (below) replaces them, and
     // failures are logged by the error handler at info (4xx) and error (5xx).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
   // JSON in, JSON out: any other body type is refused with 415 rather than handed to a route as a string.
   app.removeContentTypeParser("text/plain");

@@ -1,4 +1,6 @@
-import { sql, type Database, type DeliveryStatus, type Kysely } from "@custody/db";
+import { custodyRoot, hopsFromBytes } from "@custody/custody";
+import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
+import { toHex } from "@custody/merkle";
 import { AppError } from "@custody/errors";
 import type { DeliveryDetail, DeliverySummary } from "./deliveries-schemas.js";
 import { iso } from "@custody/http";
@@ -132,14 +134,16 @@ export async function readDelivery(db: Kysely<Database>, tenantId: string, endpo
   if (!row) return undefined;
   const [attempts, body] = await Promise.all([
     db
-      .selectFrom("delivery_attempts as a")
-      .innerJoin("delivery_seals as s", (join) => join.onRef("s.delivery_id", "=", "a.delivery_id").onRef("s.attempt_no", "=", "a.attempt_no"))
-      .select(["a.attempt_no", "a.started_at", "a.duration_ms", "a.status_code", "a.response_excerpt", "a.error_class", "a.key_ids", "a.outcome", "s.custody_root"])
-      .where("a.tenant_id", "=", tenantId)
-      .where("a.delivery_id", "=", deliveryId)
-      .orderBy("a.attempt_no")
+      .selectFrom("attempt_history")
+      .select(["attempt_no", "started_at", "duration_ms", "status_code", "response_excerpt", "error_class", "key_ids", "outcome", "custody_root", "hops"])
+      .where("tenant_id", "=", tenantId)
+      .where("delivery_id", "=", deliveryId)
+      .orderBy("attempt_no")
       .execute(),
-    db.selectFrom("delivery_bodies").select(["shape", "removed"]).where("delivery_id", "=", deliveryId).executeTakeFirst(),
+    // The redaction record: on the delivery (format 2), or beside its body (format 1).
+    sql<{ shape: PayloadShape | null; removed: unknown }>`
+      SELECT coalesce(d.shape, b.shape) AS shape, CASE WHEN d.shape IS NOT NULL THEN coalesce(d.removed, '[]'::jsonb) ELSE b.removed END AS removed
+      FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ${deliveryId}`.execute(db).then((r) => r.rows[0]),
   ]);
   const { attempts: sealedAttempts, ...summary } = deliverySummaryView(row);
   return {
@@ -154,11 +158,11 @@ export async function readDelivery(db: Kysely<Database>, tenantId: string, endpo
       errorClass: a.error_class,
       keyIds: a.key_ids,
       outcome: a.outcome,
-      custodyRoot: a.custody_root.toString("hex"),
+      custodyRoot: a.custody_root !== null ? a.custody_root.toString("hex") : toHex(custodyRoot(hopsFromBytes(a.hops!))),
     })),
     // Paths only: the salts and commitments belong in a custody proof, not in a listing.
     redaction:
-      body === undefined
+      body === undefined || body.shape === null
         ? null
         : { shape: body.shape, removed: (Array.isArray(body.removed) ? (body.removed as RemovedField[]) : []).map((f) => ({ path: String(f.path) })) },
   };

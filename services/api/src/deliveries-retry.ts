@@ -1,4 +1,5 @@
 import { sql, type Database, type DeliveryStatus, type Transaction } from "@custody/db";
+import { retryNow } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { deliverySummaryView, findDelivery } from "./deliveries-read.js";
 import type { DeliverySummary } from "./deliveries-schemas.js";
@@ -37,21 +38,24 @@ export async function retryDelivery(
       details: { status: row.status, endpointDisabled: true },
     });
   }
-  const body = await trx.selectFrom("delivery_bodies").select("delivery_id").where("delivery_id", "=", row.id).executeTakeFirst();
-  if (body === undefined) {
-    // Dead before redaction (e.g. the payload was erased): there is no body to seal and send.
-    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: it was dead-lettered before its body was prepared (${row.dead_reason ?? "no reason recorded"})`, {
+  const { rows } = await sql<{ erased: boolean; format1: boolean }>`
+    SELECT e.payload IS NULL AS erased, EXISTS (SELECT 1 FROM delivery_seals s WHERE s.delivery_id = ${row.id}) AS format1
+    FROM events e WHERE e.tenant_id = ${tenantId} AND e.id = ${row.event_id}`.execute(trx);
+  if (rows[0]?.erased) {
+    // There is no body left to seal and send.
+    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: its event's payload was erased`, {
       field: "params.deliveryId",
       details: { status: row.status, deadReason: row.dead_reason },
     });
   }
-
-  await trx
-    .updateTable("deliveries")
-    .set({ status: "retrying", next_attempt_at: sql<Date>`now()`, dead_reason: null, updated_at: sql<Date>`now()` })
-    .where("id", "=", row.id)
-    .where("tenant_id", "=", tenantId)
-    .execute();
+  if (rows[0]?.format1) {
+    // Its attempts were sealed under evidence format 1; a format 2 attempt could not chain to them.
+    throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: it was sealed before evidence format 2; replay its event instead (POST /api/v2/webhooks/{id}/replays)`, {
+      field: "params.deliveryId",
+      details: { status: row.status },
+    });
+  }
+  await retryNow(trx, tenantId, row.id);
   const updated = await findDelivery(trx, tenantId, endpoint.id, row.id);
   return deliverySummaryView(updated!);
 }

@@ -111,7 +111,8 @@ export async function deliveryStats(db: Kysely<Database>, tenantId: string, wind
       SELECT d.endpoint_id, GROUPING(d.endpoint_id) = 1 AS is_total,
              count(*) AS attempt_samples,
              percentile_cont(${PERCENTILES}) WITHIN GROUP (ORDER BY a.duration_ms::float8) AS attempt_ms
-      FROM delivery_attempts a
+      FROM (SELECT delivery_id, tenant_id, started_at, duration_ms FROM attempt_outcomes
+            UNION ALL SELECT delivery_id, tenant_id, started_at, duration_ms FROM delivery_attempts) a
       JOIN deliveries d ON d.id = a.delivery_id AND d.tenant_id = a.tenant_id
       CROSS JOIN bounds b
       WHERE a.tenant_id = ${tenantId} AND a.started_at >= b.from_at AND a.started_at < b.to_at ${onlyDelivery}

@@ -39,33 +39,54 @@ export interface DelivererOptions {
  * the sender — and the recorder commits outcomes in groups.
  */
 export class Deliverer {
+  /** Attempts promised a place (claimTarget) and not yet handed to the sender, by limit key. */
+  private readonly claimed = new Map<string, number>();
+
   constructor(private readonly o: DelivererOptions) {}
 
+  /**
+   * Claims a place for one more attempt to this endpoint (or callback origin) if it has fewer than
+   * `max` sending, waiting or claimed here; deliver() uses the claim up. False: park the delivery.
+   */
+  claimTarget(endpointId: string | null, url: string, max: number): boolean {
+    const key = limitKeyOf(endpointId, url);
+    const claimed = this.claimed.get(key) ?? 0;
+    if (this.o.sender.limiter.usersOf(key) + claimed >= max) return false;
+    this.claimed.set(key, claimed + 1);
+    return true;
+  }
+
+  /** Gives back a claim that will not be used (its batch failed). */
+  releaseTarget(endpointId: string | null, url: string): void {
+    const key = limitKeyOf(endpointId, url);
+    const claimed = (this.claimed.get(key) ?? 0) - 1;
+    if (claimed > 0) this.claimed.set(key, claimed);
+    else this.claimed.delete(key);
+  }
+
   /** Sends one attempt and resolves when its outcome is recorded. Never rejects because of the endpoint. */
-  async deliver(a: ReadyAttempt): Promise<void> {
+  async deliver(a: ReadyAttempt, claimed = false): Promise<void> {
     const endpoint = a.endpointId === null ? undefined : await this.o.endpoints.get(a.tenantId, a.endpointId);
     if (endpoint?.disabledAt) {
+      if (claimed) this.releaseTarget(a.endpointId, a.url);
       await this.o.recorder.record(notSent(a, this.o.now(), "endpoint_disabled", deadForDisabledEndpoint(null)));
       return;
     }
-    const result = await this.o.sender.send({
+    const sending = this.o.sender.send({
       url: a.url,
       headers: a.headers,
       body: a.body,
       limitKey: limitKeyOf(a.endpointId, a.url),
       ratePerSecond: endpoint?.rateLimitPerSecond ?? null,
     });
-    await this.o.recorder.record(this.settled(a, endpoint, result));
+    // The sender counts the attempt from the call on (synchronously), so the claim can go now.
+    if (claimed) this.releaseTarget(a.endpointId, a.url);
+    await this.o.recorder.record(this.settled(a, endpoint, await sending));
   }
 
   /** Records the outcome of a sealed attempt that will not be sent. */
   recordNotSent(item: RecordItem): Promise<void> {
     return this.o.recorder.record(item);
-  }
-
-  /** Attempts of this endpoint (or callback origin) sending or waiting their turn in this process. */
-  backlog(endpointId: string | null, url: string): number {
-    return this.o.sender.limiter.usersOf(limitKeyOf(endpointId, url));
   }
 
   private settled(a: ReadyAttempt, endpoint: EndpointInfo | undefined, result: SendResult): RecordItem {

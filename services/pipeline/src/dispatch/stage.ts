@@ -6,7 +6,6 @@ import type { Logger } from "@custody/log";
 import type { Signer } from "@custody/note";
 import type { Deliverer, ReadyAttempt } from "../deliver/deliverer.js";
 import { notSent } from "../deliver/deliverer.js";
-import { limitKeyOf } from "../deliver/sender.js";
 import { deadForErasedPayload } from "../deliver/settle.js";
 import type { EndpointDirectory } from "../shared/endpoints.js";
 import { eventKey, loadEvents, type LoadedEvent } from "../shared/events.js";
@@ -67,32 +66,32 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       const secrets = await o.secrets.validSecrets(owners);
 
       const at = now();
-      const queued = new Map<string, number>();
       const planned = planDeliveries({
         events: fanOut,
         endpointsOf,
         secrets,
         existing: new Set(existing.keys()),
-        canSendNow: (endpointId, url) => {
-          const key = limitKeyOf(endpointId, url);
-          const added = (queued.get(key) ?? 0) + 1;
-          queued.set(key, added);
-          return o.deliverer.backlog(endpointId, url) + added <= o.maxQueuedPerTarget;
-        },
+        canSendNow: (endpointId, url) => o.deliverer.claimTarget(endpointId, url, o.maxQueuedPerTarget),
         now: at,
         parkMs: o.parkMs,
         newId: () => newId("dlv"),
         newUuid: randomUUID,
       });
       const toSeal = planned.filter((p) => p.attempt !== undefined);
-      const sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
-      if (planned.length > 0) {
-        await o.db.transaction().execute(async (trx) => {
-          const inserted = await createDeliveries(trx, planned.map((p) => p.delivery));
-          // Another process made some of these meanwhile; the redelivery of this batch finds them.
-          if (inserted.size !== planned.length) throw new Error(`${planned.length - inserted.size} deliveries of this batch were made concurrently`);
-          await sealed?.store(trx);
-        });
+      let sealed: ReturnType<typeof sealForSending> | undefined;
+      try {
+        sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
+        if (planned.length > 0) {
+          await o.db.transaction().execute(async (trx) => {
+            const inserted = await createDeliveries(trx, planned.map((p) => p.delivery));
+            // Another process made some of these meanwhile; the redelivery of this batch finds them.
+            if (inserted.size !== planned.length) throw new Error(`${planned.length - inserted.size} deliveries of this batch were made concurrently`);
+            await sealed?.store(trx);
+          });
+        }
+      } catch (err) {
+        for (const p of toSeal) o.deliverer.releaseTarget(p.delivery.endpointId, p.delivery.targetUrl);
+        throw err;
       }
       const resend = await loadResendable(
         o.db,
@@ -104,7 +103,8 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
         const key = eventKey(a.tenantId, a.eventId);
         work.set(key, [...(work.get(key) ?? []), p]);
       };
-      for (const a of [...(sealed?.ready ?? []), ...resend.ready]) track(a, o.deliverer.deliver(a));
+      for (const a of sealed?.ready ?? []) track(a, o.deliverer.deliver(a, true));
+      for (const a of resend.ready) track(a, o.deliverer.deliver(a));
       for (const a of resend.erased) track(a, o.deliverer.recordNotSent(notSent(a, now(), "payload_erased", deadForErasedPayload())));
       return batch.map((b) => Promise.all(work.get(eventKey(b.data.tenantId, b.data.eventId)) ?? []));
     },

@@ -119,7 +119,6 @@ export class RetryScheduler {
 
     const unsendable = new Map<string, string[]>();
     const busy: string[] = [];
-    const queued = new Map<string, number>();
     const items: ToSeal[] = [];
     const begins: BeginAttempt[] = [];
     const dead = (id: string, reason: string) => unsendable.set(reason, [...(unsendable.get(reason) ?? []), id]);
@@ -132,10 +131,7 @@ export class RetryScheduler {
       else if (keys.length === 0) dead(d.id, "no valid signing secret");
       else if (d.attempts > 0 && !previous.has(`${d.id}#${d.attempts}`)) this.o.logger.error({ deliveryId: d.id, attempt: d.attempts }, "previous attempt has no recorded outcome; not sealing the next one");
       else {
-        const key = `${d.endpointId ?? ""} ${d.targetUrl}`;
-        const added = (queued.get(key) ?? 0) + 1;
-        queued.set(key, added);
-        if (this.o.deliverer.backlog(d.endpointId, d.targetUrl) + added > this.o.maxQueuedPerTarget) {
+        if (!this.o.deliverer.claimTarget(d.endpointId, d.targetUrl, this.o.maxQueuedPerTarget)) {
           busy.push(d.id);
           continue;
         }
@@ -163,8 +159,9 @@ export class RetryScheduler {
         begins.push({ id: d.id, attemptNo, leaseUntil: new Date(at.getTime() + this.o.leaseMs), redaction: d.redaction === null ? body.redaction : null });
       }
     }
-    const sealed = items.length === 0 ? undefined : sealForSending(await this.o.signer(), items, at);
+    let sealed: ReturnType<typeof sealForSending> | undefined;
     try {
+      sealed = items.length === 0 ? undefined : sealForSending(await this.o.signer(), items, at);
       await this.o.db.transaction().execute(async (trx) => {
         for (const [reason, ids] of unsendable) await deadLetterUnsent(trx, ids, reason);
         await postpone(trx, busy, new Date(at.getTime() + this.o.parkMs));
@@ -172,6 +169,7 @@ export class RetryScheduler {
         await sealed?.store(trx);
       });
     } catch (err) {
+      for (const i of items) this.o.deliverer.releaseTarget("endpoint" in i.attempt.target ? i.attempt.target.endpoint : null, i.targetUrl);
       // Another scheduler began one of them (its lease ran out while we held it): the leases decide next time.
       if (err instanceof AttemptRace) {
         this.o.logger.warn({ err }, "a scheduled attempt was begun elsewhere; leaving the batch to the next tick");
@@ -179,7 +177,7 @@ export class RetryScheduler {
       }
       throw err;
     }
-    for (const a of sealed?.ready ?? []) this.detach(this.o.deliverer.deliver(a));
+    for (const a of sealed?.ready ?? []) this.detach(this.o.deliverer.deliver(a, true));
   }
 
   private detach(p: Promise<void>): void {

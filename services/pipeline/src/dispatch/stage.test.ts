@@ -1,0 +1,136 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { announce, connectBus, deleteTopology, ensureTopology, streamName, type NatsConnection, type RunningStage } from "@custody/bus";
+import { loadConfig } from "@custody/config";
+import { verifyDelivery } from "@custody/custody";
+import { sql } from "@custody/db";
+import { verifierKeyOf } from "@custody/note";
+import { PipelineFixture } from "../pipeline.fixture.js";
+import { startDispatchStage } from "./stage.js";
+
+async function until<T>(check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Dispatch against Postgres, JetStream and a local receiver: fan-out, parking, redelivery and the deliveries that can never go out. */
+describe("dispatch stage", () => {
+  const f = new PipelineFixture();
+  const prefix = `t${randomBytes(5).toString("hex")}`;
+  let nc: NatsConnection;
+  let stage: RunningStage;
+
+  beforeAll(async () => {
+    await f.start();
+    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "dispatch-test" });
+    await ensureTopology(nc, prefix, 5_000);
+    stage = await startDispatchStage({
+      db: f.t.db,
+      nc,
+      prefix,
+      logger: f.logger,
+      endpoints: f.endpoints,
+      secrets: f.secrets,
+      signer: async () => f.signer,
+      deliverer: f.deliverer,
+      batchSize: 64,
+      maxHeld: 1_000,
+      maxQueuedPerTarget: 4,
+      parkMs: 60_000,
+    });
+  });
+  afterAll(async () => {
+    await stage.stop();
+    await deleteTopology(nc, prefix);
+    await nc.close();
+    await f.stop();
+  });
+
+  const entriesOf = async (ids: string[]) =>
+    (await f.t.db.selectFrom("events").select(["id", "entry_id"]).where("tenant_id", "=", f.tenantId).where("id", "in", ids).execute()).map((e) => ({ tenantId: f.tenantId, eventId: e.id, entryId: e.entry_id }));
+  const deliveriesOf = (eventIds: string[]) => f.t.db.selectFrom("deliveries").selectAll().where("event_id", "in", eventIds).execute();
+  const pending = async () => {
+    const info = await (await nc.jetstreamManager()).consumers.info(streamName(prefix), "dispatch");
+    return info.num_pending + info.num_ack_pending;
+  };
+
+  it("fans each event out to every subscribed endpoint and its callback, seals and sends them, and acks once all are recorded", async () => {
+    const a = await f.endpoint("/ok-a", { subscriptions: ["order.*"] });
+    const b = await f.endpoint("/ok-b", { subscriptions: ["order.placed"] });
+    await f.endpoint("/ok-c", { subscriptions: ["invoice.*"] });
+    await f.secret(null);
+    const ids = await f.events(3, "order.placed", { callbackUrl: `${f.receiver.base}/ok-callback` });
+    await announce(nc, prefix, "events", await entriesOf(ids));
+    await until(async () => (await deliveriesOf(ids)).every((d) => d.status === "delivered") && (await deliveriesOf(ids)).length === 9);
+    await until(async () => (await pending()) === 0);
+    expect(f.receiver.on("/ok-c")).toHaveLength(0);
+    for (const path of ["/ok-a", "/ok-b", "/ok-callback"]) {
+      const hits = f.receiver.on(path);
+      expect(hits).toHaveLength(3);
+      for (const h of hits) verifyDelivery({ body: h.body, headers: h.headers, keys: [verifierKeyOf(f.signer)] });
+    }
+    // Every seal is in a batch the ledger logs.
+    const logged = await sql<{ kind: string }>`
+      SELECT DISTINCT e.kind FROM attempt_seals s JOIN deliveries d ON d.id = s.delivery_id JOIN custody_batches b ON b.id = s.batch_id
+      JOIN ledger_entries e ON e.id = b.entry_id WHERE d.event_id = ANY(${ids})`.execute(f.t.db);
+    expect(logged.rows).toEqual([{ kind: "seal" }]);
+    expect((await deliveriesOf(ids)).filter((d) => d.endpoint_id === a.id || d.endpoint_id === b.id)).toHaveLength(6);
+  });
+
+  it("does nothing twice for a redelivered event: no new delivery, no new send", async () => {
+    await f.endpoint("/ok-redelivery", { subscriptions: ["redelivery.*"] });
+    const ids = await f.events(2, "redelivery.test");
+    const messages = await entriesOf(ids);
+    await announce(nc, prefix, "events", messages);
+    await until(async () => (await deliveriesOf(ids)).filter((d) => d.status === "delivered").length === 2);
+    // The same events again (a relay that lost its cursor and outlived the duplicate window).
+    await nc.jetstream().publish(`${prefix}.pipeline.events`, new TextEncoder().encode(JSON.stringify(messages[0])), { msgID: "again-1" });
+    await until(async () => (await pending()) === 0);
+    expect(await deliveriesOf(ids)).toHaveLength(2);
+    expect(f.receiver.on("/ok-redelivery")).toHaveLength(2);
+  });
+
+  it("parks deliveries beyond what a slow endpoint can take now, so they wait in Postgres and hold no message", async () => {
+    await f.endpoint("/slow-park", { subscriptions: ["park.*"] });
+    const ids = await f.events(10, "park.test");
+    await announce(nc, prefix, "events", await entriesOf(ids));
+    await until(async () => (await deliveriesOf(ids)).length === 10);
+    await until(async () => (await pending()) === 0);
+    const rows = await deliveriesOf(ids);
+    const parked = rows.filter((d) => d.status === "pending");
+    // At most maxQueuedPerTarget (4) were sealed and sent; the rest wait for the scheduler.
+    expect(rows.filter((d) => d.attempts === 1)).toHaveLength(4);
+    expect(parked).toHaveLength(6);
+    for (const d of parked) expect(d.next_attempt_at).not.toBeNull();
+  });
+
+  it("makes a delivery that can never go out dead, with the reason: no signing secret, payload erased", async () => {
+    const ep = await f.endpoint("/ok-never", { subscriptions: ["never.*"] });
+    await sql`UPDATE signing_secrets SET expires_at = now() WHERE endpoint_id = ${ep.id}`.execute(f.t.db);
+    const [noSecret] = await f.events(1, "never.secret");
+    await announce(nc, prefix, "events", await entriesOf([noSecret!]));
+    await until(async () => (await deliveriesOf([noSecret!])).length === 1);
+    expect((await deliveriesOf([noSecret!]))[0]).toMatchObject({ status: "dead", dead_reason: "no valid signing secret", attempts: 0 });
+
+    await f.secret(ep.id);
+    const [erased] = await f.events(1, "never.erased");
+    await sql`UPDATE events SET payload = NULL, erased_at = now() WHERE id = ${erased!}`.execute(f.t.db);
+    await announce(nc, prefix, "events", await entriesOf([erased!]));
+    await until(async () => (await deliveriesOf([erased!])).length === 1);
+    expect((await deliveriesOf([erased!]))[0]).toMatchObject({ status: "dead", dead_reason: "payload erased before delivery" });
+    expect(f.receiver.on("/ok-never")).toHaveLength(0);
+  });
+
+  it("leaves platform events made with their deliveries (fan_out false) to the scheduler", async () => {
+    await f.endpoint("/ok-platform", { subscriptions: ["*"] });
+    const ids = await f.events(1, "webhook.test", { fanOut: false });
+    await announce(nc, prefix, "events", await entriesOf(ids));
+    await until(async () => (await pending()) === 0);
+    expect(await deliveriesOf(ids)).toHaveLength(0);
+  });
+});
