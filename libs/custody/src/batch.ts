@@ -1,4 +1,4 @@
-import { appendLeaves, assembleProof, HASH_SIZE, inclusionProofPlan, leafHash, nodeKey } from "@custody/merkle";
+import { HASH_SIZE, leafHash, treeLevels } from "@custody/merkle";
 import { CustodyFormatError } from "./hops.js";
 
 /** Largest batch (seal or outcomes): bounds a document's paths to 12 hashes and a batch row's leaves to 128 KiB. */
@@ -26,14 +26,8 @@ export function batchFromLeafHashes(leafHashes: readonly Uint8Array[]): Batch {
   if (leafHashes.length === 0 || leafHashes.length > MAX_BATCH) {
     throw new CustodyFormatError("BAD_SEAL", `a batch holds 1 to ${MAX_BATCH} records, got ${leafHashes.length}`);
   }
-  const tree = appendLeaves([], 0, leafHashes);
-  const nodes = new Map(tree.newNodes.map((n) => [nodeKey(n), n.hash]));
-  const size = leafHashes.length;
-  return {
-    root: tree.root,
-    leafHashes: [...leafHashes],
-    pathOf: (index) => assembleProof(inclusionProofPlan(index, size), (id) => nodes.get(nodeKey(id))),
-  };
+  const tree = treeLevels(leafHashes);
+  return { root: tree.root, leafHashes: [...leafHashes], pathOf: (index) => tree.pathOf(index) };
 }
 
 /** Packs leaf hashes into one byte string (32 bytes each), as a batch row stores them. */

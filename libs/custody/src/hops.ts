@@ -1,5 +1,5 @@
 import { sha256 } from "@custody/crypto";
-import { leafHash, rootFromLeafHashes, fromHex, toHex } from "@custody/merkle";
+import { fromHex, toHex, treeLevels } from "@custody/merkle";
 
 /** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */
 export const SEALED_HOPS = ["ingested", "redacted", "prepared", "signed"] as const;
@@ -33,9 +33,19 @@ export function hopLeafEntry(name: SealedHop, hash: Uint8Array): Uint8Array {
   return out;
 }
 
+// `"custody-hop/v1" || 0x00 || name || 0x00` of each hop, built once: a root is computed per attempt.
+const HOP_PREFIXES = Object.fromEntries(SEALED_HOPS.map((name) => [name, hopLeafEntry(name, new Uint8Array(32)).slice(0, -32)])) as Record<SealedHop, Uint8Array>;
+const LEAF = Uint8Array.of(0x00);
+
 /** RFC 9162 root over the four sealed hops' leaves, in SEALED_HOPS order. */
 export function custodyRoot(hops: SealedHops): Uint8Array {
-  return rootFromLeafHashes(SEALED_HOPS.map((name) => leafHash(hopLeafEntry(name, hops[name]))));
+  return treeLevels(
+    SEALED_HOPS.map((name) => {
+      if (hops[name].length !== 32) throw new CustodyFormatError("BAD_HOP", `hop ${name}: expected a 32-byte hash, got ${hops[name].length}`);
+      // leafHash(hopLeafEntry(name, hash)), without building the entry.
+      return sha256(LEAF, HOP_PREFIXES[name], hops[name]);
+    }),
+  ).root;
 }
 
 /** The `prepared` hop: SHA-256 of the exact body bytes sent. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { leafHash, toHex, verifyInclusion } from "@custody/merkle";
-import { batchFromLeafHashes, batchOf, encodeCustodyRecord, encodeOutcomeRecord, packLeafHashes, parseCustodyRecord, parseOutcomeRecord, unpackLeafHashes, type CustodyRecord, type OutcomeRecord } from "./index.js";
+import { leafHash, rootFromLeafHashes, toHex, verifyInclusion } from "@custody/merkle";
+import { batchFromLeafHashes, batchOf, custodyRoot, hopLeafEntry, hopsFromBytes, SEALED_HOPS, encodeCustodyRecord, encodeOutcomeRecord, packLeafHashes, parseCustodyRecord, parseOutcomeRecord, unpackLeafHashes, type CustodyRecord, type OutcomeRecord } from "./index.js";
 
 const h = (c: string) => c.repeat(64);
 const custody: CustodyRecord = {
@@ -110,5 +110,20 @@ describe("batch trees", () => {
   it("refuse empty and oversized batches and torn leaf packs", () => {
     expect(() => batchOf([])).toThrow(/1 to 4096/);
     expect(() => unpackLeafHashes(new Uint8Array(33))).toThrow(/multiple of 32/);
+  });
+});
+
+describe("custodyRoot", () => {
+  it("is the RFC 9162 root of the four hop leaf entries (FORMAT.md §7), by the reference implementation", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 128, maxLength: 128 }), (bytes) => {
+        const hops = hopsFromBytes(bytes);
+        expect(custodyRoot(hops)).toEqual(rootFromLeafHashes(SEALED_HOPS.map((n) => leafHash(hopLeafEntry(n, hops[n])))));
+      }),
+      { numRuns: 50 },
+    );
+    // Literal, for independent implementations: hops 0x01…, 0x02…, 0x03…, 0x04… (32 bytes each).
+    const literal = hopsFromBytes(Uint8Array.from({ length: 128 }, (_, i) => (i >> 5) + 1));
+    expect(toHex(custodyRoot(literal))).toBe("0c5629b0fb91049a7a9bc7bccb0e50e4cdfa65fa6811d745c77291d4f9861670");
   });
 });

@@ -20,12 +20,15 @@ function sextet(s: string, i: number): number {
   return c < 128 ? (DECODE[c] ?? -1) : -1;
 }
 
+/** Every 12-bit value's two characters: one table lookup per 12 bits on the per-delivery path (custody headers). */
+const PAIRS = Array.from({ length: 4096 }, (_, n) => ALPHABET[n >> 6]! + ALPHABET[n & 63]!);
+
 export function encodeBase64(bytes: Uint8Array): string {
   let out = "";
   let i = 0;
   for (; i + 3 <= bytes.length; i += 3) {
-    const n = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += PAIRS[n >> 12]! + PAIRS[n & 4095]!;
   }
   const rest = bytes.length - i;
   if (rest === 1) {

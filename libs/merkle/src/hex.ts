@@ -1,13 +1,14 @@
 import { assertBytes } from "./hash.js";
 import { MerkleProofError } from "./errors.js";
 
-const DIGITS = "0123456789abcdef";
+// Every byte's two digits, precomputed: hex is on the per-delivery path (hops, roots, paths).
+const PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** Lowercase hex, the form used by the test vectors and by checkpoints' debugging output. */
 export function toHex(bytes: Uint8Array): string {
   assertBytes(bytes, "toHex input");
   let out = "";
-  for (const byte of bytes) out += (DIGITS[byte >> 4] ?? "") + (DIGITS[byte & 15] ?? "");
+  for (let i = 0; i < bytes.length; i++) out += PAIRS[bytes[i]!]!;
   return out;
 }
 

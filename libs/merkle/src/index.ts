@@ -13,3 +13,4 @@ export {
 export { perfectDecomposition, hashFromDecomposition, nodeKey, type NodeId, type StoredNode } from "./nodeid.js";
 export { inclusionProofPlan, consistencyProofPlan, rootPlan, uniqueNodeIds, assembleProof } from "./plan.js";
 export { appendLeaves, type AppendResult } from "./append.js";
+export { treeLevels, type TreeLevels } from "./levels.js";

@@ -12,7 +12,8 @@ import {
   verifierKeyFromPublicKey,
   verifierKeyOf,
 } from "./index.js";
-import type { VerifierKey } from "./index.js";
+import type { Signer, VerifierKey } from "./index.js";
+import { signNote } from "./note.js";
 import { code } from "./expect.fixture.js";
 
 // From the C2SP signed-note spec example and the tessera test log (see vectors.test.ts).
@@ -130,5 +131,24 @@ describe("signer keys", () => {
 
   it("rejects a seed of the wrong length", () => {
     expect(code(() => signerFromSeed("a", new Uint8Array(64)))).toBe("BAD_SIGNER_KEY");
+  });
+});
+
+describe("assertSigner", () => {
+  it("remembers a signer it checked, and checks it again once any of its parts changed", () => {
+    const signer = generateSigner("custody.example/log");
+    signNote("text\n", [signer]);
+    const other = generateSigner("custody.example/log");
+    for (const [part, value] of [["seed", other.seed], ["publicKey", other.publicKey], ["keyId", other.keyId]] as const) {
+      const tampered = { ...signer };
+      signNote("text\n", [tampered]);
+      (tampered as { -readonly [K in keyof Signer]: Signer[K] })[part] = value;
+      expect(code(() => signNote("text\n", [tampered])), part).toBe("BAD_SIGNER_KEY");
+    }
+    // In place, too: the same object with a changed seed byte.
+    const inPlace = generateSigner("custody.example/log");
+    signNote("text\n", [inPlace]);
+    inPlace.seed[0]! ^= 1;
+    expect(code(() => signNote("text\n", [inPlace]))).toBe("BAD_SIGNER_KEY");
   });
 });

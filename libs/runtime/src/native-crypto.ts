@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPrivateKey, sign, type KeyObject } from "node:crypto";
+import { createHash, createHmac, createPrivateKey, hash, sign, type KeyObject } from "node:crypto";
 import { useCryptoBackend, type CryptoBackend } from "@custody/crypto";
 
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -21,13 +21,29 @@ function privateKeyOf(seed: Uint8Array): KeyObject {
   return key;
 }
 
+// Parts joined and hashed in one go up to this size; larger inputs are streamed.
+const SMALL = 4_096;
+
 /** node:crypto (OpenSSL): the same bytes as the portable backend, several times faster (crypto.test.ts). */
 export const nativeCryptoBackend: CryptoBackend = {
   name: "node:crypto",
   sha256(...parts) {
-    const h = createHash("sha256");
-    for (const p of parts) h.update(p);
-    return view(h.digest());
+    // One-shot hashing skips a Hash object per call: most hashes here are of a few small parts.
+    if (parts.length === 1) return view(hash("sha256", parts[0]!, "buffer"));
+    let size = 0;
+    for (const p of parts) size += p.length;
+    if (size > SMALL) {
+      const h = createHash("sha256");
+      for (const p of parts) h.update(p);
+      return view(h.digest());
+    }
+    const joined = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const p of parts) {
+      joined.set(p, at);
+      at += p.length;
+    }
+    return view(hash("sha256", joined, "buffer"));
   },
   hmacSha256(key, ...parts) {
     const h = createHmac("sha256", key);

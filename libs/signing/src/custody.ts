@@ -10,10 +10,10 @@
  */
 import { hmacSha256 } from "@custody/crypto";
 import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { constantTimeEqual, utf8 } from "./bytes.js";
+import { constantTimeEqual } from "./bytes.js";
 import { fail } from "./errors.js";
 import { assertBody } from "./fields.js";
-import { parseSecret } from "./secret.js";
+import { signingKeyOf } from "./secret.js";
 
 export const CUSTODY_SIGNATURE_PREFIX = "sha256=";
 
@@ -22,9 +22,9 @@ const HEADER = /^sha256=[0-9a-f]{64}$/;
 function custodyMac(secret: string, body: Uint8Array): Uint8Array {
   // Validated even though the key is the string itself: a secret stored without its prefix (or
   // mangled) would otherwise produce a signature no receiver can reproduce.
-  parseSecret(secret);
+  const key = signingKeyOf(secret);
   assertBody(body);
-  return hmacSha256(utf8(secret), body);
+  return hmacSha256(key.utf8, body);
 }
 
 /** `sha256=` + lowercase hex HMAC-SHA256(utf8(secret string), body). */

@@ -29,6 +29,26 @@ export function getHeader(headers: HeaderInput, name: string): string | undefine
   return found;
 }
 
+/**
+ * The headers named in `wanted` (lowercase) by name, read in one pass, with getHeader's refusals
+ * (a name given twice in different cases, a repeated header) for those names only: for callers
+ * that read many names at once.
+ */
+export function headerMap(headers: HeaderInput, wanted: ReadonlySet<string>): Map<string, string> {
+  if (typeof headers !== "object" || headers === null) fail("BAD_HEADER", "headers must be an object of name -> value");
+  const out = new Map<string, string>();
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value === undefined) continue;
+    const name = key.toLowerCase();
+    if (!wanted.has(name)) continue;
+    if (out.has(name)) fail("BAD_HEADER", `header ${name} is given more than once`);
+    if (typeof value !== "string") fail("BAD_HEADER", `header ${name} must be a single string value`);
+    out.set(name, value);
+  }
+  return out;
+}
+
 /** Like getHeader, but absent or empty is MISSING_HEADER. */
 export function requireHeader(headers: HeaderInput, name: string): string {
   const value = getHeader(headers, name);

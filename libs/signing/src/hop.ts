@@ -31,7 +31,7 @@
  */
 import { utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
-import { getHeader, type HeaderInput } from "./headers.js";
+import { headerMap, type HeaderInput } from "./headers.js";
 
 /** The covered header names, already in canonical (byte-wise ascending) order. */
 export const SIGNED_HEADER_NAMES = [
@@ -61,11 +61,15 @@ export const SIGNED_HEADER_NAMES_V2 = [
 ] as const;
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+// Sets iterate in insertion order: the canonical order above.
+const V1_NAMES: ReadonlySet<string> = new Set(SIGNED_HEADER_NAMES);
+const V2_NAMES: ReadonlySet<string> = new Set(SIGNED_HEADER_NAMES_V2);
 
-function hopBytes(headers: HeaderInput, names: readonly string[], required: boolean): Uint8Array {
+function hopBytes(headers: HeaderInput, names: ReadonlySet<string>, required: boolean): Uint8Array {
+  const byName = headerMap(headers, names);
   let text = "";
   for (const name of names) {
-    const value = getHeader(headers, name);
+    const value = byName.get(name);
     if (value === undefined) {
       if (required) fail("MISSING_HEADER", `the signed hop needs header ${name}`);
       continue;
@@ -78,10 +82,10 @@ function hopBytes(headers: HeaderInput, names: readonly string[], required: bool
 
 /** Format 1: the present headers of SIGNED_HEADER_NAMES. */
 export function signedHeadersHop(headers: HeaderInput): Uint8Array {
-  return hopBytes(headers, SIGNED_HEADER_NAMES, false);
+  return hopBytes(headers, V1_NAMES, false);
 }
 
 /** Format 2: all of SIGNED_HEADER_NAMES_V2, each required. */
 export function signedHeadersHopV2(headers: HeaderInput): Uint8Array {
-  return hopBytes(headers, SIGNED_HEADER_NAMES_V2, true);
+  return hopBytes(headers, V2_NAMES, true);
 }

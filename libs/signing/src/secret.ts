@@ -4,6 +4,7 @@
  * sweet spot: HMAC keys past 64 bytes are hashed first and gain nothing).
  */
 import { sha256 } from "@custody/crypto";
+import { utf8 } from "./bytes.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { fail } from "./errors.js";
@@ -42,18 +43,32 @@ export function generateSecret(random: RandomSource = defaultRandom): string {
  * its prefix would silently produce a different signature there.
  */
 export function parseSecret(secret: string): Uint8Array {
-  // Deliveries sign with the same few secrets over and over: decode and check each once.
-  const known = parsed.get(secret);
-  if (known !== undefined) return known.slice();
-  const key = decodeSecret(secret);
-  if (parsed.size >= MAX_PARSED) parsed.clear();
-  parsed.set(secret, key.slice());
-  return key;
+  return signingKeyOf(secret).key.slice();
 }
 
+/** A secret checked and decoded once: the forms signing needs, kept for the life of the process. */
+export interface SigningKey {
+  /** The raw HMAC key (Standard Webhooks). Never handed out: callers of parseSecret get a copy. */
+  readonly key: Uint8Array;
+  /** UTF-8 of the whole `whsec_…` string (the x-custody-signature key). */
+  readonly utf8: Uint8Array;
+  readonly keyId: string;
+}
+
+// Deliveries sign with the same few secrets over and over: decode, check and hash each once.
 const MAX_PARSED = 4096;
-const parsed = new Map<string, Uint8Array>();
-const keyIds = new Map<string, string>();
+const parsed = new Map<string, SigningKey>();
+
+/** The signing forms of a secret, validated (BAD_SECRET) on first use. */
+export function signingKeyOf(secret: string): SigningKey {
+  const known = parsed.get(secret);
+  if (known !== undefined) return known;
+  const key = decodeSecret(secret);
+  const signing: SigningKey = { key, utf8: utf8(secret), keyId: KEY_ID_PREFIX + bytesToHex(sha256(key)).slice(0, 16) };
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(secret, signing);
+  return signing;
+}
 
 function decodeSecret(secret: string): Uint8Array {
   if (typeof secret !== "string" || !secret.startsWith(SECRET_PREFIX)) {
@@ -74,11 +89,5 @@ function decodeSecret(secret: string): Uint8Array {
  * one-way, and the key has >= 192 bits of entropy, so the id reveals nothing usable about it.
  */
 export function secretKeyId(secret: string): string {
-  let id = keyIds.get(secret);
-  if (id === undefined) {
-    id = KEY_ID_PREFIX + bytesToHex(sha256(parseSecret(secret))).slice(0, 16);
-    if (keyIds.size >= MAX_PARSED) keyIds.clear();
-    keyIds.set(secret, id);
-  }
-  return id;
+  return signingKeyOf(secret).keyId;
 }

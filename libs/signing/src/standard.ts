@@ -14,7 +14,7 @@ import { constantTimeEqual, utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
 import { assertBody, assertMsgId, assertTimestamp, parseTimestampHeader } from "./fields.js";
 import { requireHeader, type HeaderInput } from "./headers.js";
-import { parseSecret } from "./secret.js";
+import { signingKeyOf } from "./secret.js";
 
 /** Standard Webhooks' recommended default tolerance (and the `standardwebhooks` package's). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -40,7 +40,7 @@ export function assertSecretList(secrets: unknown): asserts secrets is readonly 
 
 /** One `v1,<base64>` token: the Standard Webhooks signature of (msgId, timestamp, body) under `secret`. */
 export function standardSignature(secret: string, msgId: string, timestamp: number, body: Uint8Array): string {
-  const key = parseSecret(secret);
+  const { key } = signingKeyOf(secret);
   assertMsgId(msgId);
   assertTimestamp(timestamp);
   assertBody(body);
@@ -93,7 +93,7 @@ export function verifyStandardSignature(input: {
 }): VerifiedStandardSignature {
   const { headers, body, secrets, nowSeconds, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = input;
   assertSecretList(secrets);
-  const keys = secrets.map(parseSecret);
+  const keys = secrets.map((s) => signingKeyOf(s).key);
   assertBody(body);
   assertTimestamp(nowSeconds, "nowSeconds");
   if (typeof toleranceSeconds !== "number" || !Number.isSafeInteger(toleranceSeconds) || toleranceSeconds < 0) {

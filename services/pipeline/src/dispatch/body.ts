@@ -47,27 +47,43 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const str = JSON.stringify;
 
-function bodyBytes(event: EventForBody, shape: Shape, dataJson: string, removedPaths: readonly string[]): Uint8Array {
-  let text = `{"data":${dataJson},"id":${str(event.id)}`;
-  if (event.metadata !== null) text += `,"metadata":${canonicalJson(event.metadata, "metadata")}`;
-  text += `,"payloadShape":${str(shape)},"redacted":${str(removedPaths)}`;
-  if (event.supersedes !== null) text += `,"supersedes":${str(event.supersedes)}`;
-  text += `,"timestamp":${str(event.occurredAt.toISOString())},"type":${str(event.type)}}`;
-  return encoder.encode(text);
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
+
+/** The body's bytes around its data's canonical JSON bytes (which are not decoded). */
+function bodyBytes(event: EventForBody, shape: Shape, data: Uint8Array, removedPaths: readonly string[]): Uint8Array {
+  let after = `,"id":${str(event.id)}`;
+  if (event.metadata !== null) after += `,"metadata":${canonicalJson(event.metadata, "metadata")}`;
+  after += `,"payloadShape":${str(shape)},"redacted":${str(removedPaths)}`;
+  if (event.supersedes !== null) after += `,"supersedes":${str(event.supersedes)}`;
+  after += `,"timestamp":${str(event.occurredAt.toISOString())},"type":${str(event.type)}}`;
+  return concat([DATA_OPEN, data, encoder.encode(after)]);
+}
+
+const DATA_OPEN = encoder.encode('{"data":');
+const HOP_OPEN = encoder.encode('{"payload":');
+const HOP_CLOSE_NOTHING_REMOVED = encoder.encode(',"removed":[],"v":1}');
 
 function prepared(event: EventForBody, shape: Shape, data: JsonValue | undefined, removed: RemovedField[]): PreparedBody {
   if (data === undefined) {
-    // Nothing removed: the stored canonical bytes are the delivered data.
-    const dataJson = decoder.decode(event.payload);
+    // Nothing removed: the stored canonical bytes are the delivered data, and the hop's too.
     return {
-      body: bodyBytes(event, shape, dataJson, []),
-      redactedHop: sha256(encoder.encode(`{"payload":${dataJson},"removed":[],"v":1}`)),
+      body: bodyBytes(event, shape, event.payload, []),
+      redactedHop: sha256(HOP_OPEN, event.payload, HOP_CLOSE_NOTHING_REMOVED),
       redaction: { shape, removed },
     };
   }
   return {
-    body: bodyBytes(event, shape, canonicalJson(data, "data"), removed.map((r) => r.path)),
+    body: bodyBytes(event, shape, encoder.encode(canonicalJson(data, "data")), removed.map((r) => r.path)),
     redactedHop: sha256(redactionHopBytes(data, removed)),
     redaction: { shape, removed },
   };
