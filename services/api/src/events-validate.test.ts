@@ -5,6 +5,8 @@ import { DataSchemaValidators } from "./events-data-schema.js";
 import { batchBody, newEventBody } from "./events-schemas.js";
 import { jsonDepth } from "./json-schema.js";
 import { containsNul, parseEventItem, parseTimestamp, prepareEvent, type PrepareOptions } from "./events-validate.js";
+import fc from "fast-check";
+import { canonicalJson } from "@custody/redact";
 import { z } from "zod";
 
 const NOW = new Date("2026-03-21T22:25:00.000Z");
@@ -151,5 +153,29 @@ describe("DataSchemaValidators", () => {
   it("reports a schema that does not compile as the event type's fault", () => {
     const v = new DataSchemaValidators();
     expect(thrown(() => v.check({ ...type, id: "ety_bad", dataSchema: { type: "nonsense" } }, {}, "body"))).toMatchObject({ code: "INVALID_JSON_SCHEMA", field: "body.type" });
+  });
+});
+
+describe("the request hash", () => {
+  it("is SHA-256 of the RFC 8785 canonical request, whatever fields it has", () => {
+    const json = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 4 }),
+        fc.option(fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 3 }), { nil: undefined }),
+        fc.option(fc.constantFrom("evt_1", "order-9"), { nil: undefined }),
+        fc.option(fc.oneof(fc.constant("2026-03-21T22:25:00Z"), fc.constant(1774131900000)), { nil: undefined }),
+        fc.option(fc.constant("evt_0"), { nil: undefined }),
+        fc.option(fc.constant("https://example.com/cb"), { nil: undefined }),
+        (data, metadata, id, timestamp, supersedes, callbackUrl) => {
+          const input = { type: "case.completed", data, ...(metadata && { metadata }), ...(id && { id }), ...(timestamp !== undefined && { timestamp }), ...(supersedes && { supersedes }), ...(callbackUrl && { callbackUrl }) };
+          const parsed = newEventBody.safeParse(input);
+          fc.pre(parsed.success);
+          const e = prepareEvent(parsed.data!, { ...options, maxJsonDepth: 8 });
+          expect(e.requestHash.toString("hex")).toBe(sha256hex(canonicalJson(parsed.data)));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

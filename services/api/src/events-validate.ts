@@ -126,8 +126,14 @@ export function prepareEvent(input: NewEventBody, options: PrepareOptions): Prep
     }
   }
 
-  // Last: data and metadata were checked above, so a failure here can only be in the other fields.
-  const requestHash = sha256(canonical(input, prefix));
+  // The canonical request, written from the canonical forms of data and metadata made above rather
+  // than canonicalizing them twice: members sorted (RFC 8785), every other member a string or number.
+  const requestText = `{${Object.keys(input)
+    .filter((k) => input[k as keyof NewEventBody] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${k === "data" ? payloadText : k === "metadata" ? metadata : canonical(input[k as keyof NewEventBody], `${prefix}.${k}`)}`)
+    .join(",")}}`;
+  const requestHash = sha256(requestText);
 
   return {
     id: input.id ?? options.newId(),

@@ -5,6 +5,7 @@ import { onShutdown, openDependencies } from "@custody/runtime";
 import { Deliverer } from "./deliver/deliverer.js";
 import { OutcomeRecorder } from "./deliver/recorder.js";
 import { createSender } from "./deliver/sender.js";
+import { TargetGate } from "./deliver/target-gate.js";
 import { startDispatchStage } from "./dispatch/stage.js";
 import { cachedPlatformSigner } from "./platform-signer.js";
 import { Relay } from "./relay/relay.js";
@@ -24,6 +25,10 @@ const prefix = config.CUSTODY_NATS_PREFIX;
 if (deps.nc !== undefined) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS);
 
 const stops: Array<() => Promise<void>> = [];
+// A target is slow (and its excess deliveries are parked) while an exchange of it has run this long;
+// any target's queue here is bounded by the hard cap.
+const SLOW_TARGET_MS = 1_000;
+const HARD_CAP_PER_TARGET = 4_096;
 const logger = (stage: string) => deps.logger.child({ stage });
 
 /** A loop-shaped component (relay, scheduler, sequencer): run it and stop it on shutdown. */
@@ -73,7 +78,8 @@ if (runs("dispatch") || runs("scheduler")) {
   });
   const disableAfterMs = config.CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS * 3_600_000;
   const recorder = new OutcomeRecorder({ db: deps.db, logger: logger("deliver"), endpoints, disableAfterMs, now });
-  const deliverer = new Deliverer({ sender, recorder, endpoints, logger: logger("deliver"), disableAfterMs, now, random: Math.random });
+  const gate = new TargetGate({ queue: config.CUSTODY_ENDPOINT_QUEUE, hardCap: HARD_CAP_PER_TARGET, slowMs: SLOW_TARGET_MS, now: Date.now });
+  const deliverer = new Deliverer({ sender, gate, recorder, endpoints, logger: logger("deliver"), disableAfterMs, now, random: Math.random });
   // A parked delivery is looked at again after this; a leased one is taken back after the lease.
   const parkMs = 1_000;
   const leaseMs = Math.max(60_000, 4 * config.CUSTODY_DELIVERY_TIMEOUT_MS);
@@ -88,8 +94,7 @@ if (runs("dispatch") || runs("scheduler")) {
       signer,
       deliverer,
       batchSize: config.CUSTODY_STAGE_BATCH,
-      maxHeld: config.CUSTODY_DELIVER_CONCURRENCY * 8,
-      maxQueuedPerTarget: config.CUSTODY_ENDPOINT_QUEUE,
+      maxHeld: config.CUSTODY_DELIVER_CONCURRENCY * 2,
       parkMs,
     });
     stops.push(dispatch.stop);
@@ -107,7 +112,6 @@ if (runs("dispatch") || runs("scheduler")) {
         intervalMs: config.CUSTODY_SCHEDULER_INTERVAL_MS,
         batchSize: config.CUSTODY_STAGE_BATCH,
         leaseMs,
-        maxQueuedPerTarget: config.CUSTODY_ENDPOINT_QUEUE,
         parkMs,
       }),
     );

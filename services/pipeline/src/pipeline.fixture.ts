@@ -13,6 +13,7 @@ import { createTenant } from "@custody/tenancy";
 import { Deliverer } from "./deliver/deliverer.js";
 import { OutcomeRecorder } from "./deliver/recorder.js";
 import { createSender, type Sender } from "./deliver/sender.js";
+import { TargetGate } from "./deliver/target-gate.js";
 import { EndpointDirectory } from "./shared/endpoints.js";
 import { SecretStore } from "./shared/secrets.js";
 
@@ -25,7 +26,7 @@ export interface Hit {
   body: Buffer;
 }
 
-/** A receiver whose answer per path the test sets: `/ok…` 200, `/busy…` 503 + Retry-After, `/gone…` 410, `/slow…` 200 after 300 ms, else 500. */
+/** A receiver whose answer depends on the path: `/ok…` 200, `/busy…` 503 + Retry-After, `/gone…` 410, `/slow…` 200 after 300 ms, `/hang…` never, else 500. */
 export class TestReceiver {
   readonly hits: Hit[] = [];
   private server!: Server;
@@ -38,6 +39,7 @@ export class TestReceiver {
       req.on("end", () => {
         const path = req.url ?? "/";
         this.hits.push({ path, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body: Buffer.concat(chunks) });
+        if (path.startsWith("/hang")) return;
         if (path.startsWith("/slow")) setTimeout(() => res.writeHead(200).end("late"), 300);
         else if (path.startsWith("/ok")) res.writeHead(200, { "content-type": "text/plain" }).end("accepted");
         else if (path.startsWith("/busy")) res.writeHead(503, { "retry-after": "2" }).end("busy");
@@ -76,6 +78,7 @@ export class PipelineFixture {
   sender!: Sender;
   recorder!: OutcomeRecorder;
   deliverer!: Deliverer;
+  gate!: TargetGate;
   /** The clock the recorder and deliverer read; tests move it. */
   now = new Date();
 
@@ -89,7 +92,9 @@ export class PipelineFixture {
     this.sender = createSender({ allowLoopback: true, timeoutMs: 3_000, maxInFlight: 64, maxPerEndpoint: 8 });
     const clock = () => this.now;
     this.recorder = new OutcomeRecorder({ db: this.t.db, logger: this.logger, endpoints: this.endpoints, disableAfterMs: 120 * HOUR, now: clock });
-    this.deliverer = new Deliverer({ sender: this.sender, recorder: this.recorder, endpoints: this.endpoints, logger: this.logger, disableAfterMs: 120 * HOUR, now: clock, random: () => 0.5 });
+    // A target is slow once an exchange has run 100 ms; then it takes at most 4.
+    this.gate = new TargetGate({ queue: 4, hardCap: 1_000, slowMs: 100, now: Date.now });
+    this.deliverer = new Deliverer({ sender: this.sender, gate: this.gate, recorder: this.recorder, endpoints: this.endpoints, logger: this.logger, disableAfterMs: 120 * HOUR, now: clock, random: () => 0.5 });
   }
 
   async stop(): Promise<void> {

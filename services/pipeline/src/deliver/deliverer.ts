@@ -4,6 +4,7 @@ import { receiptFromResponse } from "@custody/receipts";
 import type { EndpointDirectory, EndpointInfo } from "../shared/endpoints.js";
 import type { OutcomeRecorder, RecordItem } from "./recorder.js";
 import { limitKeyOf, type Sender, type SendResult } from "./sender.js";
+import type { TargetGate } from "./target-gate.js";
 import { deadForDisabledEndpoint, policyFor, settle, type DeliveryUpdate } from "./settle.js";
 
 /** A sealed attempt, ready to go: exactly these headers and body bytes are sent. */
@@ -24,6 +25,8 @@ export interface ReadyAttempt {
 
 export interface DelivererOptions {
   sender: Sender;
+  /** Which deliveries each target takes now (target-gate.ts). */
+  gate: TargetGate;
   recorder: OutcomeRecorder;
   endpoints: EndpointDirectory;
   logger: Logger;
@@ -39,29 +42,25 @@ export interface DelivererOptions {
  * the sender — and the recorder commits outcomes in groups.
  */
 export class Deliverer {
-  /** Attempts promised a place (claimTarget) and not yet handed to the sender, by limit key. */
-  private readonly claimed = new Map<string, number>();
-
   constructor(private readonly o: DelivererOptions) {}
 
   /**
-   * Claims a place for one more attempt to this endpoint (or callback origin) if it has fewer than
-   * `max` sending, waiting or claimed here; deliver() uses the claim up. False: park the delivery.
+   * Claims a place for one more attempt to this endpoint (or callback origin), unless the target
+   * gate says to park it; deliver() with `claimed` uses the claim up.
    */
-  claimTarget(endpointId: string | null, url: string, max: number): boolean {
+  claimTarget(endpointId: string | null, url: string): boolean {
     const key = limitKeyOf(endpointId, url);
-    const claimed = this.claimed.get(key) ?? 0;
-    if (this.o.sender.limiter.usersOf(key) + claimed >= max) return false;
-    this.claimed.set(key, claimed + 1);
-    return true;
+    return this.o.gate.claim(key, this.o.sender.limiter.usersOf(key));
   }
 
   /** Gives back a claim that will not be used (its batch failed). */
   releaseTarget(endpointId: string | null, url: string): void {
-    const key = limitKeyOf(endpointId, url);
-    const claimed = (this.claimed.get(key) ?? 0) - 1;
-    if (claimed > 0) this.claimed.set(key, claimed);
-    else this.claimed.delete(key);
+    this.o.gate.release(limitKeyOf(endpointId, url));
+  }
+
+  /** How long to park a delivery this target could not take now. */
+  parkMs(endpointId: string | null, url: string, minMs: number): number {
+    return this.o.gate.parkMs(limitKeyOf(endpointId, url), minMs);
   }
 
   /** Sends one attempt and resolves when its outcome is recorded. Never rejects because of the endpoint. */
@@ -72,12 +71,14 @@ export class Deliverer {
       await this.o.recorder.record(notSent(a, this.o.now(), "endpoint_disabled", deadForDisabledEndpoint(null)));
       return;
     }
+    const limitKey = limitKeyOf(a.endpointId, a.url);
     const sending = this.o.sender.send({
       url: a.url,
       headers: a.headers,
       body: a.body,
-      limitKey: limitKeyOf(a.endpointId, a.url),
+      limitKey,
       ratePerSecond: endpoint?.rateLimitPerSecond ?? null,
+      onStart: () => this.o.gate.started(limitKey),
     });
     // The sender counts the attempt from the call on (synchronously), so the claim can go now.
     if (claimed) this.releaseTarget(a.endpointId, a.url);

@@ -35,6 +35,8 @@ export interface OutgoingRequest {
   limitKey: string;
   /** The endpoint's rate_limit_per_second, or null for none. */
   ratePerSecond: number | null;
+  /** Called when the exchange starts (after waiting for its turn); the function it returns, when it ends. */
+  onStart?: () => () => void;
 }
 
 export interface SendResult {
@@ -256,6 +258,7 @@ export function createSender(settings: SenderSettings): Sender {
     limiter,
     async send(req) {
       const release = await limiter.acquire(req.limitKey, req.ratePerSecond);
+      const ended = req.onStart?.();
       try {
         return await exchange(req, new Date(now()), performance.now());
       } catch (err) {
@@ -271,6 +274,7 @@ export function createSender(settings: SenderSettings): Sender {
           errorMessage: describeFailure("other", err, timeoutMs),
         };
       } finally {
+        ended?.();
         release();
       }
     },

@@ -50,11 +50,11 @@ export interface PlanInput {
   secrets: ReadonlyMap<string, readonly DeliverySecret[]>;
   /** `${tenant}/${event}/${endpoint id or ""}` of deliveries that exist already (a redelivered event). */
   existing: ReadonlySet<string>;
-  /** False when the target's queue in this process is full: the delivery is parked for the scheduler. */
+  /** False when the target cannot take the delivery now (target-gate.ts): it is parked for the scheduler. */
   canSendNow: (endpointId: string | null, url: string) => boolean;
+  /** How long a parked delivery of this target waits before the scheduler takes it. */
+  parkMsOf: (endpointId: string | null, url: string) => number;
   now: Date;
-  /** How long a parked delivery waits before the scheduler takes it. */
-  parkMs: number;
   newId: () => string;
   newUuid: () => string;
   random?: RandomSource;
@@ -96,7 +96,7 @@ export function planDeliveries(input: PlanInput): PlannedDelivery[] {
         continue;
       }
       if (!input.canSendNow(endpointId, target.url)) {
-        const later = new Date(input.now.getTime() + input.parkMs);
+        const later = new Date(input.now.getTime() + input.parkMsOf(endpointId, target.url));
         out.push({ delivery: { ...base, status: "pending", attempts: 0, nextAttemptAt: later, firstAttemptAt: null, redaction: prepared.redaction } });
         continue;
       }

@@ -40,7 +40,6 @@ describe("dispatch stage", () => {
       deliverer: f.deliverer,
       batchSize: 64,
       maxHeld: 1_000,
-      maxQueuedPerTarget: 4,
       parkMs: 60_000,
     });
   });
@@ -95,18 +94,25 @@ describe("dispatch stage", () => {
     expect(f.receiver.on("/ok-redelivery")).toHaveLength(2);
   });
 
-  it("parks deliveries beyond what a slow endpoint can take now, so they wait in Postgres and hold no message", async () => {
-    await f.endpoint("/slow-park", { subscriptions: ["park.*"] });
+  it("parks what a hanging endpoint cannot take, so it holds few messages and slows nobody else", async () => {
+    await f.endpoint("/hang-park", { subscriptions: ["park.*"] });
+    await f.endpoint("/ok-beside", { subscriptions: ["park.*"] });
+    const [first] = await f.events(1, "park.test");
+    await announce(nc, prefix, "events", await entriesOf([first!]));
+    await until(async () => f.receiver.on("/hang-park").length === 1);
+    // Its exchange has run past slowMs (100 ms in the fixture): the endpoint now takes at most 4.
+    await new Promise((r) => setTimeout(r, 200));
     const ids = await f.events(10, "park.test");
     await announce(nc, prefix, "events", await entriesOf(ids));
-    await until(async () => (await deliveriesOf(ids)).length === 10);
-    await until(async () => (await pending()) === 0);
-    const rows = await deliveriesOf(ids);
-    const parked = rows.filter((d) => d.status === "pending");
-    // At most maxQueuedPerTarget (4) were sealed and sent; the rest wait for the scheduler.
-    expect(rows.filter((d) => d.attempts === 1)).toHaveLength(4);
-    expect(parked).toHaveLength(6);
-    for (const d of parked) expect(d.next_attempt_at).not.toBeNull();
+    await until(async () => (await deliveriesOf(ids)).length === 20);
+    // The healthy endpoint beside it got everything at once.
+    await until(async () => f.receiver.on("/ok-beside").length === 11);
+    const hanging = (await deliveriesOf(ids)).filter((d) => d.target_url.endsWith("/hang-park"));
+    const parked = hanging.filter((d) => d.status === "pending");
+    // 1 in flight + 3 more sealed and queued behind it = the slow queue of 4; the rest wait in Postgres.
+    expect(hanging.filter((d) => d.attempts === 1)).toHaveLength(3);
+    expect(parked).toHaveLength(7);
+    for (const d of parked) expect(d.next_attempt_at!.getTime()).toBeGreaterThan(Date.now());
   });
 
   it("makes a delivery that can never go out dead, with the reason: no signing secret, payload erased", async () => {

@@ -26,9 +26,7 @@ export interface DispatchOptions {
   batchSize: number;
   /** Most event messages held at once, their deliveries in flight. */
   maxHeld: number;
-  /** A target with this many attempts sending or queued in this process gets new deliveries parked. */
-  maxQueuedPerTarget: number;
-  /** How long a parked delivery waits for the scheduler. */
+  /** How long a parked delivery waits for the scheduler, at least. */
   parkMs: number;
   now?: () => Date;
 }
@@ -71,9 +69,9 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
         endpointsOf,
         secrets,
         existing: new Set(existing.keys()),
-        canSendNow: (endpointId, url) => o.deliverer.claimTarget(endpointId, url, o.maxQueuedPerTarget),
+        canSendNow: (endpointId, url) => o.deliverer.claimTarget(endpointId, url),
+        parkMsOf: (endpointId, url) => o.deliverer.parkMs(endpointId, url, o.parkMs),
         now: at,
-        parkMs: o.parkMs,
         newId: () => newId("dlv"),
         newUuid: randomUUID,
       });

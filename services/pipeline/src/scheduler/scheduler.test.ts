@@ -40,7 +40,6 @@ describe("scheduler, deliverer and recorder", () => {
       intervalMs: 60_000,
       batchSize: 64,
       leaseMs: 60_000,
-      maxQueuedPerTarget: 64,
       parkMs: 1_000,
     });
   });

@@ -26,9 +26,7 @@ export interface SchedulerOptions {
   batchSize: number;
   /** How long a leased delivery is this process's before another scheduler may take it back. */
   leaseMs: number;
-  /** Targets with this many attempts sending or queued here are not given more now. */
-  maxQueuedPerTarget: number;
-  /** How long a delivery whose target was too busy waits before it is looked at again. */
+  /** How long a delivery whose target could not take it waits before it is looked at again, at least. */
   parkMs: number;
   now?: () => Date;
 }
@@ -118,7 +116,7 @@ export class RetryScheduler {
     const previous = await outcomeLeafHashes(this.o.db, due.filter((d) => d.attempts > 0).map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })));
 
     const unsendable = new Map<string, string[]>();
-    const busy: string[] = [];
+    const busy = new Map<number, string[]>();
     const items: ToSeal[] = [];
     const begins: BeginAttempt[] = [];
     const dead = (id: string, reason: string) => unsendable.set(reason, [...(unsendable.get(reason) ?? []), id]);
@@ -131,8 +129,9 @@ export class RetryScheduler {
       else if (keys.length === 0) dead(d.id, "no valid signing secret");
       else if (d.attempts > 0 && !previous.has(`${d.id}#${d.attempts}`)) this.o.logger.error({ deliveryId: d.id, attempt: d.attempts }, "previous attempt has no recorded outcome; not sealing the next one");
       else {
-        if (!this.o.deliverer.claimTarget(d.endpointId, d.targetUrl, this.o.maxQueuedPerTarget)) {
-          busy.push(d.id);
+        if (!this.o.deliverer.claimTarget(d.endpointId, d.targetUrl)) {
+          const wait = this.o.deliverer.parkMs(d.endpointId, d.targetUrl, this.o.parkMs);
+          busy.set(wait, [...(busy.get(wait) ?? []), d.id]);
           continue;
         }
         const body = bodyOf(d, { ...event, payload: event.payload }, endpoint?.payloadShape === "fat" ? "fat" : "thin", endpoint?.fatAckFields ?? new Set());
@@ -164,7 +163,7 @@ export class RetryScheduler {
       sealed = items.length === 0 ? undefined : sealForSending(await this.o.signer(), items, at);
       await this.o.db.transaction().execute(async (trx) => {
         for (const [reason, ids] of unsendable) await deadLetterUnsent(trx, ids, reason);
-        await postpone(trx, busy, new Date(at.getTime() + this.o.parkMs));
+        for (const [wait, ids] of busy) await postpone(trx, ids, new Date(at.getTime() + wait));
         await beginAttempts(trx, begins);
         await sealed?.store(trx);
       });
