@@ -55,6 +55,19 @@ SELECT '0', coalesce(
 DROP TABLE outbox;
 DROP FUNCTION custody_outbox_notify();
 
+-- Lets one statement check what its own data-modifying parts did, and undo all of them if not what
+-- the caller expected (a statement is atomic): a batch is written in one round trip, and a row made
+-- concurrently by another process (ON CONFLICT DO NOTHING) aborts the batch instead of leaving a
+-- ledger entry that covers a record nobody stored.
+CREATE FUNCTION custody_expect(actual bigint, expected bigint, what text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+  IF actual IS DISTINCT FROM expected THEN
+    RAISE EXCEPTION 'CUSTODY_CONFLICT: % were % rows, expected %', what, actual, expected USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN actual;
+END
+$$;
+
 -- (2) Seal batches and outcome batches: one ledger entry each; `leaves` holds the leaf hash of every
 -- record (32 bytes each, in batch order), so any member's path can be recomputed.
 CREATE TABLE custody_batches (

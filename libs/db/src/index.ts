@@ -2,4 +2,4 @@ export { createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type D
 export { migrate, readMigrations, MIGRATIONS_DIR, type Migration, type MigrationReport } from "./migrate.js";
 export { newId } from "./ids.js";
 export type * from "./tables.js";
-export { sql, Kysely, PostgresDialect, type Transaction } from "kysely";
+export { sql, Kysely, PostgresDialect, type Transaction, type RawBuilder } from "kysely";

@@ -1,4 +1,4 @@
-import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
+import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /** A delivery as it is made: by fan-out (sealed at once, or parked), or by a replay, a recall notice or a test event. */
@@ -34,11 +34,17 @@ export interface NewDelivery {
  */
 export async function createDeliveries(db: Kysely<Database>, rows: readonly NewDelivery[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  const { rows: inserted } = await deliveriesInsert(rows).execute(db);
+  return new Set((inserted as Array<{ id: string }>).map((r) => r.id));
+}
+
+/** The INSERT of createDeliveries, returning the ids inserted (also a part of a larger statement). */
+export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id: string }> {
   // In key order: two transactions inserting the same deliveries wait on each other's unique-index
   // entries in the same order, never in a cycle.
   const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
   const col = <T>(f: (r: NewDelivery) => T) => sql.val(ordered.map(f));
-  const { rows: inserted } = await sql<{ id: string }>`
+  return sql<{ id: string }>`
     INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key, status, attempts,
                             next_attempt_at, first_attempt_at, shape, removed, replay_id, replay_of, dead_reason, last_error)
     SELECT * FROM unnest(
@@ -51,8 +57,7 @@ export async function createDeliveries(db: Kysely<Database>, rows: readonly NewD
       ${col((r) => r.replayId ?? null)}::text[], ${col((r) => r.replayOf ?? null)}::text[],
       ${col((r) => r.deadReason ?? null)}::text[], ${col((r) => r.deadReason ?? null)}::text[])
     ON CONFLICT (tenant_id, event_id, (coalesce(endpoint_id, '')), (coalesce(replay_id, ''))) DO NOTHING
-    RETURNING id`.execute(db);
-  return new Set(inserted.map((r) => r.id));
+    RETURNING id`;
 }
 
 const keyOf = (r: NewDelivery) => [r.tenantId, r.eventId, r.endpointId ?? "", r.replayId ?? ""];

@@ -1,11 +1,13 @@
 /**
  * @custody/deliveries: the one owner of the delivery tables — deliveries, attempt_seals,
  * attempt_outcomes and their batches. Every state transition of a delivery is a function here,
- * taking the caller's transaction, with its guard written once.
+ * taking the caller's transaction (or none: a batch is one atomic statement), with its guard
+ * written once.
  */
 export { createDeliveries, type NewDelivery } from "./create.js";
-export { recordSeal } from "./seals.js";
-export { recordOutcomes, OutcomeConflict, outcomeKey, type OutcomeToRecord } from "./outcomes.js";
+export { createSealedDeliveries, recordSeal } from "./seals.js";
+export { recordOutcomes, recordedAmong, outcomeKey, type OutcomeToRecord } from "./outcomes.js";
+export { WriteConflict } from "./statement.js";
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";
 export { AttemptRace, beginAttempts, deadLetterUnsent, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "./schedule.js";
 export type { DeliveryUpdate, RemovedField } from "./types.js";

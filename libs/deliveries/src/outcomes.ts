@@ -1,8 +1,9 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
-import { appendEntries } from "@custody/ledger-store";
+import { entryInsert } from "@custody/ledger-store";
 import { toHex } from "@custody/merkle";
+import { writeAtomically } from "./statement.js";
 import type { DeliveryUpdate } from "./types.js";
 
 export interface OutcomeToRecord {
@@ -22,25 +23,18 @@ export interface OutcomeToRecord {
   update: DeliveryUpdate;
 }
 
-/** Another process recorded one of these attempts meanwhile: the transaction must roll back and record the rest. */
-export class OutcomeConflict extends Error {
-  override readonly name = "OutcomeConflict";
-  constructor(readonly recorded: ReadonlySet<string>) {
-    super(`${recorded.size} outcome(s) were recorded concurrently`);
-  }
-}
-
 export const outcomeKey = (deliveryId: string, attemptNo: number) => `${deliveryId}#${attemptNo}`;
 
 /**
- * Records a batch of attempt outcomes inside the caller's transaction (FORMAT.md §9): the outcome
- * records' batch tree as one `outcomes` ledger entry, the batch row, one attempt_outcomes row per
- * attempt, and each delivery's next state — moved only if it is still `delivering` this attempt (a
- * recall or a retarget meanwhile keeps its own state; the attempt is recorded regardless).
- * An attempt recorded already (by another process that sent it too) throws OutcomeConflict, whose
- * `recorded` names them: the ledger must never log two outcomes of one attempt.
+ * Records a batch of attempt outcomes in one statement (FORMAT.md §9): the outcome records' batch
+ * tree as one `outcomes` ledger entry, the batch row, one attempt_outcomes row per attempt, and each
+ * delivery's next state — moved only if it is still `delivering` this attempt (a recall or a
+ * retarget meanwhile keeps its own state; the attempt is recorded regardless).
+ * An attempt recorded already (by another process that sent it too) throws WriteConflict with
+ * nothing written — the ledger must never log two outcomes of one attempt; `recordedAmong` then
+ * says which.
  */
-export async function recordOutcomes(trx: Kysely<Database>, outcomes: readonly OutcomeToRecord[]): Promise<void> {
+export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly OutcomeToRecord[]): Promise<void> {
   if (outcomes.length === 0) return;
   const records = outcomes.map((o) =>
     encodeOutcomeRecord({
@@ -57,40 +51,58 @@ export async function recordOutcomes(trx: Kysely<Database>, outcomes: readonly O
     }),
   );
   const batch = batchOf(records);
-  const [entry] = await appendEntries(trx, [{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }]);
-  const { rows } = await sql<{ id: string }>`
-    INSERT INTO outcome_batches (size, root, leaves, entry_id)
-    VALUES (${records.length}, ${Buffer.from(batch.root)}, ${Buffer.from(packLeafHashes(batch.leafHashes))}, ${entry!.id})
-    RETURNING id`.execute(trx);
+  const { appended, insert } = entryInsert([{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }]);
   const col = <T>(f: (o: OutcomeToRecord, i: number) => T) => sql.val(outcomes.map(f));
-  const inserted = await sql<{ delivery_id: string; attempt_no: number }>`
-    INSERT INTO attempt_outcomes (delivery_id, attempt_no, tenant_id, batch_id, batch_index, started_at, duration_ms, status_code,
-                                  error_class, response_sha256, response_excerpt, outcome)
-    SELECT u.delivery_id, u.attempt_no, u.tenant_id, ${rows[0]!.id}::bigint, u.batch_index, u.started_at, u.duration_ms, u.status_code,
-           u.error_class, decode(u.response_sha256, 'hex'), u.response_excerpt, u.outcome
-    FROM unnest(
-      ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${col((o) => o.tenantId)}::text[], ${col((_, i) => i)}::int[],
-      ${col((o) => o.startedAt)}::timestamptz[], ${col((o) => o.durationMs)}::int[], ${col((o) => o.statusCode)}::int[],
-      ${col((o) => o.errorClass)}::text[], ${col((o) => o.responseSha256)}::text[], ${col((o) => o.responseExcerpt)}::text[], ${col((o) => o.outcome)}::text[]
-    ) AS u(delivery_id, attempt_no, tenant_id, batch_index, started_at, duration_ms, status_code, error_class, response_sha256, response_excerpt, outcome)
-    ON CONFLICT (delivery_id, attempt_no) DO NOTHING
-    RETURNING delivery_id, attempt_no`.execute(trx);
-  if (inserted.rows.length !== outcomes.length) {
-    const mine = new Set(inserted.rows.map((r) => outcomeKey(r.delivery_id, r.attempt_no)));
-    throw new OutcomeConflict(new Set(outcomes.map((o) => outcomeKey(o.deliveryId, o.attemptNo)).filter((k) => !mine.has(k))));
-  }
-  const u = outcomes.map((o) => o.update);
-  const ucol = <T>(f: (x: DeliveryUpdate) => T) => sql.val(u.map(f));
-  await sql`
-    UPDATE deliveries d SET
-      status = u.status, next_attempt_at = u.next_attempt_at, last_delay_ms = u.last_delay_ms,
-      last_status_code = u.last_status_code, last_error = u.last_error, dead_reason = u.dead_reason,
-      delivered_at = u.delivered_at, updated_at = now()
-    FROM unnest(
-      ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${ucol((x) => x.status)}::text[],
-      ${ucol((x) => x.next_attempt_at)}::timestamptz[], ${ucol((x) => x.last_delay_ms)}::bigint[],
-      ${ucol((x) => x.last_status_code)}::int[], ${ucol((x) => x.last_error)}::text[],
-      ${ucol((x) => x.dead_reason)}::text[], ${ucol((x) => x.delivered_at)}::timestamptz[]
-    ) AS u(id, attempt_no, status, next_attempt_at, last_delay_ms, last_status_code, last_error, dead_reason, delivered_at)
-    WHERE d.id = u.id AND d.status = 'delivering' AND d.attempts = u.attempt_no`.execute(trx);
+  const ucol = <T>(f: (x: DeliveryUpdate) => T) => sql.val(outcomes.map((o) => f(o.update)));
+  await writeAtomically(db, [
+    { name: "outcome_entry", sql: insert },
+    {
+      name: "outcome_batch",
+      sql: sql`
+        INSERT INTO outcome_batches (size, root, leaves, entry_id)
+        VALUES (${records.length}, ${Buffer.from(batch.root)}, ${Buffer.from(packLeafHashes(batch.leafHashes))}, ${appended[0]!.id})
+        RETURNING id`,
+    },
+    {
+      name: "outcomes",
+      sql: sql`
+        INSERT INTO attempt_outcomes (delivery_id, attempt_no, tenant_id, batch_id, batch_index, started_at, duration_ms, status_code,
+                                      error_class, response_sha256, response_excerpt, outcome)
+        SELECT u.delivery_id, u.attempt_no, u.tenant_id, (SELECT id FROM outcome_batch), u.batch_index, u.started_at, u.duration_ms, u.status_code,
+               u.error_class, decode(u.response_sha256, 'hex'), u.response_excerpt, u.outcome
+        FROM unnest(
+          ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${col((o) => o.tenantId)}::text[], ${col((_, i) => i)}::int[],
+          ${col((o) => o.startedAt)}::timestamptz[], ${col((o) => o.durationMs)}::int[], ${col((o) => o.statusCode)}::int[],
+          ${col((o) => o.errorClass)}::text[], ${col((o) => o.responseSha256)}::text[], ${col((o) => o.responseExcerpt)}::text[], ${col((o) => o.outcome)}::text[]
+        ) AS u(delivery_id, attempt_no, tenant_id, batch_index, started_at, duration_ms, status_code, error_class, response_sha256, response_excerpt, outcome)
+        ON CONFLICT (delivery_id, attempt_no) DO NOTHING
+        RETURNING 1`,
+      expect: { rows: outcomes.length, what: "attempt outcomes" },
+    },
+    {
+      name: "moved",
+      sql: sql`
+        UPDATE deliveries d SET
+          status = u.status, next_attempt_at = u.next_attempt_at, last_delay_ms = u.last_delay_ms,
+          last_status_code = u.last_status_code, last_error = u.last_error, dead_reason = u.dead_reason,
+          delivered_at = u.delivered_at, updated_at = now()
+        FROM unnest(
+          ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${ucol((x) => x.status)}::text[],
+          ${ucol((x) => x.next_attempt_at)}::timestamptz[], ${ucol((x) => x.last_delay_ms)}::bigint[],
+          ${ucol((x) => x.last_status_code)}::int[], ${ucol((x) => x.last_error)}::text[],
+          ${ucol((x) => x.dead_reason)}::text[], ${ucol((x) => x.delivered_at)}::timestamptz[]
+        ) AS u(id, attempt_no, status, next_attempt_at, last_delay_ms, last_status_code, last_error, dead_reason, delivered_at)
+        WHERE d.id = u.id AND d.status = 'delivering' AND d.attempts = u.attempt_no`,
+    },
+  ]);
+}
+
+/** Which of these attempts have an outcome recorded, by outcomeKey. */
+export async function recordedAmong(db: Kysely<Database>, attempts: ReadonlyArray<{ deliveryId: string; attemptNo: number }>): Promise<Set<string>> {
+  if (attempts.length === 0) return new Set();
+  const { rows } = await sql<{ delivery_id: string; attempt_no: number }>`
+    SELECT o.delivery_id, o.attempt_no
+    FROM unnest(${sql.val(attempts.map((a) => a.deliveryId))}::text[], ${sql.val(attempts.map((a) => a.attemptNo))}::int[]) AS k(delivery_id, attempt_no)
+    JOIN attempt_outcomes o USING (delivery_id, attempt_no)`.execute(db);
+  return new Set(rows.map((r) => outcomeKey(r.delivery_id, r.attempt_no)));
 }

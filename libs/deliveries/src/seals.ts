@@ -1,36 +1,63 @@
 import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
-import { appendEntries } from "@custody/ledger-store";
+import { entryInsert } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/merkle";
+import { deliveriesInsert, type NewDelivery } from "./create.js";
+import { writeAtomically, type WritePart } from "./statement.js";
 
 /**
- * Stores a sealed batch inside the caller's transaction: its `seal` ledger entry, the batch row (note
- * and leaf hashes, from which every member's path is recomputed) and one attempt_seals row per
- * attempt with what its custody record and headers are rebuilt from. The caller moves the
- * deliveries in the same transaction, so a seal exists exactly when its attempt was begun.
+ * Stores a sealed batch in one statement: its `seal` ledger entry, the batch row (note and leaf
+ * hashes, from which every member's path is recomputed) and one attempt_seals row per attempt with
+ * what its custody record and headers are rebuilt from. The caller moves the deliveries in the same
+ * transaction, so a seal exists exactly when its attempt was begun.
  */
-export async function recordSeal(trx: Kysely<Database>, seal: SealResult, targetUrlOf: (deliveryId: string) => string): Promise<{ batchId: string; entryId: string }> {
-  const [entry] = await appendEntries(trx, [{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }]);
-  const { rows } = await sql<{ id: string }>`
-    INSERT INTO custody_batches (size, root, note, key_id, leaves, entry_id)
-    VALUES (${seal.size}, ${Buffer.from(seal.root)}, ${seal.note}, ${seal.keyId}, ${Buffer.from(packLeafHashes(seal.leafHashes))}, ${entry!.id})
-    RETURNING id`.execute(trx);
-  const batchId = rows[0]!.id;
+export async function recordSeal(db: Kysely<Database>, seal: SealResult, targetUrlOf: (deliveryId: string) => string): Promise<void> {
+  await writeAtomically(db, sealParts(seal, targetUrlOf));
+}
+
+/**
+ * Fan-out's write: new deliveries and the seal of their first attempts, in one statement. A delivery
+ * another process made meanwhile throws WriteConflict with nothing written (that process owns it;
+ * the redelivery of the event finds it).
+ */
+export async function createSealedDeliveries(db: Kysely<Database>, deliveries: readonly NewDelivery[], seal: SealResult | undefined): Promise<void> {
+  if (deliveries.length === 0) return;
+  const urls = new Map(deliveries.map((d) => [d.id, d.targetUrl]));
+  await writeAtomically(db, [
+    { name: "made", sql: deliveriesInsert(deliveries), expect: { rows: deliveries.length, what: "new deliveries" } },
+    ...(seal === undefined ? [] : sealParts(seal, (id) => urls.get(id)!)),
+  ]);
+}
+
+function sealParts(seal: SealResult, targetUrlOf: (deliveryId: string) => string): WritePart[] {
+  const { appended, insert } = entryInsert([{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }]);
   const s = seal.sealed;
   const col = <T>(f: (x: (typeof s)[number]) => T) => sql.val(s.map(f));
-  await sql`
-    INSERT INTO attempt_seals (delivery_id, attempt_no, batch_id, batch_index, hops, sealed_at, previous, webhook_signature, custody_signature, key_ids, target_url)
-    SELECT u.delivery_id, u.attempt_no, ${batchId}::bigint, u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous, u.webhook_signature,
-           u.custody_signature, string_to_array(u.key_ids, ' '), u.target_url
-    FROM unnest(
-      ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],
-      ${col((x) => Buffer.from(hopsToBytes(x.hops)))}::bytea[],
-      ${col((x) => (x.attempt.previous === null ? null : Buffer.from(fromHex(x.attempt.previous))))}::bytea[],
-      ${col((x) => x.headers["webhook-signature"]!)}::text[], ${col((x) => x.headers["x-custody-signature"]!)}::text[],
-      ${col((x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}::text[], ${col((x) => targetUrlOf(x.attempt.delivery))}::text[]
-    ) AS u(delivery_id, attempt_no, batch_index, hops, previous, webhook_signature, custody_signature, key_ids, target_url)`.execute(trx);
-  return { batchId, entryId: entry!.id };
+  return [
+    { name: "seal_entry", sql: insert },
+    {
+      name: "seal_batch",
+      sql: sql`
+        INSERT INTO custody_batches (size, root, note, key_id, leaves, entry_id)
+        VALUES (${seal.size}, ${Buffer.from(seal.root)}, ${seal.note}, ${seal.keyId}, ${Buffer.from(packLeafHashes(seal.leafHashes))}, ${appended[0]!.id})
+        RETURNING id`,
+    },
+    {
+      name: "seal_attempts",
+      sql: sql`
+        INSERT INTO attempt_seals (delivery_id, attempt_no, batch_id, batch_index, hops, sealed_at, previous, webhook_signature, custody_signature, key_ids, target_url)
+        SELECT u.delivery_id, u.attempt_no, (SELECT id FROM seal_batch), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous, u.webhook_signature,
+               u.custody_signature, string_to_array(u.key_ids, ' '), u.target_url
+        FROM unnest(
+          ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],
+          ${col((x) => Buffer.from(hopsToBytes(x.hops)))}::bytea[],
+          ${col((x) => (x.attempt.previous === null ? null : Buffer.from(fromHex(x.attempt.previous))))}::bytea[],
+          ${col((x) => x.headers["webhook-signature"]!)}::text[], ${col((x) => x.headers["x-custody-signature"]!)}::text[],
+          ${col((x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}::text[], ${col((x) => targetUrlOf(x.attempt.delivery))}::text[]
+        ) AS u(delivery_id, attempt_no, batch_index, hops, previous, webhook_signature, custody_signature, key_ids, target_url)`,
+    },
+  ];
 }
 
 function sealedAtOf(seal: SealResult): number {

@@ -1,4 +1,4 @@
-import { newId, sql, type Database, type EntryKind, type Kysely } from "@custody/db";
+import { newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -15,29 +15,32 @@ export interface AppendedEntry {
 }
 
 /**
+ * Makes the rows for these entries (fresh ids, exact bytes, leaf hashes) and the INSERT that stores
+ * them, to run alone or as one part of a larger statement (a batch written in one round trip).
+ */
+export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedEntry[]; insert: RawBuilder<unknown> } {
+  const appended = entries.map((e) => {
+    const body = encodeEntry(e.document);
+    return { id: newId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
+  });
+  const col = <T>(f: (a: AppendedEntry, i: number) => T) => sql.val(appended.map(f));
+  const insert = sql`
+    INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash)
+    SELECT * FROM unnest(${col((a) => a.id)}::text[], ${col((a) => a.kind)}::text[], ${col((_, i) => entries[i]!.tenantId)}::text[],
+                         ${col((a) => Buffer.from(a.body))}::bytea[], ${col((a) => Buffer.from(a.leafHash))}::bytea[])`;
+  return { appended, insert };
+}
+
+/**
  * Appends entries in one multi-row insert, inside whatever transaction `db` is, so an entry and
- * the rows that announce it (outbox, events) commit together or not at all. The entries are queued
- * for the sequencer by a trigger; their leaf index is assigned later.
+ * the rows that announce it commit together or not at all. The sequencer assigns their leaf
+ * indexes later, in commit order.
  */
 export async function appendEntries(db: Kysely<Database>, entries: readonly NewEntry[]): Promise<AppendedEntry[]> {
   if (entries.length === 0) return [];
-  const appended = entries.map((e) => {
-    const body = encodeEntry(e.document);
-    return { id: newId("ent"), kind: e.document.kind, leafHash: leafHash(body), body, tenantId: e.tenantId };
-  });
-  await db
-    .insertInto("ledger_entries")
-    .values(
-      appended.map((a) => ({
-        id: a.id,
-        kind: a.kind,
-        tenant_id: a.tenantId,
-        body: Buffer.from(a.body),
-        leaf_hash: Buffer.from(a.leafHash),
-      })),
-    )
-    .execute();
-  return appended.map(({ id, kind, leafHash: hash, body }) => ({ id, kind, leafHash: hash, body }));
+  const { appended, insert } = entryInsert(entries);
+  await insert.execute(db);
+  return appended;
 }
 
 /** The leaf index of each entry that has one yet (the sequencer assigns them shortly after commit). */

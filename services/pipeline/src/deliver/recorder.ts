@@ -1,6 +1,6 @@
 import { ReceiptError, type ReceiptStatement } from "@custody/custody";
 import { newId, sql, type Db, type Kysely, type Database } from "@custody/db";
-import { OutcomeConflict, outcomeKey, recordOutcomes, type OutcomeToRecord } from "@custody/deliveries";
+import { outcomeKey, recordedAmong, recordOutcomes, WriteConflict, type OutcomeToRecord } from "@custody/deliveries";
 import { appendEvents, notifyEventsAppended } from "@custody/events";
 import type { Logger } from "@custody/log";
 import { checkReceipt, recordReceipts, type ReceiptClaim } from "@custody/receipts";
@@ -97,28 +97,29 @@ export class OutcomeRecorder {
     }
   }
 
-  /** One transaction; returns the keys now recorded (by us, or found recorded by another process). */
+  /** One statement, or one transaction with receipts or health changes; returns the keys now recorded (by us, or found recorded by another process). */
   private async write(items: RecordItem[]): Promise<Set<string>> {
     let pending = dedupe(items);
     const done = new Set<string>();
     for (;;) {
       try {
-        const disabled = await this.options.db.transaction().execute((trx) => this.writeIn(trx, pending));
+        const disabled = await this.writeOnce(pending);
         for (const i of pending) done.add(keyOf(i));
         if (disabled) await notifyEventsAppended(this.options.db).catch(() => undefined);
         return done;
       } catch (err) {
-        if (!(err instanceof OutcomeConflict)) throw err;
-        for (const k of err.recorded) done.add(k);
-        pending = pending.filter((i) => !err.recorded.has(keyOf(i)));
+        if (!(err instanceof WriteConflict)) throw err;
+        const recorded = await recordedAmong(this.options.db, pending.map((i) => i.outcome));
+        for (const k of recorded) done.add(k);
+        pending = pending.filter((i) => !recorded.has(keyOf(i)));
         if (pending.length === 0) return done;
       }
     }
   }
 
-  private async writeIn(trx: Kysely<Database>, items: RecordItem[]): Promise<boolean> {
-    const { logger, now, disableAfterMs, endpoints } = this.options;
-    await recordOutcomes(trx, items.map((i) => i.outcome));
+  private async writeOnce(items: RecordItem[]): Promise<boolean> {
+    const { db, logger, now, endpoints } = this.options;
+    const outcomes = items.map((i) => i.outcome);
     const receipts: Array<{ claim: ReceiptClaim; statement: ReceiptStatement }> = [];
     for (const i of items) {
       if (i.receipt === undefined) continue;
@@ -129,8 +130,43 @@ export class OutcomeRecorder {
         logger.warn({ deliveryId: i.receipt.deliveryId, code: err.code, reason: err.message }, "endpoint returned an invalid receipt; ignored");
       }
     }
-    await recordReceipts(trx, receipts);
+    const at = now();
+    const changes = await this.healthChanges(items, at.getTime());
+    // The common case — outcomes only — needs no transaction: the batch is one atomic statement.
+    if (receipts.length === 0 && changes.length === 0) {
+      await recordOutcomes(db, outcomes);
+      return false;
+    }
+    const disabled = await db.transaction().execute(async (trx) => {
+      await recordOutcomes(trx, outcomes);
+      await recordReceipts(trx, receipts);
+      const disabledNow: typeof changes = [];
+      for (const c of changes) if (await applyHealth(trx, c.id, c.change, at)) disabledNow.push(c);
+      for (const d of disabledNow) {
+        const data: JsonValue = { endpointId: d.id, reason: d.change.disable!.reason, disabledAt: at.toISOString() };
+        await appendEvents(trx, d.tenantId, [
+          {
+            id: newId("evt"),
+            type: ENDPOINT_DISABLED_EVENT,
+            eventTypeId: null,
+            data,
+            occurredAt: at,
+            supersedes: null,
+            metadata: null,
+            callbackUrl: null,
+            requestHash: createHash("sha256").update(JSON.stringify(data)).digest(),
+          },
+        ]);
+      }
+      return disabledNow;
+    });
+    for (const c of changes) endpoints.noteHealth(c.tenantId, c.id, { failingSince: c.change.failingSince, ...(c.change.disable ? { disabledAt: at } : {}) });
+    for (const d of disabled) logger.warn({ endpointId: d.id, tenantId: d.tenantId, reason: d.change.disable!.reason }, "endpoint disabled");
+    return disabled.length > 0;
+  }
 
+  /** Each endpoint whose health these attempts change (most batches: none). */
+  private async healthChanges(items: RecordItem[], at: number): Promise<Array<{ id: string; tenantId: string; change: EndpointChange }>> {
     const byEndpoint = new Map<string, { tenantId: string; updates: EndpointUpdate[] }>();
     for (const i of items) {
       if (i.endpoint === undefined) continue;
@@ -138,34 +174,14 @@ export class OutcomeRecorder {
       entry.updates.push(i.endpoint.update);
       byEndpoint.set(i.endpoint.id, entry);
     }
-    const at = now();
-    const disabled: Array<{ id: string; tenantId: string; reason: string }> = [];
+    const changes: Array<{ id: string; tenantId: string; change: EndpointChange }> = [];
     for (const [id, { tenantId, updates }] of byEndpoint) {
-      const current = await endpoints.get(tenantId, id);
+      const current = await this.options.endpoints.get(tenantId, id);
       if (current === undefined) continue;
-      const change = mergeEndpointUpdates({ failingSince: current.failingSince, disabledAt: current.disabledAt }, updates, at.getTime(), disableAfterMs);
-      if (change === null) continue;
-      if (await applyHealth(trx, id, change, at)) disabled.push({ id, tenantId, reason: change.disable!.reason });
-      endpoints.noteHealth(tenantId, id, { failingSince: change.failingSince, ...(change.disable ? { disabledAt: at } : {}) });
+      const change = mergeEndpointUpdates({ failingSince: current.failingSince, disabledAt: current.disabledAt }, updates, at, this.options.disableAfterMs);
+      if (change !== null) changes.push({ id, tenantId, change });
     }
-    for (const d of disabled) {
-      const data: JsonValue = { endpointId: d.id, reason: d.reason, disabledAt: at.toISOString() };
-      await appendEvents(trx, d.tenantId, [
-        {
-          id: newId("evt"),
-          type: ENDPOINT_DISABLED_EVENT,
-          eventTypeId: null,
-          data,
-          occurredAt: at,
-          supersedes: null,
-          metadata: null,
-          callbackUrl: null,
-          requestHash: createHash("sha256").update(JSON.stringify(data)).digest(),
-        },
-      ]);
-      logger.warn({ endpointId: d.id, tenantId: d.tenantId, reason: d.reason }, "endpoint disabled");
-    }
-    return disabled.length > 0;
+    return changes;
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { runStage, type NatsConnection, type RunningStage } from "@custody/bus";
 import { newId, sql, type Db } from "@custody/db";
-import { createDeliveries } from "@custody/deliveries";
+import { createSealedDeliveries } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import type { Signer } from "@custody/note";
 import type { Deliverer, ReadyAttempt } from "../deliver/deliverer.js";
@@ -34,7 +34,7 @@ export interface DispatchOptions {
 /**
  * Dispatch: the one JetStream consumer of the pipeline. For each committed event it fans out (one
  * delivery per subscribed endpoint and callback), redacts each body for its target, seals the first
- * attempts of the batch under one signature, and commits deliveries and seal in one transaction;
+ * attempts of the batch under one signature, and writes deliveries and seal in one statement;
  * then it sends them. An event's message is acked once every delivery it made has its outcome
  * recorded (or was parked for the scheduler), so a crash anywhere redelivers it: the deliveries then
  * exist, and only sealed attempts without an outcome are sent again — the same bytes, the same
@@ -79,14 +79,8 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       let sealed: ReturnType<typeof sealForSending> | undefined;
       try {
         sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
-        if (planned.length > 0) {
-          await o.db.transaction().execute(async (trx) => {
-            const inserted = await createDeliveries(trx, planned.map((p) => p.delivery));
-            // Another process made some of these meanwhile; the redelivery of this batch finds them.
-            if (inserted.size !== planned.length) throw new Error(`${planned.length - inserted.size} deliveries of this batch were made concurrently`);
-            await sealed?.store(trx);
-          });
-        }
+        // Another process made some of these meanwhile (WriteConflict, nothing written): the redelivery of this batch finds them.
+        await createSealedDeliveries(o.db, planned.map((p) => p.delivery), sealed?.result);
       } catch (err) {
         for (const p of toSeal) o.deliverer.releaseTarget(p.delivery.endpointId, p.delivery.targetUrl);
         throw err;
