@@ -176,5 +176,10 @@ CREATE VIEW attempt_history AS
   FROM attempt_outcomes o JOIN attempt_seals s ON s.delivery_id = o.delivery_id AND s.attempt_no = o.attempt_no;
 
 GRANT SELECT, INSERT ON custody_batches, outcome_batches, attempt_seals, attempt_outcomes TO custody_app;
+-- An entry's place in the commit-safe order is its transaction's, never the writer's choice: the
+-- services may name only these columns (an explicit xid of 0 would hide an entry behind the relay
+-- and the sequencer).
+REVOKE INSERT ON ledger_entries FROM custody_app;
+GRANT INSERT (id, kind, tenant_id, body, leaf_hash) ON ledger_entries TO custody_app;
 GRANT SELECT ON attempt_history TO custody_app;
 GRANT SELECT, UPDATE ON relay_cursor TO custody_app;

@@ -67,7 +67,7 @@ export const fields = {
   CUSTODY_INGEST_BURST: positiveInt.default(4_000).describe("Events a tenant may append at once above its steady rate."),
   CUSTODY_MAX_BATCH_EVENTS: positiveInt.max(10_000).default(500).describe("Most events in one `POST /api/v2/events/batch`."),
   CUSTODY_MAX_JSON_DEPTH: positiveInt.max(256).default(32).describe("Deepest nesting accepted in an event's `data` and `metadata`."),
-  CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most events dispatch (and deliveries the scheduler) handles in one batch: one Postgres transaction, one seal signature."),
+  CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most events dispatch (and deliveries the scheduler) handles in one batch: one Postgres write, one seal signature per 4,096 attempts."),
   CUSTODY_STAGE_ACK_WAIT_MS: positiveInt.min(1_000).max(600_000).default(30_000).describe("How long JetStream waits before handing an unacknowledged pipeline message to another process: how long the messages of a process that died stay stranded (live ones are kept alive while they work)."),
   CUSTODY_DELIVER_CONCURRENCY: positiveInt.max(10_000).default(512).describe("Most HTTP deliveries in flight in one pipeline process."),
   CUSTODY_ENDPOINT_CONCURRENCY: positiveInt.max(1_000).default(16).describe("Most deliveries in flight to one endpoint (or one callback origin) from one pipeline process."),

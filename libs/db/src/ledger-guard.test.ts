@@ -44,8 +44,14 @@ describe("ledger tables", () => {
       try {
         await expect(sql`DELETE FROM ledger_entries`.execute(conn)).rejects.toThrow(/permission denied/);
         await expect(sql`UPDATE ledger_leaves SET entry_id = entry_id`.execute(conn)).rejects.toThrow(/permission denied/);
+        // Nor to choose where an entry sorts in the commit-safe order (or when it was made).
+        const body = Buffer.from("late");
+        const hash = createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest();
+        await expect(sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${newId("ent")}, 'event', ${body}, ${hash}, '0')`.execute(conn)).rejects.toThrow(/permission denied/);
+        await expect(sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, created_at) VALUES (${newId("ent")}, 'event', ${body}, ${hash}, now())`.execute(conn)).rejects.toThrow(/permission denied/);
+        await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash) VALUES (${newId("ent")}, 'event', ${body}, ${hash})`.execute(conn);
         const rows = await sql<{ n: string }>`SELECT count(*) AS n FROM ledger_entries`.execute(conn);
-        expect(rows.rows[0]?.n).toBe("1");
+        expect(rows.rows[0]?.n).toBe("2");
       } finally {
         await sql`RESET ROLE`.execute(conn);
       }

@@ -11,7 +11,7 @@ export interface NewDelivery {
   targetUrl: string;
   idempotencyKey: string;
   /**
-   * `delivering` when its first attempt is sealed in the same transaction; `pending` otherwise;
+   * `delivering` when its first attempt is sealed in the same write; `pending` otherwise;
    * `dead` when it can never be sent (no valid signing secret, the payload erased), with `deadReason`.
    */
   status: Extract<DeliveryStatus, "pending" | "delivering" | "dead">;

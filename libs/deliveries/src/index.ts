@@ -5,7 +5,7 @@
  * written once.
  */
 export { createDeliveries, type NewDelivery } from "./create.js";
-export { createSealedDeliveries, recordSeal } from "./seals.js";
+export { createSealedDeliveries, recordSeals } from "./seals.js";
 export { recordOutcomes, recordedAmong, outcomeKey, type OutcomeToRecord } from "./outcomes.js";
 export { WriteConflict } from "./statement.js";
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";

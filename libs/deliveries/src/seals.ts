@@ -7,47 +7,47 @@ import { deliveriesInsert, type NewDelivery } from "./create.js";
 import { writeAtomically, type WritePart } from "./statement.js";
 
 /**
- * Stores a sealed batch in one statement: its `seal` ledger entry, the batch row (note and leaf
+ * Stores sealed batches in one statement: each one's `seal` ledger entry, the batch row (note and leaf
  * hashes, from which every member's path is recomputed) and one attempt_seals row per attempt with
  * what its custody record and headers are rebuilt from. The caller moves the deliveries in the same
  * transaction, so a seal exists exactly when its attempt was begun.
  */
-export async function recordSeal(db: Kysely<Database>, seal: SealResult, targetUrlOf: (deliveryId: string) => string): Promise<void> {
-  await writeAtomically(db, sealParts(seal, targetUrlOf));
+export async function recordSeals(db: Kysely<Database>, seals: readonly SealResult[], targetUrlOf: (deliveryId: string) => string): Promise<void> {
+  await writeAtomically(db, seals.flatMap((seal, i) => sealParts(seal, i, targetUrlOf)));
 }
 
 /**
- * Fan-out's write: new deliveries and the seal of their first attempts, in one statement. A delivery
+ * Fan-out's write: new deliveries and the seals of their first attempts, in one statement. A delivery
  * another process made meanwhile throws WriteConflict with nothing written (that process owns it;
  * the redelivery of the event finds it).
  */
-export async function createSealedDeliveries(db: Kysely<Database>, deliveries: readonly NewDelivery[], seal: SealResult | undefined): Promise<void> {
+export async function createSealedDeliveries(db: Kysely<Database>, deliveries: readonly NewDelivery[], seals: readonly SealResult[]): Promise<void> {
   if (deliveries.length === 0) return;
   const urls = new Map(deliveries.map((d) => [d.id, d.targetUrl]));
   await writeAtomically(db, [
     { name: "made", sql: deliveriesInsert(deliveries), expect: { rows: deliveries.length, what: "new deliveries" } },
-    ...(seal === undefined ? [] : sealParts(seal, (id) => urls.get(id)!)),
+    ...seals.flatMap((seal, i) => sealParts(seal, i, (id) => urls.get(id)!)),
   ]);
 }
 
-function sealParts(seal: SealResult, targetUrlOf: (deliveryId: string) => string): WritePart[] {
+function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string) => string): WritePart[] {
   const { appended, insert } = entryInsert([{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }]);
   const s = seal.sealed;
   const col = <T>(f: (x: (typeof s)[number]) => T) => sql.val(s.map(f));
   return [
-    { name: "seal_entry", sql: insert },
+    { name: `seal_entry_${n}`, sql: insert },
     {
-      name: "seal_batch",
+      name: `seal_batch_${n}`,
       sql: sql`
         INSERT INTO custody_batches (size, root, note, key_id, leaves, entry_id)
         VALUES (${seal.size}, ${Buffer.from(seal.root)}, ${seal.note}, ${seal.keyId}, ${Buffer.from(packLeafHashes(seal.leafHashes))}, ${appended[0]!.id})
         RETURNING id`,
     },
     {
-      name: "seal_attempts",
+      name: `seal_attempts_${n}`,
       sql: sql`
         INSERT INTO attempt_seals (delivery_id, attempt_no, batch_id, batch_index, hops, sealed_at, previous, webhook_signature, custody_signature, key_ids, target_url)
-        SELECT u.delivery_id, u.attempt_no, (SELECT id FROM seal_batch), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous, u.webhook_signature,
+        SELECT u.delivery_id, u.attempt_no, (SELECT id FROM ${sql.raw(`seal_batch_${n}`)}), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous, u.webhook_signature,
                u.custody_signature, string_to_array(u.key_ids, ' '), u.target_url
         FROM unnest(
           ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],

@@ -80,7 +80,7 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       try {
         sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
         // Another process made some of these meanwhile (WriteConflict, nothing written): the redelivery of this batch finds them.
-        await createSealedDeliveries(o.db, planned.map((p) => p.delivery), sealed?.result);
+        await createSealedDeliveries(o.db, planned.map((p) => p.delivery), sealed?.results ?? []);
       } catch (err) {
         for (const p of toSeal) o.deliverer.releaseTarget(p.delivery.endpointId, p.delivery.targetUrl);
         throw err;

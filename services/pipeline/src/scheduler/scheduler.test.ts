@@ -217,4 +217,36 @@ describe("scheduler, deliverer and recorder", () => {
     await expect(f.t.db.transaction().execute((trx) => beginAttempts(trx, [begin]))).rejects.toThrow(/begun elsewhere/);
     expect(await f.delivery(id!)).toMatchObject({ status: "delivering", attempts: 1 });
   });
+
+  it("gives the rest of a batch back at once when another scheduler began one of its attempts meanwhile", async () => {
+    const ep = await f.endpoint("/ok-race-batch");
+    const [raced, other] = await queue(await f.events(2), ep);
+    // The other scheduler begins `raced` while this one holds the lease (here: while it fetches its signer).
+    const racing = new RetryScheduler({
+      db: f.t.db,
+      logger: f.logger,
+      endpoints: f.endpoints,
+      secrets: f.secrets,
+      signer: async () => {
+        const begin = { id: raced!, attemptNo: 1, leaseUntil: new Date(Date.now() + HOUR), redaction: { shape: "thin" as const, removed: [] } };
+        await f.t.db.transaction().execute((trx) => beginAttempts(trx, [begin]));
+        return f.signer;
+      },
+      deliverer: f.deliverer,
+      intervalMs: 60_000,
+      batchSize: 64,
+      leaseMs: HOUR,
+      parkMs: 1_000,
+    });
+    expect(await racing.tick()).toBe(2);
+    expect(await f.delivery(raced!)).toMatchObject({ status: "delivering", attempts: 1 });
+    const back = await f.delivery(other!);
+    expect(back).toMatchObject({ status: "pending", attempts: 0 });
+    expect(back.next_attempt_at!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(f.receiver.on("/ok-race-batch")).toHaveLength(0);
+    // The next tick seals and sends it.
+    await scheduler.tick();
+    await settled(other!);
+    expect(f.receiver.on("/ok-race-batch")).toHaveLength(1);
+  });
 });

@@ -169,9 +169,12 @@ export class RetryScheduler {
       });
     } catch (err) {
       for (const i of items) this.o.deliverer.releaseTarget("endpoint" in i.attempt.target ? i.attempt.target.endpoint : null, i.targetUrl);
-      // Another scheduler began one of them (its lease ran out while we held it): the leases decide next time.
+      // Another scheduler began one of them (its lease ran out while we held it): give the rest of the
+      // batch back at once rather than leave it waiting out our leases; the one begun elsewhere is
+      // that scheduler's (postpone moves only deliveries not begun).
       if (err instanceof AttemptRace) {
-        this.o.logger.warn({ err }, "a scheduled attempt was begun elsewhere; leaving the batch to the next tick");
+        this.o.logger.warn({ err }, "a scheduled attempt was begun elsewhere; the batch goes back to the queue");
+        await postpone(this.o.db, due.map((d) => d.id), at);
         return;
       }
       throw err;

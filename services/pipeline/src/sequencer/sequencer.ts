@@ -47,10 +47,11 @@ const HELD_BACK_RETRY_MS = 5;
  * read, and the position is derived from the tree itself after a crash or a change of leader.
  *
  * Commit protocol, and why a crash anywhere is safe:
- * 1. One transaction takes a batch of entries after the position, writes their leaves and every perfect tree
- *    node they complete, removes them from the queue, and moves ledger_head from (n, root_n) to
- *    (n+k, root_n+k) with `WHERE tree_size = n`. A crash before COMMIT leaves nothing; after it,
- *    everything. The CAS means a deposed leader that still holds a transaction cannot commit.
+ * 1. One transaction takes a batch of entries after the position, writes their leaves and every
+ *    perfect tree node they complete (entries from before 0006 also leave ledger_pending), and moves
+ *    ledger_head from (n, root_n) to (n+k, root_n+k) with `WHERE tree_size = n`. A crash before
+ *    COMMIT leaves nothing; after it, everything. The CAS means a deposed leader that still holds a
+ *    transaction cannot commit.
  * 2. Separately, when the tree grew, it signs a checkpoint of the committed head and, in one
  *    transaction, stores it and moves ledger_head.checkpoint_size with `WHERE checkpoint_size = old`.
  *    A crash before that COMMIT just means the next leader signs the same head again. Every signed

@@ -1,6 +1,6 @@
-import { sealAttempts, type AttemptToSeal, type SealResult } from "@custody/custody";
+import { MAX_SEAL_BATCH, sealAttempts, type AttemptToSeal, type SealResult } from "@custody/custody";
 import type { Database, Kysely } from "@custody/db";
-import { recordSeal } from "@custody/deliveries";
+import { recordSeals } from "@custody/deliveries";
 import { toHex } from "@custody/merkle";
 import type { Signer } from "@custody/note";
 import type { ReadyAttempt } from "../deliver/deliverer.js";
@@ -13,7 +13,8 @@ export interface ToSeal {
 }
 
 export interface SealedBatch {
-  result: SealResult;
+  /** One seal per MAX_SEAL_BATCH attempts (a fan-out to many endpoints can exceed one). */
+  results: SealResult[];
   /** What to send once the seal is committed. */
   ready: ReadyAttempt[];
   /** Stores the seal in the caller's transaction (the same one that begins the attempts). */
@@ -21,13 +22,16 @@ export interface SealedBatch {
 }
 
 /**
- * Seals attempts before the transaction that records them: the signature and the hashing are done
- * outside it, so the transaction holds its locks for the inserts only.
+ * Seals attempts before the write that records them: the signature and the hashing are done
+ * outside it, so a transaction holds its locks for the inserts only.
  */
 export function sealForSending(signer: Signer, items: readonly ToSeal[], at: Date): SealedBatch {
-  const result = sealAttempts(items.map((i) => i.attempt), signer, Math.floor(at.getTime() / 1000));
+  const results: SealResult[] = [];
+  for (let i = 0; i < items.length; i += MAX_SEAL_BATCH) {
+    results.push(sealAttempts(items.slice(i, i + MAX_SEAL_BATCH).map((x) => x.attempt), signer, Math.floor(at.getTime() / 1000)));
+  }
   const urlOf = new Map(items.map((i) => [i.attempt.delivery, i.targetUrl]));
-  const ready = result.sealed.map((s, i): ReadyAttempt => {
+  const ready = results.flatMap((r) => r.sealed).map((s, i): ReadyAttempt => {
     const item = items[i]!;
     return {
       tenantId: s.attempt.tenant,
@@ -43,5 +47,5 @@ export function sealForSending(signer: Signer, items: readonly ToSeal[], at: Dat
       lastDelayMs: item.lastDelayMs,
     };
   });
-  return { result, ready, store: async (trx) => void (await recordSeal(trx, result, (id) => urlOf.get(id)!)) };
+  return { results, ready, store: (trx) => recordSeals(trx, results, (id) => urlOf.get(id)!) };
 }
