@@ -3,6 +3,7 @@ import { sql, type Database, type Kysely } from "@custody/db";
 import { EVENTS_CHANNEL } from "@custody/events";
 import { entriesAfter, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
+import { HeldBackDelay } from "../shared/held-back.js";
 import { Leadership, type LeaderSession } from "../shared/leadership.js";
 
 export interface RelayOptions {
@@ -18,7 +19,7 @@ export interface RelayOptions {
 
 // Any constant works if every relay uses it; distinct from the sequencer's.
 const RELAY_LOCK = "7234567890123456790";
-/** How soon to look again when an event is committed but an older transaction still runs. */
+/** How soon to look again, at first, when an event is committed but an older transaction still runs. */
 const HELD_BACK_RETRY_MS = 1;
 
 /**
@@ -51,10 +52,11 @@ export class Relay {
     await client.query("SET synchronous_commit = off");
     const row = await db.selectFrom("relay_cursor").select(["xid", "seq"]).executeTakeFirstOrThrow();
     let position: CommitPosition = { xid: String(row.xid), seq: String(row.seq) };
+    const heldBackDelay = new HeldBackDelay(HELD_BACK_RETRY_MS, this.o.logger);
     while (!this.leadership.stopped) {
       const { moved, heldBack } = await this.relayBatch(db, position);
       if (moved !== undefined) position = moved.position;
-      if ((moved?.count ?? 0) < this.o.batchSize) await this.leadership.pause(heldBack ? HELD_BACK_RETRY_MS : this.o.pollMs);
+      if ((moved?.count ?? 0) < this.o.batchSize) await this.leadership.pause(heldBackDelay.after({ heldBack, progressed: moved !== undefined }, this.o.pollMs));
     }
   }
 

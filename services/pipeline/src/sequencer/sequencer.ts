@@ -3,6 +3,7 @@ import { entriesAfter, loadFrontier, type CommitPosition } from "@custody/ledger
 import type { Logger } from "@custody/log";
 import { appendLeaves, hashFromDecomposition, type StoredNode } from "@custody/merkle";
 import { formatCheckpoint, signNote, type Signer } from "@custody/note";
+import { HeldBackDelay } from "../shared/held-back.js";
 import { Leadership } from "../shared/leadership.js";
 
 export interface SequencerOptions {
@@ -81,6 +82,7 @@ export class Sequencer {
     while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
     state.position = await this.positionOf(db);
     let lastCheckpointAt = 0;
+    const heldBackDelay = new HeldBackDelay(HELD_BACK_RETRY_MS, this.options.logger);
     while (!this.leadership.stopped) {
       const { added, heldBack } = await this.sequenceBatch(db, state);
       const now = Date.now();
@@ -89,7 +91,7 @@ export class Sequencer {
         lastCheckpointAt = now;
       }
       // A full batch means more is waiting: go again at once.
-      if (added < this.options.batchSize) await this.leadership.pause(heldBack ? HELD_BACK_RETRY_MS : this.options.pollMs);
+      if (added < this.options.batchSize) await this.leadership.pause(heldBackDelay.after({ heldBack, progressed: added > 0 }, this.options.pollMs));
     }
   }
 
