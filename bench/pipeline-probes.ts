@@ -91,6 +91,17 @@ export class CpuMeter {
     const machineBusy = Math.round(((b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total)) * 100);
     return { perGroup, machineBusy };
   }
+
+  /** CPU ms per group between two snapshots (not rounded), and the machine's busy ms over all cores. */
+  static msBetween(a: CpuSnapshot, b: CpuSnapshot): { perGroup: Record<string, number>; machineBusyMs: number; wallMs: number } {
+    const perGroup: Record<string, number> = {};
+    for (const label of Object.keys(b.ticks)) {
+      let ticks = 0;
+      for (const [pid, t] of b.ticks[label]!) ticks += t - (a.ticks[label]?.get(pid) ?? 0);
+      perGroup[label] = (ticks * 1000) / HZ;
+    }
+    return { perGroup, machineBusyMs: ((b.machine.busy - a.machine.busy) * 1000) / HZ, wallMs: b.at - a.at };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +193,15 @@ export async function pgCounters(client: pg.Client, database: string): Promise<P
   );
   const wal = await client.query(`SELECT wal_records::float8, wal_fpi::float8, wal_bytes::float8, wal_sync::float8, wal_write::float8 FROM pg_stat_wal`);
   return { ...db.rows[0], ...wal.rows[0] } as PgCounters;
+}
+
+/** Rows per table of the current database (live and dead tuples: vacuum is off on this machine's Postgres) and its size. */
+export async function tableTuples(client: pg.Client | pg.Pool): Promise<Array<{ table: string; live: number; dead: number; bytes: number }>> {
+  const { rows } = await client.query<{ table: string; live: number; dead: number; bytes: number }>(
+    `SELECT relname AS table, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead, pg_total_relation_size(relid)::float8 AS bytes
+     FROM pg_stat_user_tables ORDER BY n_dead_tup DESC, n_live_tup DESC, relname`,
+  );
+  return rows;
 }
 
 export function counterDelta(a: PgCounters, b: PgCounters): PgCounters {

@@ -8,31 +8,38 @@
  * is forked with an IPC channel; the load generator (undici) runs in this process. Each run has
  * its own database (createTestDatabase) and NATS prefix.
  *
- * Phases:
+ * Phases, in this order (`--phases=` picks some; default all):
  *  1. throughput — closed-loop POST /api/v2/events (1 KiB `data`) for `--seconds` (default 60) to
  *     `--endpoints` endpoints subscribed to `*`; the generator holds back when more than
  *     `--backlog` accepted events are still undelivered, so the figure is what the platform
  *     sustains end to end (not how long a queue it can build). Then a drain; lost = events ×
- *     endpoints − distinct deliveries received.
- *  2. latency — open-loop, `--rate` (1,000) events/s for `--latency-seconds` (20): ingest→delivered
- *     = receive time (receiver process) − the instant the generator sent the POST.
- *  3. ceiling — with the platform stopped, undici POSTs the same bodies with the same header set
- *     (freshly signed) to the same receiver for `--seconds` at `--ceiling-concurrency` in flight.
+ *     endpoints − distinct deliveries received. Also CPU per unit of work, bytes and WAL per delivery.
+ *  2. gentle — open loop, single events at `--gentle-rate` (100) events/s for `--latency-seconds`
+ *     (20): ingest→delivered = receive time (receiver process) − the instant the POST was sent
+ *     (bench/pipeline-latency.ts).
+ *  3. latency — the same at `--rate` (1,000) events/s; stops early, and says so, past 3 s of backlog.
+ *  4. ingest — the pipeline stopped: `--concurrency` (64) clients POST single events for
+ *     `--ingest-seconds`; events/s and CPU per event of the API and its Postgres backends
+ *     (bench/pipeline-ingest.ts).
+ *  5. ceiling — with the platform stopped, undici POSTs the same bodies with the same header set
+ *     (freshly signed) to the same receiver for `--ceiling-seconds` at `--ceiling-concurrency` in flight.
+ * At the end: live and dead tuples per table (this machine's Postgres runs without autovacuum).
  *
- * Flags (after `npm run bench -- pipeline`): --seconds=N (or BENCH_SECONDS=N), --latency-seconds=N,
- * --rate=N, --endpoints=N, --concurrency=N, --batch=N (events per POST /events/batch; 1 = POST
- * /events), --backlog=N, --pipeline=all | stages/stages/… (one process per `/` group),
- * --env=K=V,K=V (pipeline processes), --api-env=K=V,…, --profile (node --cpu-prof on API, pipeline
- * and receiver, summarised), --phases=throughput,latency,ceiling, --ceiling-concurrency=N,
- * --wait-idle=S (wait up to S s, default 30, for other processes on this shared machine to go quiet).
+ * Flags (after `npm run bench -- pipeline`; parsed in bench/pipeline-options.ts): --seconds=N (or
+ * BENCH_SECONDS=N; ingest and ceiling run min(N, 20) s unless given --ingest-seconds,
+ * --ceiling-seconds), --latency-seconds=N, --rate=N, --gentle-rate=N,
+ * --endpoints=N, --concurrency=N, --batch=N (events per POST /events/batch in the throughput
+ * phase; 1 = POST /events), --backlog=N, --pipeline=all | stages/stages/… (one process per `/`
+ * group), --env=K=V,K=V (pipeline processes), --api-env=K=V,…, --profile (node --cpu-prof on API,
+ * pipeline and receiver, summarised), --phases=throughput,gentle,latency,ingest,ceiling,
+ * --ceiling-concurrency=N,
+ * --wait-idle=S (wait up to S s, default 30, for other processes on this shared machine to go
+ * quiet), --pg-log=PATH (count and time every statement: diagnostic, slower).
  * A report with the per-second series, CPU, Postgres activity and profiles goes to
  * bench/results/pipeline-report.md.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { cpus } from "node:os";
 import pg from "pg";
 import { Agent, request } from "undici";
@@ -40,148 +47,21 @@ import { connectBus, deleteTopology } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { createTestDatabase } from "@custody/db/testing";
 import { createTenant } from "@custody/tenancy";
-import { ROOT, spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
-import type { ParentMessage, ReceiverCounts, ReceiverMessage, ReceiverSample } from "./pipeline-receiver.js";
-import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
+import { spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
+import type { ReceiverSample } from "./pipeline-receiver.js";
+import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, tableTuples, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
+import { ingestPhase } from "./pipeline-ingest.js";
+import { latencyPhase } from "./pipeline-latency.js";
+import { parseOptions } from "./pipeline-options.js";
+import { freePort, log, ReceiverProcess, sleep, stopProcess, type PhaseContext, type Published } from "./pipeline-support.js";
 import { progress, type BenchResult } from "./report.js";
 
-const TSX = createRequire(import.meta.url).resolve("tsx");
 const DATA_BYTES = 1024;
 const EVENT_TYPE = "bench.load";
 
-interface Options {
-  seconds: number;
-  latencySeconds: number;
-  rate: number;
-  endpoints: number;
-  concurrency: number;
-  batch: number;
-  backlog: number;
-  pipeline: string[];
-  env: Record<string, string>;
-  apiEnv: Record<string, string>;
-  profile: boolean;
-  phases: Set<string>;
-  ceilingConcurrency: number;
-  waitIdle: number;
-  /** Postgres server log to count and time statements in (sets log_min_duration_statement = 0 on the bench database: slow, diagnostic only). */
-  pgLog: string | undefined;
-}
-
-function parseOptions(argv: readonly string[]): Options {
-  const flags = new Map<string, string>();
-  for (const a of argv) {
-    const m = /^(?:--)?([A-Za-z_-]+)(?:=(.*))?$/.exec(a);
-    if (m && (a.startsWith("--") || m[1] === "BENCH_SECONDS")) flags.set(m[1]!, m[2] ?? "true");
-  }
-  const num = (name: string, dflt: number) => {
-    const v = flags.get(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${v}`);
-    return n;
-  };
-  const kv = (v: string | undefined) =>
-    Object.fromEntries(
-      (v ?? "")
-        .split(",")
-        .filter((s) => s.includes("="))
-        .map((s) => [s.slice(0, s.indexOf("=")), s.slice(s.indexOf("=") + 1)]),
-    );
-  const envSeconds = process.env.BENCH_SECONDS === undefined ? undefined : Number(process.env.BENCH_SECONDS);
-  return {
-    seconds: num("seconds", num("BENCH_SECONDS", envSeconds ?? 60)),
-    latencySeconds: num("latency-seconds", 20),
-    rate: num("rate", 1_000),
-    endpoints: num("endpoints", 2),
-    concurrency: num("concurrency", 64),
-    batch: num("batch", 1),
-    backlog: num("backlog", 2_000),
-    pipeline: (flags.get("pipeline") ?? "all").split("/").filter((s) => s.length > 0),
-    env: kv(flags.get("env")),
-    apiEnv: kv(flags.get("api-env")),
-    profile: flags.has("profile"),
-    phases: new Set((flags.get("phases") ?? "throughput,latency,ceiling").split(",")),
-    ceilingConcurrency: num("ceiling-concurrency", 64),
-    waitIdle: num("wait-idle", 30),
-    pgLog: flags.get("pg-log"),
-  };
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const wallMs = () => performance.timeOrigin + performance.now();
-const log = (s: string) => process.stderr.write(`${s}\n`);
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** The receiver process and its latest counts. */
-class ReceiverProcess {
-  counts: ReceiverCounts = { requests: 0, delivered: 0, duplicates: 0, ceiling: 0, signatureFailures: 0, firstFailure: null };
-  readonly child: ChildProcess;
-  private readonly waiters: Array<(m: ReceiverMessage) => boolean> = [];
-  readonly exited: Promise<void>;
-
-  constructor(nodeArgs: readonly string[]) {
-    this.child = fork(new URL("./pipeline-receiver.ts", import.meta.url).pathname, [], {
-      execArgv: [...nodeArgs, "--import", TSX],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      cwd: ROOT,
-    });
-    this.exited = new Promise((r) => this.child.once("exit", () => r()));
-    this.child.on("message", (m: ReceiverMessage) => {
-      if ("counts" in m) this.counts = m.counts;
-      for (let i = 0; i < this.waiters.length; i++) {
-        if (this.waiters[i]!(m)) this.waiters.splice(i--, 1);
-      }
-    });
-  }
-
-  next<T>(pick: (m: ReceiverMessage) => T | undefined): Promise<T> {
-    return new Promise((resolve) =>
-      this.waiters.push((m) => {
-        const v = pick(m);
-        if (v === undefined) return false;
-        resolve(v);
-        return true;
-      }),
-    );
-  }
-
-  send(m: ParentMessage): void {
-    this.child.send(m);
-  }
-
-  /** Counts fresher than `now` (the receiver pushes them every 100 ms). */
-  fresh(): Promise<ReceiverCounts> {
-    return this.next((m) => ("counts" in m ? m.counts : undefined));
-  }
-}
-
-async function stopProcess(p: Spawned, label: string): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill("SIGTERM");
-  const done = await Promise.race([p.exited.then(() => true), sleep(20_000).then(() => false)]);
-  if (!done) {
-    log(`${label} did not stop within 20 s; killing it`);
-    p.child.kill("SIGKILL");
-    await p.exited;
-  }
-}
-
 export async function benchPipeline(argv: readonly string[] = process.argv.slice(2)): Promise<BenchResult> {
   const opts = parseOptions(argv);
+  const runStart = performance.now();
   const t = await createTestDatabase("bench_pipeline");
   // Diagnostic: every statement of this database (and only this one) logged with its duration.
   if (opts.pgLog !== undefined) await t.pool.query(`ALTER DATABASE ${t.name} SET log_min_duration_statement = 0`);
@@ -198,6 +78,12 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
   const figures: Record<string, number> = {};
   /** Monotonic windows of the phases, to cut the CPU profiles to them. */
   const windows: Record<string, { fromUs: number; toUs: number }> = {};
+  /** Wall time of each phase (the whole run should stay within ~6 minutes on a quiet machine). */
+  const timed = async (phase: string, f: () => Promise<void>) => {
+    const t0 = performance.now();
+    await f();
+    figures[`time: ${phase} (s)`] = Math.round((performance.now() - t0) / 1000);
+  };
   const section = (title: string, lines: string[]) => {
     report.push(`\n### ${title}\n`, ...lines);
     log(`\n${title}\n${lines.join("\n")}`);
@@ -271,10 +157,15 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       CUSTODY_ALLOW_LOOPBACK_TARGETS: "true",
       ...opts.env,
     };
-    opts.pipeline.forEach((stages, i) => {
-      const label = opts.pipeline.length === 1 ? "pipeline" : `pipeline[${stages}]`;
-      children.push({ label, p: spawnTs("services/pipeline/src/main.ts", [], { ...pipelineEnv, CUSTODY_PIPELINE_STAGES: stages }, profArgs(`pipeline-${i}`)) });
-    });
+    // The ingest phase alone needs no pipeline: it is not started at all. (The ceiling needs one
+    // delivered body, from the warm-up, to copy.)
+    const withPipeline = (["throughput", "gentle", "latency", "ceiling"] as const).some((p) => opts.phases.has(p));
+    if (withPipeline) {
+      opts.pipeline.forEach((stages, i) => {
+        const label = opts.pipeline.length === 1 ? "pipeline" : `pipeline[${stages}]`;
+        children.push({ label, p: spawnTs("services/pipeline/src/main.ts", [], { ...pipelineEnv, CUSTODY_PIPELINE_STAGES: stages }, profArgs(`pipeline-${i}`)) });
+      });
+    }
 
     // --- load generator -------------------------------------------------------------------------
     const pad = (n: number) => randomBytes(n).toString("base64url").slice(0, n);
@@ -284,7 +175,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     const agent = new Agent({ connections: Math.max(opts.concurrency, 256), pipelining: 1, keepAliveTimeout: 60_000 });
     let seq = 0;
     /** One POST of `n` events; the ids accepted (201) and the statuses of the others. */
-    async function publish(n: number): Promise<{ ids: string[]; failed: number[] }> {
+    async function publish(n: number): Promise<Published> {
       const single = n === 1;
       const body = single ? eventJson(seq++) : `{"events":[${Array.from({ length: n }, () => eventJson(seq++)).join(",")}]}`;
       const res = await request(`${origin}/api/v2/events${single ? "" : "/batch"}`, { method: "POST", headers, body, dispatcher: agent });
@@ -298,8 +189,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     // Warm-up: proves the path end to end and lets the JIT settle.
     const warmEvents = 400;
     for (let i = 0; i < warmEvents / 20; i++) await Promise.all(Array.from({ length: 20 }, () => publish(1)));
-    await waitFor(async () => receiver!.counts.delivered >= warmEvents * opts.endpoints, 120_000, "warm-up deliveries");
-    let expected = warmEvents * opts.endpoints;
+    if (withPipeline) await waitFor(async () => receiver!.counts.delivered >= warmEvents * opts.endpoints, 120_000, "warm-up deliveries");
+    let expected = withPipeline ? warmEvents * opts.endpoints : 0;
 
     const groups: Record<string, CpuGroup> = {
       "load generator (bench)": [process.pid],
@@ -340,9 +231,27 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     await admin2.connect();
     const pgByClient = new PgBackendMeter(admin2, t.name, Number(new URL(t.url).port || 5432), new Map([[process.pid, "bench"], ...children.map((c): [number, string] => [c.p.child.pid!, c.label])]));
     const deliveredPerEvent = opts.endpoints;
+    const ctx: PhaseContext = {
+      opts,
+      t,
+      admin: admin2,
+      origin,
+      receiverBase,
+      receiver,
+      children,
+      publish,
+      cpu,
+      pgByClient,
+      cpuLines,
+      figures,
+      section,
+      windows,
+      expect: (add) => (expected += add),
+    };
 
     // --- phase 1: throughput --------------------------------------------------------------------
     let throughputDeliveriesPerSecond = NaN;
+    const throughputStart = performance.now();
     if (opts.phases.has("throughput")) {
       const seconds = opts.seconds;
       const warm = Math.min(5, seconds * 0.1);
@@ -400,7 +309,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       let worst5 = Infinity;
       for (let i = 0; i + 5 < series.length; i++) if (series[i]!.s >= warm) worst5 = Math.min(worst5, (series[i + 5]!.delivered - series[i]!.delivered) / 5);
 
-      expected += accepted * opts.endpoints;
+      ctx.expect(accepted * opts.endpoints);
       const drainStart = performance.now();
       let last = -1;
       let lastChange = performance.now();
@@ -534,87 +443,19 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       ]);
     }
 
-    // --- phase 2: latency at a fixed rate -------------------------------------------------------
-    if (opts.phases.has("latency")) {
-      const sent = new Map<string, number>();
-      const apiMs: number[] = [];
-      let refused = 0;
-      receiver.send({ record: true });
-      await receiver.fresh();
-      const total = Math.round(opts.rate * opts.latencySeconds);
-      const bar = progress("latency", total);
-      const inflight = new Set<Promise<void>>();
-      const c0 = cpu.snapshot();
-      const us0 = monotonicUs();
-      const start = performance.now();
-      let n = 0;
-      let overloaded = false;
-      const delivered0 = receiver.counts.delivered;
-      while (n < total) {
-        // Open loop, but not unbounded: past 3 s of backlog the rate is not sustained, and waiting
-        // for a queue of minutes to drain would only say so more slowly.
-        if (inflight.size > opts.rate * 3 || sent.size - (receiver.counts.delivered - delivered0) / deliveredPerEvent > opts.rate * 3) {
-          overloaded = true;
-          log(`latency phase: the platform is not keeping up with ${opts.rate}/s (${inflight.size} POSTs in flight); stopping after ${n} events`);
-          break;
-        }
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * opts.rate) + 1);
-        for (; n < due; n++) {
-          const at = wallMs();
-          const p = publish(1).then(
-            (r) => {
-              apiMs.push(wallMs() - at);
-              if (r.ids.length === 1) sent.set(r.ids[0]!, at);
-              else refused++;
-            },
-            () => void refused++,
-          );
-          inflight.add(p);
-          void p.finally(() => inflight.delete(p));
-        }
-        bar.update(n);
-        await sleep(1);
-      }
-      const offeredSeconds = (performance.now() - start) / 1000;
-      await Promise.race([Promise.all(inflight), sleep(30_000)]);
-      const c1 = cpu.snapshot();
-      windows.latency = { fromUs: us0, toUs: monotonicUs() };
-      bar.stop();
-      expected += sent.size * opts.endpoints;
-      await waitFor(async () => receiver!.counts.delivered >= expected, 30_000, "latency-phase deliveries").catch(() => undefined);
-      receiver.send({ record: false });
-      const records = await (async () => {
-        receiver!.send({ dump: true });
-        return receiver!.next((m) => ("records" in m ? m.records : undefined));
-      })();
-      const latencies: number[] = [];
-      for (let i = 0; i < records.ids.length; i++) {
-        const id = records.ids[i]!.slice(records.ids[i]!.indexOf(" ") + 1);
-        const s = sent.get(id);
-        if (s !== undefined) latencies.push(records.at[i]! - s);
-      }
-      const missing = n * opts.endpoints - latencies.length;
-      // Not delivered (or not even accepted) by the end of the wait: slower than anything measured.
-      for (let i = 0; i < missing; i++) latencies.push(Infinity);
-      latencies.sort((a, b) => a - b);
-      apiMs.sort((a, b) => a - b);
-      const round1 = (x: number) => Math.round(x * 10) / 10;
-      figures[`latency @ ${opts.rate}/s: events/s offered`] = Math.round(n / offeredSeconds);
-      figures[`latency @ ${opts.rate}/s: rate sustained (1 yes, 0 no)`] = overloaded ? 0 : 1;
-      figures[`latency @ ${opts.rate}/s: ingest→delivered p50 (ms)`] = round1(percentile(latencies, 50));
-      figures[`latency @ ${opts.rate}/s: … p95 (ms)`] = round1(percentile(latencies, 95));
-      figures[`latency @ ${opts.rate}/s: … p99 (ms)`] = round1(percentile(latencies, 99));
-      figures[`latency @ ${opts.rate}/s: … max (ms)`] = round1(latencies[latencies.length - 1] ?? NaN);
-      figures[`latency @ ${opts.rate}/s: POST → 201 p50 (ms)`] = round1(percentile(apiMs, 50));
-      figures[`latency @ ${opts.rate}/s: POST → 201 p99 (ms)`] = round1(percentile(apiMs, 99));
-      figures[`latency @ ${opts.rate}/s: not delivered 30 s after the load`] = missing;
-      figures[`latency @ ${opts.rate}/s: requests refused`] = refused;
-      section("latency: CPU during the fixed-rate load", cpuLines(c0, c1, "latency"));
-    }
+    if (opts.phases.has("throughput")) figures["time: throughput (s)"] = Math.round((performance.now() - throughputStart) / 1000);
+
+    // --- phases 2 and 3: latency at a gentle and at a high fixed rate ---------------------------
+    if (opts.phases.has("gentle")) await timed("gentle", () => latencyPhase(ctx, "gentle", opts.gentleRate));
+    if (opts.phases.has("latency")) await timed("latency", () => latencyPhase(ctx, "latency", opts.rate));
+
 
     figures["signature failures"] = receiver.counts.signatureFailures;
     figures["duplicate deliveries"] = receiver.counts.duplicates;
     if (receiver.counts.firstFailure !== null) log(`first signature failure: ${receiver.counts.firstFailure}`);
+
+    // --- phase 4: ingest alone (stops the pipeline) ---------------------------------------------
+    if (opts.phases.has("ingest")) await timed("ingest", () => ingestPhase(ctx));
 
     // --- stop the platform (writes the CPU profiles) --------------------------------------------
     receiver.send({ sample: true });
@@ -632,7 +473,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     figures["platform: errors logged (API + pipeline)"] = errorLines;
     figures["platform: … of which Postgres deadlocks"] = deadlocks;
 
-    // --- phase 3: bare ceiling ------------------------------------------------------------------
+    // --- phase 5: bare ceiling ------------------------------------------------------------------
+    const ceilingStart = performance.now();
     if (opts.phases.has("ceiling") && sample !== null) {
       const key = Buffer.from(ceilingSecret.slice("whsec_".length), "base64");
       const template = Object.fromEntries(
@@ -643,7 +485,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       let bad = 0;
       let stop = false;
       let n = 0;
-      const seconds = opts.seconds;
+      const seconds = opts.ceilingSeconds;
       const bar = progress("ceiling", seconds);
       const workers = Array.from({ length: opts.ceilingConcurrency }, async () => {
         while (!stop) {
@@ -684,8 +526,22 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       figures["ratio: platform deliveries/s ÷ ceiling (%)"] = Math.round((throughputDeliveriesPerSecond / ceiling) * 1000) / 10;
       figures["signature failures"] = receiver.counts.signatureFailures;
       section("ceiling: CPU", cpuLines(c0, c1, "ceiling"));
+      figures["time: ceiling (s)"] = Math.round((performance.now() - ceilingStart) / 1000);
     }
     await agent.close();
+
+    // --- the end: rows and dead rows per table (vacuum is off on this machine's Postgres) -------
+    const tuples = await tableTuples(t.pool);
+    figures["end pg: live tuples, all tables"] = tuples.reduce((a, r) => a + r.live, 0);
+    figures["end pg: dead tuples, all tables"] = tuples.reduce((a, r) => a + r.dead, 0);
+    for (const r of tuples.filter((x) => x.dead > 0)) figures[`end pg: dead tuples in ${r.table}`] = r.dead;
+    section("end of the run: live and dead tuples per table (pg_stat_user_tables; autovacuum is off on this machine)", [
+      "| table | live tuples | dead tuples | dead ÷ live | size incl. indexes + TOAST |",
+      "| --- | --- | --- | --- | --- |",
+      ...tuples
+        .filter((r) => r.live + r.dead > 0)
+        .map((r) => `| ${r.table} | ${r.live} | ${r.dead} | ${r.live > 0 ? `${Math.round((r.dead / r.live) * 100)} %` : "–"} | ${Math.round(r.bytes / 1024)} KiB |`),
+    ]);
   } finally {
     for (const c of children) await stopProcess(c.p, c.label).catch(() => undefined);
     if (receiver !== undefined) {
@@ -720,6 +576,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
   } else {
     await rm(profileDir, { recursive: true, force: true });
   }
+  figures["time: whole run (s)"] = Math.round((performance.now() - runStart) / 1000);
   report.push("\n### figures\n", "```json", JSON.stringify(figures, null, 2), "```");
   await writeFile(new URL("./results/pipeline-report.md", import.meta.url), `${report.join("\n")}\n`);
   return { name: "pipeline", figures };
