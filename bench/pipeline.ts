@@ -18,21 +18,25 @@
  *     (20): ingest→delivered = receive time (receiver process) − the instant the POST was sent
  *     (bench/pipeline-latency.ts).
  *  3. latency — the same at `--rate` (1,000) events/s; stops early, and says so, past 3 s of backlog.
- *  4. ingest — the pipeline stopped: `--concurrency` (64) clients POST single events for
+ *  4. peer — the DIY BullMQ peer (../shared/peers/bullmq-baseline, its own run.sh) and Custody,
+ *     both driven by ../shared/peers/load.mjs (batches of `--peer-batch` 100, `--peer-seconds`),
+ *     alternated `--peer-rounds` times (bench/pipeline-peer.ts).
+ *  5. ingest — the pipeline stopped: `--concurrency` (64) clients POST single events for
  *     `--ingest-seconds`; events/s and CPU per event of the API and its Postgres backends
  *     (bench/pipeline-ingest.ts).
- *  5. ceiling — with the platform stopped, undici POSTs the same bodies with the same header set
+ *  6. ceiling — with the platform stopped, undici POSTs the same bodies with the same header set
  *     (freshly signed) to the same receiver for `--ceiling-seconds` at `--ceiling-concurrency` in flight.
  * At the end: live and dead tuples per table (this machine's Postgres runs without autovacuum).
  *
  * Flags (after `npm run bench -- pipeline`; parsed in bench/pipeline-options.ts): --seconds=N (or
- * BENCH_SECONDS=N; ingest and ceiling run min(N, 20) s unless given --ingest-seconds,
- * --ceiling-seconds), --latency-seconds=N, --rate=N, --gentle-rate=N,
+ * BENCH_SECONDS=N; ingest, peer and ceiling run min(N, 20) s unless given --ingest-seconds,
+ * --peer-seconds, --ceiling-seconds), --latency-seconds=N, --rate=N, --gentle-rate=N,
  * --endpoints=N, --concurrency=N, --batch=N (events per POST /events/batch in the throughput
  * phase; 1 = POST /events), --backlog=N, --pipeline=all | stages/stages/… (one process per `/`
  * group), --env=K=V,K=V (pipeline processes), --api-env=K=V,…, --profile (node --cpu-prof on API,
- * pipeline and receiver, summarised), --phases=throughput,gentle,latency,ingest,ceiling,
- * --ceiling-concurrency=N,
+ * pipeline and receiver, summarised), --phases=throughput,gentle,latency,peer,ingest,ceiling,
+ * --ceiling-concurrency=N, --peer-rounds=N, --peer-batch=N, --peer-rate=N (load.mjs's RATE, 0 = as
+ * fast as it goes), --peer-idle-pct=P, --peer-dir=PATH,
  * --wait-idle=S (wait up to S s, default 30, for other processes on this shared machine to go
  * quiet), --pg-log=PATH (count and time every statement: diagnostic, slower).
  * A report with the per-second series, CPU, Postgres activity and profiles goes to
@@ -53,6 +57,7 @@ import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type CpuGrou
 import { ingestPhase } from "./pipeline-ingest.js";
 import { latencyPhase } from "./pipeline-latency.js";
 import { parseOptions } from "./pipeline-options.js";
+import { peerPhase } from "./pipeline-peer.js";
 import { freePort, log, ReceiverProcess, sleep, stopProcess, type PhaseContext, type Published } from "./pipeline-support.js";
 import { progress, type BenchResult } from "./report.js";
 
@@ -159,7 +164,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     };
     // The ingest phase alone needs no pipeline: it is not started at all. (The ceiling needs one
     // delivered body, from the warm-up, to copy.)
-    const withPipeline = (["throughput", "gentle", "latency", "ceiling"] as const).some((p) => opts.phases.has(p));
+    const withPipeline = (["throughput", "gentle", "latency", "peer", "ceiling"] as const).some((p) => opts.phases.has(p));
     if (withPipeline) {
       opts.pipeline.forEach((stages, i) => {
         const label = opts.pipeline.length === 1 ? "pipeline" : `pipeline[${stages}]`;
@@ -449,12 +454,14 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     if (opts.phases.has("gentle")) await timed("gentle", () => latencyPhase(ctx, "gentle", opts.gentleRate));
     if (opts.phases.has("latency")) await timed("latency", () => latencyPhase(ctx, "latency", opts.rate));
 
+    // --- phase 4: the DIY peer and Custody, side by side ----------------------------------------
+    if (opts.phases.has("peer")) await timed("peer", () => peerPhase(ctx));
 
     figures["signature failures"] = receiver.counts.signatureFailures;
     figures["duplicate deliveries"] = receiver.counts.duplicates;
     if (receiver.counts.firstFailure !== null) log(`first signature failure: ${receiver.counts.firstFailure}`);
 
-    // --- phase 4: ingest alone (stops the pipeline) ---------------------------------------------
+    // --- phase 5: ingest alone (stops the pipeline) ---------------------------------------------
     if (opts.phases.has("ingest")) await timed("ingest", () => ingestPhase(ctx));
 
     // --- stop the platform (writes the CPU profiles) --------------------------------------------
@@ -473,7 +480,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     figures["platform: errors logged (API + pipeline)"] = errorLines;
     figures["platform: … of which Postgres deadlocks"] = deadlocks;
 
-    // --- phase 5: bare ceiling ------------------------------------------------------------------
+    // --- phase 6: bare ceiling ------------------------------------------------------------------
     const ceilingStart = performance.now();
     if (opts.phases.has("ceiling") && sample !== null) {
       const key = Buffer.from(ceilingSecret.slice("whsec_".length), "base64");
