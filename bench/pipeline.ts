@@ -1,6 +1,7 @@
 /**
  * Pipeline benchmark: the whole platform, over real HTTP, against a local receiver that verifies
- * every delivery's Standard Webhooks signature.
+ * every delivery's Standard Webhooks signature; it ends with the targets of issue 9, each with its
+ * figure and met / missed (bench/targets.ts).
  *
  * Processes (everything on this machine's cores, as in production on one box): the API
  * (services/api/src/main.ts) and the pipeline (services/pipeline/src/main.ts, one process per
@@ -39,7 +40,7 @@
  * fast as it goes), --peer-idle-pct=P, --peer-dir=PATH,
  * --wait-idle=S (wait up to S s, default 30, for other processes on this shared machine to go
  * quiet), --pg-log=PATH (count and time every statement: diagnostic, slower).
- * A report with the per-second series, CPU, Postgres activity and profiles goes to
+ * A report with the per-second series, CPU, Postgres activity, profiles and the targets goes to
  * bench/results/pipeline-report.md.
  */
 import { createHmac, randomBytes } from "node:crypto";
@@ -60,6 +61,7 @@ import { parseOptions } from "./pipeline-options.js";
 import { peerPhase } from "./pipeline-peer.js";
 import { freePort, log, ReceiverProcess, sleep, stopProcess, type PhaseContext, type Published } from "./pipeline-support.js";
 import { progress, type BenchResult } from "./report.js";
+import { readAuditFigure, targetsMarkdown, targetsOf } from "./targets.js";
 
 const DATA_BYTES = 1024;
 const EVENT_TYPE = "bench.load";
@@ -585,6 +587,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
   }
   figures["time: whole run (s)"] = Math.round((performance.now() - runStart) / 1000);
   report.push("\n### figures\n", "```json", JSON.stringify(figures, null, 2), "```");
+  const targets = targetsOf(figures, opts, await readAuditFigure());
+  report.push("\n### targets (issue 9)\n", ...targetsMarkdown(targets));
   await writeFile(new URL("./results/pipeline-report.md", import.meta.url), `${report.join("\n")}\n`);
-  return { name: "pipeline", figures };
+  return { name: "pipeline", figures, targets };
 }

@@ -1,8 +1,11 @@
 import { SingleBar } from "cli-progress";
+import { targetsText, type TargetRow } from "./targets.js";
 
 export interface BenchResult {
   name: string;
   figures: Record<string, number>;
+  /** Targets with their figures and verdicts (the pipeline benchmark: issue 9), printed last. */
+  targets?: TargetRow[];
 }
 
 /** A progress bar on a terminal; silent otherwise, so logs stay readable. */
@@ -16,5 +19,6 @@ export function progress(label: string, total: number): { update(n: number): voi
 export function printResult(result: BenchResult): void {
   const width = Math.max(...Object.keys(result.figures).map((k) => k.length));
   process.stdout.write(`\n## ${result.name}\n`);
-  for (const [name, value] of Object.entries(result.figures)) process.stdout.write(`  ${name.padEnd(width)}  ${value.toLocaleString("en-US")}\n`);
+  for (const [name, value] of Object.entries(result.figures)) process.stdout.write(`  ${name.padEnd(width)}  ${value === null ? "–" : value.toLocaleString("en-US")}\n`);
+  if (result.targets !== undefined) process.stdout.write(`\n## ${result.name}: targets\n${targetsText(result.targets).join("\n")}\n`);
 }
