@@ -6,7 +6,7 @@
  * `--latency-seconds`. Figures are named `latency @ <rate>/s: …`.
  */
 import { monotonicUs } from "./pipeline-probes.js";
-import { log, percentile, round1, sleep, wallMs, type PhaseContext } from "./pipeline-support.js";
+import { caughtUp, log, percentile, round1, sleep, wallMs, type PhaseContext } from "./pipeline-support.js";
 import { progress } from "./report.js";
 
 export async function latencyPhase(ctx: PhaseContext, phase: "gentle" | "latency", rate: number): Promise<void> {
@@ -55,9 +55,8 @@ export async function latencyPhase(ctx: PhaseContext, phase: "gentle" | "latency
   const c1 = ctx.cpu.snapshot();
   ctx.windows[phase] = { fromUs: us0, toUs: monotonicUs() };
   bar.stop();
-  const expected = ctx.expect(sent.size * opts.endpoints);
-  const waitStart = performance.now();
-  while (receiver.counts.delivered < expected && performance.now() - waitStart < 30_000) await sleep(50);
+  ctx.expect(sent.size * opts.endpoints);
+  await caughtUp(ctx, 30_000);
   receiver.send({ record: false });
   receiver.send({ dump: true });
   const records = await receiver.next((m) => ("records" in m ? m.records : undefined));

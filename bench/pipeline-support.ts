@@ -129,12 +129,22 @@ export interface PhaseContext {
   expect(add: number): number;
 }
 
-/** Waits (up to `maxMs`) until the receiver has every delivery expected so far; false if it has not. */
-export async function caughtUp(ctx: PhaseContext, maxMs: number): Promise<boolean> {
+/**
+ * Waits until the receiver has every delivery expected so far; gives up (false) after `maxMs`, or
+ * once nothing has arrived for `stallMs` (deliveries an earlier phase lost would otherwise hold
+ * every later wait to its maximum).
+ */
+export async function caughtUp(ctx: PhaseContext, maxMs: number, stallMs = 5_000): Promise<boolean> {
   const deadline = performance.now() + maxMs;
+  let last = -1;
+  let lastChange = performance.now();
   while (ctx.receiver.counts.delivered < ctx.expect(0)) {
-    if (performance.now() > deadline) return false;
-    await sleep(100);
+    if (ctx.receiver.counts.delivered !== last) {
+      last = ctx.receiver.counts.delivered;
+      lastChange = performance.now();
+    }
+    if (performance.now() > deadline || performance.now() - lastChange > stallMs) return false;
+    await sleep(50);
   }
   return true;
 }

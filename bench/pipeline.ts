@@ -330,6 +330,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       const drainSeconds = (performance.now() - drainStart) / 1000;
       const lost = expected - receiver.counts.delivered;
       const statuses = await admin2.query<{ status: string; n: number }>("SELECT status, count(*)::int AS n FROM deliveries GROUP BY status ORDER BY status");
+      // Accepted (201) but not fanned out yet: no delivery row at all.
+      const unfanned = await admin2.query<{ n: number }>("SELECT count(*)::int AS n FROM events e WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)");
       // What each delivery costs Postgres in rows and bytes, table by table (after the drain: every row written).
       const tables = await admin2.query<{ table: string; ins: number; upd: number; hot: number; bytes: number }>(
         `SELECT relname AS table, n_tup_ins::int AS ins, n_tup_upd::int AS upd, n_tup_hot_upd::int AS hot, pg_total_relation_size(relid)::float8 AS bytes
@@ -353,6 +355,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       figures["throughput: drain after load (s)"] = Math.round(drainSeconds * 10) / 10;
       figures["throughput: lost (events × endpoints − delivered)"] = lost;
       figures["throughput: … of which still 'delivering' in Postgres"] = statuses.rows.find((r) => r.status === "delivering")?.n ?? 0;
+      figures["throughput: … events accepted without any delivery row yet"] = unfanned.rows[0]!.n;
 
       const d = counterDelta(steady!.pg, end.pg);
       const delivs = end.delivered - steady!.delivered;
@@ -462,6 +465,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     figures["signature failures"] = receiver.counts.signatureFailures;
     figures["duplicate deliveries"] = receiver.counts.duplicates;
     if (receiver.counts.firstFailure !== null) log(`first signature failure: ${receiver.counts.firstFailure}`);
+    // Late or lost: what the phases' drains gave up on and never came since.
+    if (withPipeline) figures["deliveries expected but never received (whole run, before the pipeline stops)"] = ctx.expect(0) - receiver.counts.delivered;
 
     // --- phase 5: ingest alone (stops the pipeline) ---------------------------------------------
     if (opts.phases.has("ingest")) await timed("ingest", () => ingestPhase(ctx));
