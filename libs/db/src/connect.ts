@@ -14,12 +14,18 @@ export interface DbSettings {
 // bigint columns (leaf indexes, tree sizes) come back as strings: JS numbers lose precision past 2^53,
 // and callers convert at the edge where they check the range.
 export function createPool(settings: DbSettings): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: settings.url,
     max: settings.poolMax,
     statement_timeout: settings.statementTimeoutMs,
     application_name: settings.applicationName,
   });
+  // pg-pool listens for a client's 'error' only while the client is idle; a connection that dies
+  // while checked out (a Postgres restart mid-query) emits 'error' with no listener, which would
+  // kill the process. The query under way is rejected with that error already, and the pool drops
+  // the broken client when it is released, so nothing more is to be done here.
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return pool;
 }
 
 export function createDb(settings: DbSettings): { db: Db; pool: pg.Pool } {
