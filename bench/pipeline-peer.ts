@@ -58,6 +58,9 @@ interface RunResult {
   /** How long the run waited for an idle machine before the load, and how busy the machine was then (%). */
   idleWaitMs: number;
   idleBusyPct: number;
+  /** The settle after the load (until the machine is idle, at least 5 s, at most 120 s), and the CPU window's length. */
+  settleMs: number;
+  windowMs: number;
   /** Deliveries by status in the platform's database after the settle. */
   statuses: Record<string, number>;
   /** CPU of the other platform while this one ran (% of a core): Custody sits idle while the peer runs. */
@@ -159,8 +162,9 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       throw new Error(`the peer's run.sh failed (exit ${r.code}):\n${r.output.slice(-3000)}`);
     }
     const load = lastJsonLine<LoadResult>(await readFile(join(runDir, "load.json"), "utf8"), "peer load.mjs");
-    const cpu = JSON.parse(await readFile(join(runDir, "cpu.json"), "utf8")) as { cpuMs: Record<string, number> };
+    const cpu = JSON.parse(await readFile(join(runDir, "cpu.json"), "utf8")) as { cpuMs: Record<string, number>; wallMs: number };
     const idle = JSON.parse(await readFile(join(runDir, "idle-before.json"), "utf8")) as { waitedMs: number; lastBusyPct: number };
+    const settle = JSON.parse(await readFile(join(runDir, "settle.json"), "utf8")) as { waitedMs: number };
     const platform = ["api", "worker", "redis", `pg-db-${peerDb}`].reduce((s, g) => s + (cpu.cpuMs[g] ?? 0), 0);
     const delivered = Math.max(1, load.delivered);
     return {
@@ -171,6 +175,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       cpuMs: cpu.cpuMs,
       idleWaitMs: idle.waitedMs,
       idleBusyPct: idle.lastBusyPct,
+      settleMs: settle.waitedMs,
+      windowMs: cpu.wallMs,
       statuses: await statusesOf(peerUrl.toString()),
       otherPlatformPct: custodyPct(c0, c1),
     };
@@ -223,9 +229,9 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     const l = await node(loadMjs, [ctx.origin, tenant.apiKey, ...loadArgs], (opts.peerSeconds + 300) * 1000);
     const load = lastJsonLine<LoadResult>(l.stdout, "load.mjs against Custody");
     if (load.error !== undefined) throw new Error(`load.mjs against Custody: ${JSON.stringify(load)}`);
-    await node(join(peerDir, "src/idle.mjs"), [idlePct, "3000", "120000", "5000"], 140_000);
+    const settle = lastJsonLine<{ waitedMs: number }>((await node(join(peerDir, "src/idle.mjs"), [idlePct, "3000", "120000", "5000"], 140_000)).stdout, "idle.mjs");
     const c2 = ctx.cpu.snapshot();
-    const { perGroup, machineBusyMs } = CpuMeter.msBetween(c0, c2);
+    const { perGroup, machineBusyMs, wallMs } = CpuMeter.msBetween(c0, c2);
     const platform = Object.entries(perGroup)
       .filter(([k]) => platformGroups(k))
       .reduce((s, [, v]) => s + v, 0);
@@ -247,6 +253,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       cpuMs: Object.fromEntries(Object.entries(perGroup).map(([k, v]) => [k, Math.round(v)])),
       idleWaitMs: idle.waitedMs,
       idleBusyPct: idle.lastBusyPct,
+      settleMs: settle.waitedMs,
+      windowMs: wallMs,
       statuses: Object.fromEntries(rows.map((r) => [r.status, r.n])),
     };
   }
@@ -295,8 +303,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
   const cell = (x: number | null) => (x === null ? "–" : x.toLocaleString("en-US"));
   const rate = opts.peerRate === 0 ? "as fast as it goes" : `${opts.peerRate} events/s`;
   ctx.section(`peer: bullmq-baseline and Custody driven by load.mjs (${opts.peerSeconds} s, batches of ${opts.peerBatch}, ${rate}, alternated, ${opts.peerRounds} round(s))`, [
-    "| round | platform | accepted | delivered | deliveries/s | ÷ bare ceiling (bare req/s) | p50 / p95 / p99 ms | platform CPU ms per delivery | machine busy ms per delivery | waited for idle | deliveries by status |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| round | platform | accepted | delivered | deliveries/s | ÷ bare ceiling (bare req/s) | p50 / p95 / p99 ms | platform CPU ms per delivery | machine busy ms per delivery | waited for idle before | settle after | CPU window | deliveries by status |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map((r, i) =>
       [
         "",
@@ -310,6 +318,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
         r.platformMsPerDelivery.toFixed(2),
         r.machineMsPerDelivery.toFixed(2),
         `${round1(r.idleWaitMs / 1000)} s (${r.idleBusyPct} % busy)`,
+        `${round1(r.settleMs / 1000)} s`,
+        `${round1(r.windowMs / 1000)} s`,
         JSON.stringify(r.statuses).replace(/"/g, ""),
         "",
       ].join(" | ").trim(),
