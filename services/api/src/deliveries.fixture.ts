@@ -123,7 +123,48 @@ export interface AttemptFields {
   keyIds?: string[];
 }
 
-/** Seals an attempt (seal batch, custody entry, seal) and, unless `recorded` is false, records its outcome (attempt entry, attempt). Returns the custody root, hex. */
+/**
+ * A format 2 attempt as the pipeline stores it: its attempt_seals row and, unless `recorded` is
+ * false, its attempt_outcomes row (batch rows are not needed by the API's reads).
+ */
+export async function insertSealedAttempt(db: Kysely<Database>, a: AttemptFields, options: { recorded?: boolean } = {}): Promise<void> {
+  await db
+    .insertInto("attempt_seals")
+    .values({
+      delivery_id: a.deliveryId,
+      attempt_no: a.attemptNo,
+      batch_id: "1",
+      batch_index: 0,
+      hops: randomBytes(128),
+      sealed_at: String(Math.floor(Date.now() / 1000)),
+      previous: a.attemptNo === 1 ? null : randomBytes(32),
+      webhook_signature: `v1,${randomBytes(32).toString("base64")}`,
+      custody_signature: `v1=${hex32()}`,
+      key_ids: a.keyIds ?? ["whk_0123456789abcdef"],
+      target_url: HOOK_URL,
+    })
+    .execute();
+  if (options.recorded === false) return;
+  await db
+    .insertInto("attempt_outcomes")
+    .values({
+      delivery_id: a.deliveryId,
+      attempt_no: a.attemptNo,
+      tenant_id: a.tenantId,
+      batch_id: "1",
+      batch_index: 0,
+      started_at: a.startedAt ?? new Date(),
+      duration_ms: a.durationMs,
+      status_code: a.statusCode === undefined ? 200 : a.statusCode,
+      error_class: a.errorClass ?? null,
+      response_sha256: null,
+      response_excerpt: a.responseExcerpt ?? null,
+      outcome: a.outcome,
+    })
+    .execute();
+}
+
+/** Seals an attempt in format 1 (seal batch, custody entry, seal) and, unless `recorded` is false, records its outcome (attempt entry, attempt). Returns the custody root, hex. */
 export async function insertAttempt(db: Kysely<Database>, a: AttemptFields, options: { recorded?: boolean } = {}): Promise<string> {
   const root = hex32();
   const batchId = newId("seal");

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@custody/db";
-import { createEndpoint, insertAttempt, insertBody, insertDelivery, insertEvent } from "./deliveries.fixture.js";
+import { createEndpoint, insertAttempt, insertBody, insertDelivery, insertEvent, insertSealedAttempt } from "./deliveries.fixture.js";
 import { auth, keyWith, newTenant, startTestApi, type TestApi, type TestTenant } from "./test-app.fixture.js";
 
 let api: TestApi;
@@ -289,9 +289,19 @@ describe("POST /api/v2/webhooks/{id}/deliveries/{deliveryId}/retries", () => {
 
   it("retries a dead delivery whose attempt was sealed but never sent (endpoint was disabled, since re-enabled)", async () => {
     const d = await deadWithBody({ deadReason: "endpoint_disabled", attempts: 1 });
-    await insertAttempt(api.t.db, { tenantId: acme.tenantId, deliveryId: d.id, eventId: d.eventId, endpointId, attemptNo: 1, durationMs: 0, outcome: "dead" }, { recorded: false });
+    await insertSealedAttempt(api.t.db, { tenantId: acme.tenantId, deliveryId: d.id, eventId: d.eventId, endpointId, attemptNo: 1, durationMs: 0, statusCode: null, errorClass: "endpoint_disabled", outcome: "dead" });
     expect((await retry(acme.key, endpointId, d.id)).statusCode).toBe(202);
     expect(await dueForScheduler(d.id)).toBe(true);
+  });
+
+  it("is 409 CONFLICT for a delivery sealed under evidence format 1, pointing at replay", async () => {
+    const d = await deadWithBody({ deadReason: "endpoint_disabled", attempts: 1 });
+    await insertAttempt(api.t.db, { tenantId: acme.tenantId, deliveryId: d.id, eventId: d.eventId, endpointId, attemptNo: 1, durationMs: 0, outcome: "dead" }, { recorded: false });
+    const res = await retry(acme.key, endpointId, d.id);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toMatchObject({ code: "CONFLICT", field: "params.deliveryId" });
+    expect(res.json().error.message).toContain("replay its event instead");
+    expect(await dueForScheduler(d.id)).toBe(false);
   });
 
   it.each(["delivered", "cancelled", "pending", "delivering"] as const)("is 409 CONFLICT for a %s delivery, saying so", async (status) => {
