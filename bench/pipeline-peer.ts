@@ -281,6 +281,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       platformMs: med((r) => r.platformMsPerDelivery),
       machineMs: med((r) => r.machineMsPerDelivery),
       lost: rs.reduce((s, r) => s + r.load.accepted - r.load.delivered, 0),
+      busiestStart: Math.max(...rs.map((r) => r.idleBusyPct)),
       ingestErrors: rs.reduce((s, r) => s + r.load.ingestErrors, 0),
     };
   };
@@ -296,6 +297,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     figures[`peer: ${name} machine busy CPU ms per delivery (incl. load.mjs)`] = round2(s.machineMs);
     figures[`peer: ${name} accepted − delivered`] = s.lost;
     figures[`peer: ${name} ingest requests failed`] = s.ingestErrors;
+    // Above --peer-idle-pct, the wait for an idle machine timed out: the run shared the machine.
+    figures[`peer: ${name} machine busy as its load started, worst run (%)`] = s.busiestStart;
   }
   figures["peer: Custody ÷ bullmq-baseline deliveries/s"] = round2(custody.deliveredPerSec / peer.deliveredPerSec);
   figures["peer: Custody ÷ bullmq-baseline platform CPU per delivery"] = round2(custody.platformMs / peer.platformMs);

@@ -100,6 +100,8 @@ export function targetsOf(f: Record<string, number | undefined>, opts: Options, 
     else {
       row.verdict = verdict(ratio > 1 && !lost);
       if (lost) row.note = "Custody lost deliveries in load.mjs's run";
+      const busy = Math.max(...["bullmq-baseline", "Custody"].map((n) => f[`peer: ${n} machine busy as its load started, worst run (%)`] ?? 0));
+      if (busy > opts.peerIdlePct) row.note = [row.note, `a run started on a machine ${busy} % busy (the idle wait timed out): not comparable`].filter(Boolean).join("; ");
     }
     push(row, []);
   }
