@@ -1,6 +1,6 @@
-import { appendLeaves, leafHash, nodeKey, type StoredNode } from "@custody/merkle";
+import { hashFromDecomposition, leafHash, nodeHash, nodeKey, type StoredNode } from "@custody/merkle";
 import { parseCheckpoint, verifyNote, type VerifierKey } from "@custody/note";
-import { decodeEntry } from "./entry.js";
+import { entryProblem } from "./audit-canonical.js";
 
 /** What can disagree. Each names one check, so a report says exactly which guarantee broke. */
 export type AuditCheck =
@@ -30,11 +30,59 @@ export interface AuditLeaf {
   storedLeafHash: Uint8Array | null;
 }
 
+/**
+ * A run of leaves in leaf-index order, read column by column so that a caller holding them in one
+ * buffer need not build an object per leaf. Views into the caller's buffers are fine: nothing is kept
+ * after `addLeafBatch` returns.
+ */
+export interface AuditLeafBatch {
+  readonly length: number;
+  leafIndex(i: number): number;
+  /** The entry's stored bytes, or null when the row the leaf points at is gone. */
+  body(i: number): Uint8Array | null;
+  storedLeafHash(i: number): Uint8Array | null;
+  /** Optional: whether the stored leaf hash is present and equals `hash`, without a view of it. */
+  storedLeafHashEquals?(i: number, hash: Uint8Array): boolean;
+  /** Asked only when a finding names the entry. */
+  entryId(i: number): string;
+}
+
+/** The stored tree nodes, as the audit asks for each node it re-derives. */
+export interface StoredNodeLookup {
+  /** The stored hash of node (level, index), or null when there is none. A view is fine. */
+  hashOf(level: number, index: number): Uint8Array | null;
+  /** Optional: whether node (level, index) is stored with exactly `hash`, without a view of it. */
+  hashEquals?(level: number, index: number, hash: Uint8Array): boolean;
+}
+
+/**
+ * The RFC 9162 §2.1.1 hashes the audit derives the tree with. By default @custody/merkle's (SHA-256
+ * through the process's crypto backend); a caller may bring a faster one with the same output.
+ */
+export interface TreeHasher {
+  /** SHA-256(0x00 || entry) */
+  leaf(entry: Uint8Array): Uint8Array;
+  /** SHA-256(0x01 || left || right), of two 32-byte hashes */
+  node(left: Uint8Array, right: Uint8Array): Uint8Array;
+}
+
+const MERKLE_HASHER: TreeHasher = { leaf: leafHash, node: nodeHash };
+
+/** The nodes of one level completed by a run of leaves: indexes first..last, inclusive. */
+export interface NodeRange {
+  level: number;
+  first: number;
+  last: number;
+}
+
 export interface AuditCheckpoint {
   treeSize: number;
   rootHash: Uint8Array;
   note: string;
 }
+
+/** Whether a checkpoint's note is signed by a platform key and says what its row says. */
+export type CheckpointVerdict = { ok: true } | { ok: false; message: string };
 
 export interface AuditReport {
   ok: boolean;
@@ -48,68 +96,219 @@ export interface AuditReport {
 
 const MAX_FINDINGS = 100;
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Where a finding sorts among those at the same leaf index: the order in which one leaf's checks
+ * run (the leaf, then the checkpoint of the tree it completes, then the tree nodes it completes).
+ * Findings without a leaf index sort after all others, in the order their checks run.
+ */
+const RANK = {
+  emptyCheckpoint: 0,
+  leaf: 1,
+  checkpoint: 2,
+  node: 3,
+  head: 4,
+  // without a leaf index
+  invalidCheckpoint: 0,
+  unsequenced: 1,
+  beyondTree: 2,
+  headRoot: 3,
+} as const;
+
+interface RankedFinding extends AuditFinding {
+  rank: number;
+  seq: number;
+}
+
+function byPlace(a: RankedFinding, b: RankedFinding): number {
+  const x = a.leafIndex ?? Infinity;
+  const y = b.leafIndex ?? Infinity;
+  if (x !== y) return x < y ? -1 : 1;
+  return a.rank - b.rank || a.seq - b.seq;
+}
+
+/**
+ * A checkpoint's own checks: its note is signed by one of `keys` (any platform key, current or
+ * retired), names `origin`, and says the size and root its row says. Pure, so it can run on
+ * another thread (`addUnverifiedCheckpoints`).
+ */
+export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey[], origin: string | undefined): CheckpointVerdict {
+  try {
+    // Any platform key, current or retired, may have signed it.
+    const opened = parseCheckpoint(verifyNote(cp.note, keys).text);
+    if (origin !== undefined && opened.origin !== origin) throw new Error(`origin is ${opened.origin}, expected ${origin}`);
+    if (opened.size !== cp.treeSize || !equal(opened.rootHash, cp.rootHash)) {
+      throw new Error(`the row says size ${cp.treeSize} root ${hex(cp.rootHash)}, its signed note says size ${opened.size} root ${hex(opened.rootHash)}`);
+    }
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+}
+
+/**
+ * The perfect nodes that appending `count` leaves to a tree of `size` leaves completes, level by
+ * level (leaves are level 0): node (L, i) is completed by leaf (i + 1)·2^L − 1.
+ */
+export function completedNodeRanges(size: number, count: number): NodeRange[] {
+  const ranges: NodeRange[] = [];
+  const end = size + count;
+  for (let level = 0, span = 1; span <= end; level++, span *= 2) {
+    const first = Math.floor(size / span);
+    const last = Math.floor(end / span) - 1;
+    if (last >= first) ranges.push({ level, first, last });
+  }
+  return ranges;
+}
+
+/** A checkpoint whose root is compared when the tree reaches its size. */
+interface PendingCheckpoint {
+  cp: AuditCheckpoint;
+  /** Unknown until the signature check (run elsewhere) reports. */
+  verdict: CheckpointVerdict | undefined;
+  /** The re-derived root at its size, once reached. */
+  root: Uint8Array | undefined;
+}
 
 /**
  * Re-derives the whole ledger from its stored bytes, independent of anything the sequencer
  * stored about it: every leaf hash from the entry bytes, the tree from the leaves, and every
  * checkpoint's root from that tree. Pure: the caller streams rows in (in leaf-index order) and
- * hands back the stored tree nodes this class asks to compare.
+ * hands over the stored tree nodes to compare.
+ *
+ * Findings are listed in order of leaf index (then in the order one leaf's checks run): the first
+ * 100, and the first of every check that found anything, whatever order the caller's batches and
+ * checkpoint verdicts arrive in. With at most 100 findings, that is all of them, in the order the
+ * audit has always reported them.
  */
 export class LedgerAuditor {
   private size = 0;
-  private frontier: StoredNode[] = [];
-  private readonly pendingCheckpoints = new Map<number, AuditCheckpoint>();
+  // The frontier: perfect-subtree roots of the tree so far, as a stack (largest first).
+  private readonly stackLevel: number[] = [];
+  private readonly stackHash: Uint8Array[] = [];
+  private readonly pendingCheckpoints = new Map<number, PendingCheckpoint>();
+  /** Checkpoints at sizes already reached whose signature verdict has not arrived. */
+  private readonly awaitingVerdict = new Map<number, PendingCheckpoint>();
   private checkpointsVerified = 0;
   private findingsTotal = 0;
-  private readonly findings: AuditFinding[] = [];
+  private findings: RankedFinding[] = [];
+  private readonly earliestOfCheck = new Map<AuditCheck, RankedFinding>();
+  private seq = 0;
+
+  private readonly hasher: TreeHasher;
 
   constructor(
     private readonly keys: readonly VerifierKey[],
     private readonly origin: string | undefined,
-  ) {}
+    options: { hasher?: TreeHasher } = {},
+  ) {
+    this.hasher = options.hasher ?? MERKLE_HASHER;
+  }
 
   get treeSize(): number {
     return this.size;
   }
 
-  private report(check: AuditCheck, leafIndex: number | null, message: string): void {
+  private report(check: AuditCheck, leafIndex: number | null, rank: number, message: string): void {
     this.findingsTotal++;
-    if (this.findings.length < MAX_FINDINGS) this.findings.push({ check, leafIndex, message });
+    const finding = { check, leafIndex, message, rank, seq: this.seq++ };
+    this.findings.push(finding);
+    // Keep the first MAX_FINDINGS by place; trimming in bulk keeps reporting O(1) amortised.
+    if (this.findings.length >= 4 * MAX_FINDINGS) this.findings = this.findings.sort(byPlace).slice(0, MAX_FINDINGS);
+    const earliest = this.earliestOfCheck.get(check);
+    if (earliest === undefined || byPlace(finding, earliest) < 0) this.earliestOfCheck.set(check, finding);
+  }
+
+  /**
+   * Up to MAX_FINDINGS findings in order of place: the earliest ones, and the earliest of every check
+   * that found anything (so that a thousand missing tree nodes do not hide that a signed checkpoint
+   * disagrees too).
+   */
+  private listed(): RankedFinding[] {
+    const every = new Set(this.earliestOfCheck.values());
+    const all = [...new Set([...this.findings, ...every])].sort(byPlace);
+    let extra = all.length - MAX_FINDINGS;
+    for (let i = all.length - 1; i >= 0 && extra > 0; i--) {
+      if (every.has(all[i]!)) continue;
+      all.splice(i, 1);
+      extra--;
+    }
+    return all;
   }
 
   /** Checks each checkpoint's signature now; its root is compared when the tree reaches its size. */
   addCheckpoints(checkpoints: readonly AuditCheckpoint[]): void {
-    for (const cp of checkpoints) {
-      try {
-        // Any platform key, current or retired, may have signed it.
-        const opened = parseCheckpoint(verifyNote(cp.note, this.keys).text);
-        if (this.origin !== undefined && opened.origin !== this.origin) throw new Error(`origin is ${opened.origin}, expected ${this.origin}`);
-        if (opened.size !== cp.treeSize || !equal(opened.rootHash, cp.rootHash)) {
-          throw new Error(`the row says size ${cp.treeSize} root ${hex(cp.rootHash)}, its signed note says size ${opened.size} root ${hex(opened.rootHash)}`);
-        }
-      } catch (err) {
-        this.report("CHECKPOINT_INVALID", null, `checkpoint for size ${cp.treeSize}: ${(err as Error).message}`);
-        continue;
-      }
-      this.checkpointsVerified++;
-      if (cp.treeSize <= this.size) this.compareCheckpointNow(cp);
-      else this.pendingCheckpoints.set(cp.treeSize, cp);
+    for (const cp of checkpoints) this.addCheckpoint(cp, verifyCheckpoint(cp, this.keys, this.origin));
+  }
+
+  /**
+   * Adds checkpoints whose signatures are checked elsewhere (`verifyCheckpoint`, e.g. on another
+   * thread): their verdicts follow through `checkpointVerdict`, before `finish`.
+   */
+  addUnverifiedCheckpoints(checkpoints: readonly AuditCheckpoint[]): void {
+    for (const cp of checkpoints) this.addCheckpoint(cp, undefined);
+  }
+
+  /** The verdict of `verifyCheckpoint` for a checkpoint added by `addUnverifiedCheckpoints`. */
+  checkpointVerdict(treeSize: number, verdict: CheckpointVerdict): void {
+    const pending = this.pendingCheckpoints.get(treeSize) ?? this.awaitingVerdict.get(treeSize);
+    if (pending === undefined || pending.verdict !== undefined) throw new Error(`no checkpoint for size ${treeSize} awaits a verdict`);
+    pending.verdict = verdict;
+    this.settleVerdict(pending);
+    if (pending.root !== undefined) {
+      this.awaitingVerdict.delete(treeSize);
+      if (verdict.ok) this.compareRoot(pending.cp, pending.root);
     }
   }
 
-  private compareCheckpointNow(cp: AuditCheckpoint): void {
+  private addCheckpoint(cp: AuditCheckpoint, verdict: CheckpointVerdict | undefined): void {
+    const pending: PendingCheckpoint = { cp, verdict, root: undefined };
+    if (verdict !== undefined) {
+      this.settleVerdict(pending);
+      // An invalid checkpoint's root means nothing.
+      if (!verdict.ok) return;
+    }
     if (cp.treeSize < this.size) {
       throw new Error(`checkpoint for size ${cp.treeSize} arrived after the audit passed that size; add checkpoints before their leaves`);
     }
-    const root = this.root();
+    if (cp.treeSize === this.size) this.reachCheckpoint(pending, this.root());
+    else this.pendingCheckpoints.set(cp.treeSize, pending);
+  }
+
+  private settleVerdict(pending: PendingCheckpoint): void {
+    const verdict = pending.verdict!;
+    if (verdict.ok) this.checkpointsVerified++;
+    else this.report("CHECKPOINT_INVALID", null, RANK.invalidCheckpoint, `checkpoint for size ${pending.cp.treeSize}: ${verdict.message}`);
+  }
+
+  private reachCheckpoint(pending: PendingCheckpoint, root: Uint8Array): void {
+    if (pending.verdict === undefined) {
+      pending.root = root;
+      this.awaitingVerdict.set(pending.cp.treeSize, pending);
+    } else if (pending.verdict.ok) {
+      this.compareRoot(pending.cp, root);
+    }
+  }
+
+  private compareRoot(cp: AuditCheckpoint, root: Uint8Array): void {
     if (!equal(root, cp.rootHash)) {
-      this.report("CHECKPOINT_ROOT_MISMATCH", Math.max(0, cp.treeSize - 1), `signed checkpoint for size ${cp.treeSize} has root ${hex(cp.rootHash)}, the entries give ${hex(root)}`);
+      this.report(
+        "CHECKPOINT_ROOT_MISMATCH",
+        Math.max(0, cp.treeSize - 1),
+        cp.treeSize === 0 ? RANK.emptyCheckpoint : RANK.checkpoint,
+        `signed checkpoint for size ${cp.treeSize} has root ${hex(cp.rootHash)}, the entries give ${hex(root)}`,
+      );
     }
   }
 
   private root(): Uint8Array {
-    return appendLeaves(this.frontier, this.size, []).root;
+    return hashFromDecomposition(this.stackHash);
   }
 
   /**
@@ -118,69 +317,112 @@ export class LedgerAuditor {
    */
   addLeaves(leaves: readonly AuditLeaf[]): StoredNode[] {
     const completed: StoredNode[] = [];
-    for (const leaf of leaves) {
-      if (leaf.leafIndex !== this.size) {
-        this.report("LEAF_INDEX_GAP", this.size, `expected leaf index ${this.size}, found ${leaf.leafIndex}: a leaf was deleted, duplicated or reordered`);
-      }
-      let hash: Uint8Array;
-      if (leaf.body === null) {
-        this.report("ENTRY_MISSING", this.size, `leaf ${this.size} points at entry ${leaf.entryId}, which no longer exists`);
-        hash = new Uint8Array(32);
-      } else {
-        hash = leafHash(leaf.body);
-        if (leaf.storedLeafHash !== null && !equal(hash, leaf.storedLeafHash)) {
-          this.report("LEAF_HASH_MISMATCH", this.size, `entry ${leaf.entryId} at leaf ${this.size}: stored leaf hash ${hex(leaf.storedLeafHash)}, bytes hash to ${hex(hash)}`);
-        }
-        try {
-          decodeEntry(leaf.body);
-        } catch (err) {
-          this.report("ENTRY_MALFORMED", this.size, `entry ${leaf.entryId} at leaf ${this.size}: ${(err as Error).message}`);
-        }
-      }
-      const result = appendLeaves(this.frontier, this.size, [hash]);
-      completed.push(...result.newNodes);
-      this.frontier = [...result.frontier];
-      this.size = result.size;
-      const cp = this.pendingCheckpoints.get(this.size);
-      if (cp) {
-        this.pendingCheckpoints.delete(this.size);
-        if (!equal(result.root, cp.rootHash)) {
-          this.report("CHECKPOINT_ROOT_MISMATCH", this.size - 1, `signed checkpoint for size ${this.size} has root ${hex(cp.rootHash)}, the entries give ${hex(result.root)}`);
-        }
-      }
-    }
+    const batch: AuditLeafBatch = {
+      length: leaves.length,
+      leafIndex: (i) => leaves[i]!.leafIndex,
+      body: (i) => leaves[i]!.body,
+      storedLeafHash: (i) => leaves[i]!.storedLeafHash,
+      entryId: (i) => leaves[i]!.entryId,
+    };
+    for (let i = 0; i < leaves.length; i++) this.addLeaf(batch, i, null, completed);
     return completed;
   }
 
   /** Stored nodes must equal the re-derived ones: proofs are served from them. */
   compareNodes(expected: readonly StoredNode[], stored: ReadonlyMap<string, Uint8Array>): void {
-    for (const node of expected) {
-      const got = stored.get(nodeKey(node));
-      if (!got || !equal(got, node.hash)) {
-        // Reported at the leaf whose append completed the node: where the stored tree stopped matching the log.
-        this.report(
-          "TREE_NODE_MISMATCH",
-          (node.index + 1) * 2 ** node.level - 1,
-          `stored tree node level ${node.level} index ${node.index} is ${got ? hex(got) : "missing"}, the entries give ${hex(node.hash)}`,
-        );
+    for (const node of expected) this.compareNode(node.level, node.index, node.hash, stored.get(nodeKey(node)) ?? null);
+  }
+
+  /**
+   * Appends a run of leaves (in index order) and compares every perfect node they complete — the
+   * nodes `completedNodeRanges(treeSize, batch.length)` names — with the stored ones. A batch may be
+   * taken in parts: leaves [start, end), then [end, …).
+   */
+  addLeafBatch(batch: AuditLeafBatch, stored: StoredNodeLookup, start = 0, end = batch.length): void {
+    for (let i = start; i < end; i++) this.addLeaf(batch, i, stored, null);
+  }
+
+  private addLeaf(batch: AuditLeafBatch, i: number, stored: StoredNodeLookup | null, completed: StoredNode[] | null): void {
+    const at = this.size;
+    const leafIndex = batch.leafIndex(i);
+    const body = batch.body(i);
+    if (leafIndex !== at) {
+      this.report("LEAF_INDEX_GAP", at, RANK.leaf, `expected leaf index ${at}, found ${leafIndex}: a leaf was deleted, duplicated or reordered`);
+    }
+    let hash: Uint8Array;
+    if (body === null) {
+      this.report("ENTRY_MISSING", at, RANK.leaf, `leaf ${at} points at entry ${batch.entryId(i)}, which no longer exists`);
+      hash = new Uint8Array(32);
+    } else {
+      hash = this.hasher.leaf(body);
+      if (batch.storedLeafHashEquals === undefined || !batch.storedLeafHashEquals(i, hash)) {
+        const storedLeafHash = batch.storedLeafHash(i);
+        if (storedLeafHash !== null && !equal(hash, storedLeafHash)) {
+          this.report("LEAF_HASH_MISMATCH", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: stored leaf hash ${hex(storedLeafHash)}, bytes hash to ${hex(hash)}`);
+        }
       }
+      const problem = entryProblem(body);
+      if (problem !== null) this.report("ENTRY_MALFORMED", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: ${problem}`);
+    }
+
+    // Append to the frontier like a binary counter; every merge completes a perfect node.
+    let level = 0;
+    let index = at;
+    this.size = at + 1;
+    this.completeNode(level, index, hash, stored, completed);
+    const stackLevel = this.stackLevel;
+    const stackHash = this.stackHash;
+    while (stackLevel.length > 0 && stackLevel[stackLevel.length - 1] === level) {
+      stackLevel.pop();
+      hash = this.hasher.node(stackHash.pop()!, hash);
+      level++;
+      index = Math.floor(index / 2);
+      this.completeNode(level, index, hash, stored, completed);
+    }
+    stackLevel.push(level);
+    stackHash.push(hash);
+
+    const pending = this.pendingCheckpoints.get(this.size);
+    if (pending !== undefined) {
+      this.pendingCheckpoints.delete(this.size);
+      this.reachCheckpoint(pending, this.root());
+    }
+  }
+
+  private completeNode(level: number, index: number, hash: Uint8Array, stored: StoredNodeLookup | null, completed: StoredNode[] | null): void {
+    if (completed !== null) completed.push({ level, index, hash });
+    if (stored !== null && (stored.hashEquals === undefined || !stored.hashEquals(level, index, hash))) this.compareNode(level, index, hash, stored.hashOf(level, index));
+  }
+
+  private compareNode(level: number, index: number, hash: Uint8Array, got: Uint8Array | null): void {
+    if (got === null || !equal(got, hash)) {
+      // Reported at the leaf whose append completed the node: where the stored tree stopped matching the log.
+      this.report(
+        "TREE_NODE_MISMATCH",
+        (index + 1) * 2 ** level - 1,
+        RANK.node,
+        `stored tree node level ${level} index ${index} is ${got ? hex(got) : "missing"}, the entries give ${hex(hash)}`,
+      );
     }
   }
 
   reportUnsequenced(entryIds: readonly string[]): void {
-    for (const id of entryIds) this.report("ENTRY_UNSEQUENCED", null, `entry ${id} has neither a leaf index nor a place in the sequencer's queue`);
+    for (const id of entryIds) this.report("ENTRY_UNSEQUENCED", null, RANK.unsequenced, `entry ${id} has neither a leaf index nor a place in the sequencer's queue`);
   }
 
   finish(head: { treeSize: number; rootHash: Uint8Array; checkpointSize: number }): AuditReport {
-    for (const cp of this.pendingCheckpoints.values()) {
-      this.report("CHECKPOINT_BEYOND_TREE", null, `a checkpoint signs size ${cp.treeSize}, but the ledger has only ${this.size} leaves: entries were deleted`);
+    if (this.awaitingVerdict.size > 0) throw new Error(`${this.awaitingVerdict.size} checkpoints still await their signature verdict`);
+    for (const pending of this.pendingCheckpoints.values()) {
+      if (pending.verdict === undefined) throw new Error(`checkpoint for size ${pending.cp.treeSize} still awaits its signature verdict`);
+      if (!pending.verdict.ok) continue;
+      this.report("CHECKPOINT_BEYOND_TREE", null, RANK.beyondTree, `a checkpoint signs size ${pending.cp.treeSize}, but the ledger has only ${this.size} leaves: entries were deleted`);
     }
     if (head.treeSize !== this.size) {
-      this.report("HEAD_MISMATCH", Math.min(head.treeSize, this.size), `ledger_head says ${head.treeSize} leaves, ${this.size} were found`);
+      this.report("HEAD_MISMATCH", Math.min(head.treeSize, this.size), RANK.head, `ledger_head says ${head.treeSize} leaves, ${this.size} were found`);
     } else if (!equal(head.rootHash, this.root())) {
-      this.report("HEAD_MISMATCH", null, `ledger_head root ${hex(head.rootHash)} differs from the re-derived root`);
+      this.report("HEAD_MISMATCH", null, RANK.headRoot, `ledger_head root ${hex(head.rootHash)} differs from the re-derived root`);
     }
-    const sorted = [...this.findings].sort((a, b) => (a.leafIndex ?? Infinity) - (b.leafIndex ?? Infinity));
+    const sorted = this.listed().map(({ check, leafIndex, message }) => ({ check, leafIndex, message }));
     return {
       ok: this.findingsTotal === 0,
       treeSize: this.size,
