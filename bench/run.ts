@@ -4,11 +4,16 @@
  * bench/results/<part>.json. Flags are for the parts that take them (see bench/pipeline.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { benchAudit } from "./audit.js";
 import { benchLedger } from "./ledger.js";
 import { benchPipeline } from "./pipeline.js";
 import { printResult, type BenchResult } from "./report.js";
 
-const parts: Record<string, () => Promise<BenchResult>> = { ledger: benchLedger, pipeline: () => benchPipeline(process.argv.slice(2)) };
+const parts: Record<string, () => Promise<BenchResult>> = {
+  ledger: benchLedger,
+  pipeline: () => benchPipeline(process.argv.slice(2)),
+  audit: () => benchAudit(process.argv.slice(2)),
+};
 
 // `--flag[=value]` and `NAME=value` arguments are options of the parts, not part names.
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-") && !a.includes("="));
