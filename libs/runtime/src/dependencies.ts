@@ -1,9 +1,12 @@
 import { connectBus, checkJetStream, type NatsConnection } from "@custody/bus";
 import type { Config } from "@custody/config";
-import { createDb, sql, type Db } from "@custody/db";
+import { createDb, postgresReadiness, type Db } from "@custody/db";
 import { createLogger, type Logger } from "@custody/log";
 import type pg from "pg";
 import { useNativeCrypto } from "./native-crypto.js";
+
+/** Within the 2 s `/readyz` gives each check. */
+const READINESS_TIMEOUT_MS = 1_500;
 
 type CommonConfig = Config<"proofs"> | Config<"api"> | Config<"pipeline"> | Config<"cli">;
 
@@ -36,9 +39,8 @@ export async function openDependencies(service: string, config: CommonConfig, op
     pool,
     nc,
     readiness: {
-      postgres: async () => {
-        await sql`SELECT 1`.execute(db);
-      },
+      // On a connection of its own: a pool busy with work must not read as Postgres being down.
+      postgres: postgresReadiness(config.DATABASE_URL, READINESS_TIMEOUT_MS, `custody-${service}-readiness`),
       ...(nc === undefined ? {} : { nats: () => checkJetStream(nc) }),
     },
     async close() {
