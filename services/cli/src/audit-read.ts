@@ -31,7 +31,7 @@ function position(p: Position): string {
 
 /**
  * The leaves after leaf index `after` (up to `limit`), each with its entry (NULLs for a leaf whose
- * entry row is gone), in no particular order: leaf_index, body, leaf_hash, entry_id, xid, seq, rank.
+ * entry row is gone), in no particular order: leaf_index, body, leaf_hash, entry_id, rank.
  *
  * A leaf's entry is looked for first in a window of the entries that follow `from` in the
  * commit-safe order: the sequencer gives leaves in exactly that order, so the window holds the
@@ -47,10 +47,10 @@ function leavesStatement(after: number, limit: number, from: Position): string {
     WITH page AS (
       SELECT leaf_index, entry_id FROM ledger_leaves WHERE leaf_index > ${int(after)} ORDER BY leaf_index LIMIT ${int(limit)}
     ), win AS (
-      SELECT id, body, leaf_hash, xid, seq, row_number() OVER (ORDER BY xid, seq) AS rank
+      SELECT id, body, leaf_hash, (row_number() OVER (ORDER BY xid, seq))::int AS rank
       FROM (${windowStatement(from, windowSize(limit))}) ordered
     )
-    SELECT p.leaf_index, ${lookup("body")} AS body, ${lookup("leaf_hash")} AS leaf_hash, p.entry_id, ${lookup("xid")} AS xid, ${lookup("seq")} AS seq, w.rank
+    SELECT p.leaf_index, ${lookup("body")} AS body, ${lookup("leaf_hash")} AS leaf_hash, p.entry_id, w.rank
     FROM page p LEFT JOIN win w ON w.id = p.entry_id`;
 }
 
@@ -79,7 +79,7 @@ export function strayStatement(from: Position, ranks: readonly number[]): string
 }
 
 /** Planner settings for the reads (SET LOCAL): hash joins (see leavesStatement), no JIT for small queries. */
-export const READ_SETTINGS = ["SET LOCAL enable_mergejoin = off", "SET LOCAL enable_nestloop = off", "SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"];
+export const READ_SETTINGS = ["SET LOCAL enable_mergejoin = off", "SET LOCAL enable_nestloop = off", "SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'", "SET LOCAL max_parallel_workers_per_gather = 0"];
 export const RESET_SETTINGS = ["SET LOCAL enable_mergejoin = on", "SET LOCAL enable_nestloop = on"];
 
 /** The stored nodes in `ranges`, an index range scan per level: level, idx, hash. */
@@ -111,7 +111,7 @@ export function copyReader(client: pg.ClientBase): LedgerReader {
     async leaves(after, limit, from) {
       const bytes = await copyOut(client, `COPY (${leavesStatement(after, limit, from)}) TO STDOUT (FORMAT binary)`, leafBuffers[leafTurn++ % 2]);
       const chunk = new LeafChunk(bytes, limit);
-      forEachCopyTuple(bytes, 7, (at) => chunk.add(at));
+      forEachCopyTuple(bytes, 5, (at) => chunk.add(at));
       return chunk.sorted();
     },
     async nodes(ranges) {
@@ -136,8 +136,7 @@ export function copyReader(client: pg.ClientBase): LedgerReader {
 export function rowReader(db: Kysely<Database>): LedgerReader {
   return {
     async leaves(after, limit, from) {
-      // xid8 has no parser in node-postgres: it arrives as its decimal text, like int8.
-      const { rows } = await sql<{ leaf_index: string; body: Buffer | null; leaf_hash: Buffer | null; entry_id: string; xid: string | null; seq: string | null; rank: string | null }>`${sql.raw(
+      const { rows } = await sql<{ leaf_index: string; body: Buffer | null; leaf_hash: Buffer | null; entry_id: string; rank: number | null }>`${sql.raw(
         leavesStatement(after, limit, from),
       )}`.execute(db);
       // Laid out as binary COPY fields, so that one chunk reader serves both.
@@ -148,10 +147,14 @@ export function rowReader(db: Kysely<Database>): LedgerReader {
         parts.push(length);
         if (b !== null) parts.push(b);
       };
-      const int8 = (v: string | null) => {
-        if (v === null) return null;
+      const int8 = (v: string) => {
         const b = Buffer.alloc(8);
         b.writeBigUInt64BE(BigInt(v));
+        return b;
+      };
+      const int4 = (v: number) => {
+        const b = Buffer.alloc(4);
+        b.writeInt32BE(v);
         return b;
       };
       for (const r of rows) {
@@ -159,9 +162,7 @@ export function rowReader(db: Kysely<Database>): LedgerReader {
         field(r.body);
         field(r.leaf_hash);
         field(Buffer.from(r.entry_id, "utf8"));
-        field(int8(r.xid));
-        field(int8(r.seq));
-        field(int8(r.rank));
+        field(r.rank === null ? null : int4(r.rank));
       }
       const bytes = Buffer.concat(parts);
       const chunk = new LeafChunk(bytes, rows.length);
@@ -205,8 +206,6 @@ export class LeafChunk implements AuditLeafBatch {
   private readonly hashLength: Int32Array;
   private readonly idAt: Int32Array;
   private readonly idLength: Int32Array;
-  /** Offset of the xid field (xid, seq follow as int8 fields). */
-  private readonly positionAt: Int32Array;
   /** The entry's rank in the window (leavesStatement), 0 when looked up or missing. */
   private readonly ranks: Uint32Array;
   /** Row i in leaf-index order is row order[i] as read; null when they were read in order. */
@@ -223,7 +222,6 @@ export class LeafChunk implements AuditLeafBatch {
     this.hashLength = new Int32Array(capacity);
     this.idAt = new Int32Array(capacity);
     this.idLength = new Int32Array(capacity);
-    this.positionAt = new Int32Array(capacity);
     this.ranks = new Uint32Array(capacity);
   }
 
@@ -237,23 +235,20 @@ export class LeafChunk implements AuditLeafBatch {
     at = this.field(at + 12, i, this.bodyAt, this.bodyLength);
     at = this.field(at, i, this.hashAt, this.hashLength);
     at = this.field(at, i, this.idAt, this.idLength);
-    this.positionAt[i] = at;
-    at += 4 + Math.max(0, bytes.readInt32BE(at));
-    at += 4 + Math.max(0, bytes.readInt32BE(at));
     const rankLength = bytes.readInt32BE(at);
-    // Ranks are at most the window's size: the low half of the int8 holds them.
-    this.ranks[i] = rankLength < 0 ? 0 : bytes.readUInt32BE(at + 8);
+    if (rankLength !== -1 && rankLength !== 4) throw new Error("rank is not an integer");
+    this.ranks[i] = rankLength < 0 ? 0 : bytes.readUInt32BE(at + 4);
     this.length = i + 1;
     return at + 4 + Math.max(0, rankLength);
   }
 
   /**
-   * Where the page reached in the window: the position of the entry of its last leaf whose entry
-   * the window holds (the next page's window starts there), and the window's ranks up to it that no
-   * leaf of the page points at (none, unless entries were sequenced out of commit order or some
-   * entry has no leaf). Undefined when the window holds none of the page's entries.
+   * Where the page reached in the window: the entry of its last leaf whose entry the window holds
+   * (the next page's window starts at its position), and the window's ranks up to it that no leaf of
+   * the page points at (none, unless entries were sequenced out of commit order or some entry has no
+   * leaf). Undefined when the window holds none of the page's entries.
    */
-  reach(): { position: Position; unmatched: number[] } | undefined {
+  reach(): { entryId: string; unmatched: number[] } | undefined {
     let last = -1;
     for (let i = this.length - 1; i >= 0 && last < 0; i--) if (this.ranks[this.row(i)]! > 0) last = this.row(i);
     if (last < 0) return undefined;
@@ -265,8 +260,7 @@ export class LeafChunk implements AuditLeafBatch {
     }
     const unmatched: number[] = [];
     for (let rank = 1; rank <= upTo; rank++) if (seen[rank] === 0) unmatched.push(rank);
-    const at = this.positionAt[last]!;
-    return { position: { xid: this.bytes.readBigUInt64BE(at + 4).toString(), seq: this.bytes.readBigInt64BE(at + 16).toString() }, unmatched };
+    return { entryId: utf8.decode(this.bytes.subarray(this.idAt[last]!, this.idAt[last]! + this.idLength[last]!)), unmatched };
   }
 
   private field(at: number, i: number, offsets: Int32Array, lengths: Int32Array): number {

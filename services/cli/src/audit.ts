@@ -151,6 +151,8 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
       const read = async (after: number, from: number, limit: number, position: Position): Promise<Chunk> => {
         const leaves = await reader.leaves(after, limit, position);
         const reach = leaves.reach();
+        const reached =
+          reach === undefined ? position : (await sql<Position>`SELECT xid::text AS xid, seq::text AS seq FROM ledger_entries WHERE id = ${reach.entryId}`.execute(trx)).rows[0]!;
         const withoutLeaf =
           reach === undefined || reach.unmatched.length === 0
             ? []
@@ -160,7 +162,7 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
               }));
         const checkpoints = leaves.length === 0 ? [] : await checkpointsIn(trx, from, from + leaves.length);
         const nodes = await reader.nodes(leaves.length === 0 ? [] : completedNodeRanges(from, leaves.length));
-        return { leaves, nodes, checkpoints, reached: reach?.position ?? position, withoutLeaf };
+        return { leaves, nodes, checkpoints, reached, withoutLeaf };
       };
       try {
         addCheckpoints(await checkpointsIn(trx, -1, 0));
