@@ -10,10 +10,16 @@ export const ErrorCodes = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   IDEMPOTENCY_KEY_CONFLICT: 409,
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  EXPECTATION_FAILED: 417,
   UNPROCESSABLE: 422,
+  /** A JSON number the platform could not keep exactly (see docs/api.md); send it as a string. */
+  NUMBER_NOT_EXACT: 422,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   // Endpoints and event types
   TARGET_REFUSED: 422,
   FAT_ACK_INCOMPLETE: 422,
@@ -27,6 +33,7 @@ export const ErrorCodes = {
   // Event ingest
   EVENT_ID_CONFLICT: 409,
   DATA_SCHEMA_MISMATCH: 422,
+  DATA_SCHEMA_TOO_COSTLY: 422,
   JSON_TOO_DEEP: 422,
   BATCH_TOO_LARGE: 413,
   RESERVED_EVENT_TYPE: 422,
@@ -35,6 +42,10 @@ export const ErrorCodes = {
   RECEIPT_INVALID: 422,
   INTERNAL: 500,
   DEPENDENCY_UNAVAILABLE: 503,
+  /** Postgres cannot be reached (down, restarting, refusing connections); answered with Retry-After. */
+  DATABASE_UNAVAILABLE: 503,
+  /** The process is draining for shutdown; another instance, or this one restarted, will answer. */
+  SHUTTING_DOWN: 503,
   // Non-HTTP codes used by the CLI and workers; the status only matters if one ever reaches HTTP.
   CONFIG_INVALID: 500,
   MIGRATION_CHECKSUM_MISMATCH: 500,

@@ -1,6 +1,7 @@
 export { createHttpApp, type HttpApp, type HttpAppOptions } from "./app.js";
-export { errorHandler, notFoundHandler } from "./errors.js";
+export { errorHandler, notFoundHandler, clientErrorHandler, isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from "./errors.js";
+export { checkJsonText } from "./json-body.js";
 export { registerHealth, type ReadinessCheck } from "./health.js";
 export { serve, type ServeOptions } from "./serve.js";
 export { authenticatorFor, requireScope, principalOf } from "./auth.js";
-export { errorBody, errorResponses, bearerSecurity, timestamp, iso, queryFlag, pageQuery, nextCursor } from "./schemas.js";
+export { errorBody, errorResponses, unavailableResponse, bearerSecurity, timestamp, iso, queryFlag, pageQuery, nextCursor } from "./schemas.js";

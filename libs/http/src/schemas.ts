@@ -18,11 +18,20 @@ export const errorBody = z
 
 type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422;
 
-/** Error responses for the OpenAPI document; every authenticated route can answer 400, 401 and 403. */
-export function errorResponses<S extends ErrorStatus>(...extra: S[]): Record<400 | 401 | 403 | S, typeof errorBody> {
+/** The documented answer of any route while Postgres cannot be reached. */
+export const unavailableResponse = errorBody.describe(
+  "DATABASE_UNAVAILABLE: the database cannot be reached (down, restarting); retry after the `Retry-After` header's seconds. SHUTTING_DOWN: this instance is draining; retry.",
+);
+
+/**
+ * Error responses for the OpenAPI document; every authenticated route can answer 400, 401 and 403,
+ * and every route 503 while the database cannot be reached.
+ */
+export function errorResponses<S extends ErrorStatus>(...extra: S[]): Record<400 | 401 | 403 | 503 | S, typeof errorBody> {
   const out: Record<number, typeof errorBody> = {};
   for (const status of [400, 401, 403, ...extra]) out[status] = errorBody;
-  return out as Record<400 | 401 | 403 | S, typeof errorBody>;
+  out[503] = unavailableResponse;
+  return out as Record<400 | 401 | 403 | 503 | S, typeof errorBody>;
 }
 
 export const bearerSecurity = [{ bearer: [] as string[] }];
