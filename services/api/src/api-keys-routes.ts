@@ -50,7 +50,7 @@ export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
         tags: TAGS,
         security: bearerSecurity,
         headers: idempotencyHeaders,
-        body: z.object({
+        body: z.strictObject({
           name: z.string().trim().max(200).default("").describe("A label for people, up to 200 characters."),
           environment: z.enum(["live", "test"]).describe("Decides the key's prefix: `ck_live_` or `ck_test_`."),
           scopes: z.array(scope).min(1).max(ALL_SCOPES.length).describe("`admin` (manage keys, event types, endpoints; implies the others), `publish` (send events), `read`."),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bearerSecurity, errorBody, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorBody, principalOf, requireScope, unavailableResponse, type HttpApp } from "@custody/http";
 import { callbackSecretStatus, rotateCallbackSecret } from "./callback-secret.js";
 import type { ApiContext } from "./context.js";
 import { callbackSecretStatus as statusSchema } from "./events-schemas.js";
@@ -18,7 +18,7 @@ export function registerCallbackSecretRoutes(app: HttpApp, ctx: ApiContext): voi
           "Which secret signs deliveries to per-event `callbackUrl`s: its key id (sent as the signature key id header) and, during a rotation's overlap, the previous one. Never the secret itself, and never creates one: a tenant gets its first secret with its first accepted event that has a `callbackUrl`, or by rotating.",
         tags: TAGS,
         security: bearerSecurity,
-        response: { 200: statusSchema, 401: errorBody, 403: errorBody },
+        response: { 200: statusSchema, 401: errorBody, 403: errorBody, 503: unavailableResponse },
       },
     },
     async (request) => callbackSecretStatus(ctx.db, principalOf(request).tenantId),
@@ -42,6 +42,7 @@ export function registerCallbackSecretRoutes(app: HttpApp, ctx: ApiContext): voi
           401: errorBody,
           403: errorBody,
           409: errorBody,
+          503: unavailableResponse,
         },
       },
     },

@@ -98,7 +98,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
         tags: TAGS,
         security: bearerSecurity,
         headers: idempotencyHeaders,
-        body: z.object({
+        body: z.strictObject({
           name: z
             .string()
             .max(MAX_EVENT_TYPE_NAME)
@@ -145,7 +145,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
         security: bearerSecurity,
         headers: idempotencyHeaders,
         params: nameParams,
-        body: z.object({
+        body: z.strictObject({
           description: description.optional(),
           dataSchema: dataSchema.optional(),
           personalDataFields: personalDataFields.optional(),

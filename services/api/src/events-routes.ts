@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { newId } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, requireScope, unavailableResponse, type HttpApp } from "@custody/http";
 import { registerCallbackSecretRoutes } from "./callback-secret-routes.js";
 import type { ApiContext } from "./context.js";
 import type { EventTypeCache } from "./event-type-cache.js";
@@ -25,7 +25,8 @@ export interface EventRoutesContext extends ApiContext {
   ingestClock?: Clock;
 }
 
-const errors = <S extends number>(...statuses: S[]) => Object.fromEntries(statuses.map((s) => [s, errorBody])) as Record<S, typeof errorBody>;
+const errors = <S extends number>(...statuses: S[]) =>
+  ({ ...Object.fromEntries(statuses.map((s) => [s, errorBody])), 503: unavailableResponse }) as Record<S | 503, typeof errorBody>;
 
 /**
  * Event ingest (single and batch), reading events back, and the tenant's callback signing secret.
@@ -48,7 +49,7 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
       schema: {
         summary: "Publish an event",
         description:
-          "Validates the event, appends its ledger entry and stores it in one transaction, and queues it for delivery to every subscribed endpoint and to `callbackUrl` if given. 201 with the ledger entry; with your own `id`, a retry of the same request answers 200 with the original body and header `idempotent-replayed: true`, a different request under the same id 409 EVENT_ID_CONFLICT. Bodies over 256 KiB: 413 PAYLOAD_TOO_LARGE. Over the tenant's ingest rate: 429 RATE_LIMITED with `Retry-After`.",
+          "Validates the event, appends its ledger entry and stores it in one transaction, and queues it for delivery to every subscribed endpoint and to `callbackUrl` if given. 201 with the ledger entry; with your own `id`, a retry of the same request answers 200 with the original body and header `idempotent-replayed: true`, a different request under the same id 409 EVENT_ID_CONFLICT. Bodies over 256 KiB: 413 PAYLOAD_TOO_LARGE. A number anywhere in the body that a double would change (an integer beyond ±(2^53 − 1), or a value that overflows, underflows or loses digits): 422 NUMBER_NOT_EXACT with the field; send such values as strings. U+0000 in any string: 400 VALIDATION_FAILED. Over the tenant's ingest rate: 429 RATE_LIMITED with `Retry-After`.",
         tags: TAGS,
         security: bearerSecurity,
         body: newEventBody,
@@ -74,11 +75,11 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
       schema: {
         summary: "Publish a batch of events",
         description:
-          "Each event is validated and answered on its own, exactly as POST /api/v2/events would answer it, in `results[i].status`; every accepted event is stored in one transaction. The response is therefore 200 whatever the items' fates (per-item statuses, not a multi-status 207). More than CUSTODY_MAX_BATCH_EVENTS events: 413 BATCH_TOO_LARGE. A batch costs its number of events against the ingest rate (429 RATE_LIMITED, nothing stored).",
+          "Each event is validated and answered on its own, exactly as POST /api/v2/events would answer it, in `results[i].status`; every accepted event is stored in one transaction. The response is therefore 200 whatever the items' fates (per-item statuses, not a multi-status 207). More than CUSTODY_MAX_BATCH_EVENTS events: 413 BATCH_TOO_LARGE. A batch costs its number of events against the ingest rate (429 RATE_LIMITED, nothing stored). What is checked while the body is read refuses the whole batch, naming the item's field, before any item is looked at: U+0000 in a string (400 VALIDATION_FAILED) and a number a double would change (422 NUMBER_NOT_EXACT).",
         tags: TAGS,
         security: bearerSecurity,
         body: batchBody,
-        response: { 200: batchResponse, ...errors(400, 401, 403, 413, 429) },
+        response: { 200: batchResponse, ...errors(400, 401, 403, 413, 422, 429) },
       },
     },
     async (request) => {

@@ -33,7 +33,7 @@ export const newEventBody = z.strictObject({
     .regex(/^[^\u0000-\u001f\u007f]+$/)
     .describe("A registered, non-archived event type of your tenant (its latest version applies). Types under `webhook.` are the platform's (422 RESERVED_EVENT_TYPE)."),
   data: jsonObject.describe(
-    "The event's payload, a JSON object. Validated against the type's `dataSchema` if it has one (422 DATA_SCHEMA_MISMATCH); nesting is limited by CUSTODY_MAX_JSON_DEPTH (422 JSON_TOO_DEEP). Stored as RFC 8785 canonical JSON; the ledger commits to its SHA-256.",
+    "The event's payload, a JSON object. Validated against the type's `dataSchema` if it has one (422 DATA_SCHEMA_MISMATCH); nesting is limited by CUSTODY_MAX_JSON_DEPTH (422 JSON_TOO_DEEP). Stored as RFC 8785 canonical JSON; the ledger commits to its SHA-256. Numbers are kept by value in their shortest form (`1.0` is stored as `1`); one that a double cannot hold exactly (an integer beyond ±(2^53 − 1), `1e400`, `1e-400`, more digits than a double keeps) is refused with 422 NUMBER_NOT_EXACT: send such values as strings.",
   ),
   timestamp: z
     .union([
@@ -78,7 +78,7 @@ export const eventReceipt = z
   .describe("An accepted event and its ledger entry.");
 export type EventReceipt = z.infer<typeof eventReceipt>;
 
-export const batchBody = z.object({
+export const batchBody = z.strictObject({
   events: z.array(batchItem).min(1).describe("1 to CUSTODY_MAX_BATCH_EVENTS events (more: 413 BATCH_TOO_LARGE); each may have its own `callbackUrl`."),
 });
 

@@ -103,7 +103,7 @@ describe("parseEventItem", () => {
   it("answers a malformed batch item with 422 and the item's own field", () => {
     expect(thrown(() => parseEventItem({ type: "a.b" }, "body.events.3"))).toMatchObject({ code: "VALIDATION_FAILED", status: 422, field: "body.events.3.data" });
     expect(thrown(() => parseEventItem("nope", "body.events.0"))).toMatchObject({ field: "body.events.0" });
-    expect(thrown(() => parseEventItem({ type: "a.b", data: {}, callback_url: "x" }, "body.events.1"))).toMatchObject({ field: "body.events.1" });
+    expect(thrown(() => parseEventItem({ type: "a.b", data: {}, callback_url: "x" }, "body.events.1"))).toMatchObject({ field: "body.events.1.callback_url" });
     expect(thrown(() => parseEventItem({ type: "a.b", data: {}, timestamp: "2026-02-30T00:00:00Z" }, "body.events.1"))).toMatchObject({ field: "body.events.1.timestamp" });
     expect(parseEventItem({ type: "a.b", data: { x: 1 }, id: "ord:1.2_3-4" }, "body.events.0")).toEqual({ type: "a.b", data: { x: 1 }, id: "ord:1.2_3-4" });
   });

@@ -45,9 +45,10 @@ export function parseEventItem(raw: unknown, prefix: string): NewEventBody {
   const parsed = newEventBody.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const path = issue?.path.map(String).join(".") ?? "";
+  const path = [...(issue?.path.map(String) ?? []), ...(issue?.code === "unrecognized_keys" ? issue.keys.slice(0, 1) : [])].join(".");
   const field = path === "" ? prefix : `${prefix}.${path}`;
-  throw new AppError("VALIDATION_FAILED", `${field}: ${issue?.message ?? "invalid"}`, {
+  const message = issue?.code === "unrecognized_keys" ? "is not a field of an event" : (issue?.message ?? "invalid");
+  throw new AppError("VALIDATION_FAILED", `${field}: ${message}`, {
     field,
     status: 422,
     details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },

@@ -158,7 +158,7 @@ describe("POST /api/v2/events", () => {
       [{ type: "case.note", data: [1] }, "body.data"],
       [{ type: "case.note", data: {}, id: "no spaces" }, "body.id"],
       [{ type: "case.note", data: {}, metadata: "x" }, "body.metadata"],
-      [{ type: "case.note", data: {}, callback_url: "https://x/" }, "body"],
+      [{ type: "case.note", data: {}, callback_url: "https://x/" }, "body.callback_url"],
     ];
     for (const [payload, field] of cases) {
       const res = await post(app, acme.apiKey, "/api/v2/events", payload);

@@ -61,7 +61,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
         tags: TAGS,
         security: bearerSecurity,
         headers: idempotencyHeaders,
-        body: z.object({
+        body: z.strictObject({
           url: z.string().min(1).max(2048).describe("HTTPS URL, up to 2,048 characters."),
           displayName: z.string().max(200).default("").describe("A label, up to 200 characters."),
           subscriptions: subscriptions.default([...DEFAULT_SUBSCRIPTIONS]).describe("1–100 patterns; default `*.final`, `*.retracted`, `*.recalled`."),
@@ -181,7 +181,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
         querystring: z.object({
           acknowledgePending: queryFlag.default(false).describe("`true`: retarget queued deliveries to the new URL."),
         }),
-        body: z.object({
+        body: z.strictObject({
           url: z.string().min(1).max(2048).optional(),
           displayName: z.string().max(200).optional(),
           subscriptions: subscriptions.optional(),
@@ -192,7 +192,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
           retryPolicy: retryPolicyInput.optional(),
           rateLimit: rateLimit.nullable().optional(),
           fatEventsAcknowledgment: z
-            .object({
+            .strictObject({
               fieldsAcknowledged: z.array(z.string().max(1024)).max(10_000).describe("`<eventType>.<field>`, e.g. `identity.registration.final.result/taxId`."),
             })
             .optional(),
