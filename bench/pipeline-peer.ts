@@ -282,6 +282,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       machineMs: med((r) => r.machineMsPerDelivery),
       lost: rs.reduce((s, r) => s + r.load.accepted - r.load.delivered, 0),
       busiestStart: Math.max(...rs.map((r) => r.idleBusyPct)),
+      // The settle gives up after 120 s: the machine never went idle after the load.
+      settleLimited: rs.filter((r) => r.settleMs >= 119_000).length,
       ingestErrors: rs.reduce((s, r) => s + r.load.ingestErrors, 0),
     };
   };
@@ -299,6 +301,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     figures[`peer: ${name} ingest requests failed`] = s.ingestErrors;
     // Above --peer-idle-pct, the wait for an idle machine timed out: the run shared the machine.
     figures[`peer: ${name} machine busy as its load started, worst run (%)`] = s.busiestStart;
+    figures[`peer: ${name} runs whose settle ran to its 120 s limit`] = s.settleLimited;
   }
   figures["peer: Custody ÷ bullmq-baseline deliveries/s"] = round2(custody.deliveredPerSec / peer.deliveredPerSec);
   figures["peer: Custody ÷ bullmq-baseline platform CPU per delivery"] = round2(custody.platformMs / peer.platformMs);

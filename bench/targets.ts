@@ -102,6 +102,8 @@ export function targetsOf(f: Record<string, number | undefined>, opts: Options, 
       if (lost) row.note = "Custody lost deliveries in load.mjs's run";
       const busy = Math.max(...["bullmq-baseline", "Custody"].map((n) => f[`peer: ${n} machine busy as its load started, worst run (%)`] ?? 0));
       if (busy > opts.peerIdlePct) row.note = [row.note, `a run started on a machine ${busy} % busy (the idle wait timed out): not comparable`].filter(Boolean).join("; ");
+      const limited = ["bullmq-baseline", "Custody"].reduce((n, name) => n + (f[`peer: ${name} runs whose settle ran to its 120 s limit`] ?? 0), 0);
+      if (limited > 0) row.note = [row.note, `the machine never went idle after ${limited} run(s) (settle at its 120 s limit: other load, or the platform still working): not comparable`].filter(Boolean).join("; ");
     }
     push(row, []);
   }
