@@ -47,7 +47,8 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, items: re
       existingEventIds(deps.db, tenantId, supersededIds),
     ]);
     await checkTargets(deps, items, targets, (e) => isReplay(e, stored));
-    const decisions = planIngest(items, { stored, eventTypes, existingIds, targets }, deps.validators);
+    // One validation budget for the whole request: a batch cannot multiply it by its item count.
+    const decisions = deps.validators.forRequest(() => planIngest(items, { stored, eventTypes, existingIds, targets }, deps.validators));
     const accepted = decisions.flatMap((d) => (d.kind === "accept" ? [d.event] : []));
     try {
       const inserted = accepted.length === 0 ? [] : await deps.committer.commit(tenantId, accepted);

@@ -1,8 +1,12 @@
-import Ajv2020 from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv";
 import { AppError } from "@custody/errors";
+import { newDataSchemaAjv } from "./data-schema-engine.js";
+import { analyseDataSchema, scanDataSchema, SchemaLimitError, type SchemaCost } from "./data-schema-limits.js";
 
 /** Ajv compiles recursively; a schema this deep is a mistake or an attack, never a real event shape. */
 export const MAX_SCHEMA_DEPTH = 64;
+/** Largest dataSchema, as JSON text: Ajv's compile time grows faster than linearly with size. */
+export const MAX_SCHEMA_BYTES = 32 * 1024;
 
 /** Nesting depth of a JSON value, counted without recursion so a hostile value cannot exhaust the stack. */
 export function jsonDepth(value: unknown, limit: number): number {
@@ -18,22 +22,51 @@ export function jsonDepth(value: unknown, limit: number): number {
   return deepest;
 }
 
+export interface CompiledDataSchema {
+  validate: ValidateFunction;
+  /** What validating one event may cost (data-schema-limits.ts). */
+  cost: SchemaCost;
+}
+
+/** `body.dataSchema` and a pointer into it to the dotted field an error names. */
+function fieldAt(field: string, pointer: string): string {
+  if (pointer === "") return field;
+  return [field, ...pointer.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"))].join(".");
+}
+
 /**
- * Compiles a JSON Schema (draft 2020-12) for `data` and returns its validator, or throws
- * INVALID_JSON_SCHEMA. `strict: false` because producers bring schemas written for other tools
- * (unknown keywords and formats are common and harmless); a fresh Ajv per call, so one tenant's
- * `$id` cannot collide with another's in a shared instance.
+ * Compiles a JSON Schema (draft 2020-12) for `data` and returns its validator with its cost, or
+ * throws 422 INVALID_JSON_SCHEMA naming the field at fault (`body.dataSchema.properties.x.pattern`).
+ * Refused: deeper than MAX_SCHEMA_DEPTH, larger than MAX_SCHEMA_BYTES, patterns RE2 cannot run
+ * (data-schema-engine.ts), and anything whose validation would not be bounded (data-schema-limits.ts).
  */
-export function compileDataSchema(schema: unknown, field = "body.dataSchema"): (data: unknown) => boolean {
+export function compileDataSchema(schema: unknown, field = "body.dataSchema"): CompiledDataSchema {
   if (jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {
     throw new AppError("INVALID_JSON_SCHEMA", `dataSchema nests deeper than ${MAX_SCHEMA_DEPTH} levels`, { field });
   }
-  const ajv = new Ajv2020.default({ strict: false, logger: false, allErrors: false });
+  const bytes = Buffer.byteLength(JSON.stringify(schema) ?? "", "utf8");
+  if (bytes > MAX_SCHEMA_BYTES) {
+    throw new AppError("INVALID_JSON_SCHEMA", `dataSchema is ${bytes} bytes as JSON; the limit is ${MAX_SCHEMA_BYTES}`, { field, details: { maxBytes: MAX_SCHEMA_BYTES } });
+  }
+  const refuse = (err: SchemaLimitError) =>
+    new AppError("INVALID_JSON_SCHEMA", `dataSchema${err.pointer}: ${err.message}`, { field: fieldAt(field, err.pointer), details: { pointer: err.pointer }, cause: err });
+  try {
+    scanDataSchema(schema);
+  } catch (err) {
+    if (err instanceof SchemaLimitError) throw refuse(err);
+    throw err;
+  }
+  let validate: ValidateFunction;
   try {
     // Ajv's types want an object; booleans are valid 2020-12 schemas too and Ajv handles them.
-    const validate = ajv.compile(schema as object);
-    return (data) => validate(data) === true;
+    validate = newDataSchemaAjv().compile(schema as object);
   } catch (err) {
     throw new AppError("INVALID_JSON_SCHEMA", `dataSchema is not a valid JSON Schema (draft 2020-12): ${(err as Error).message}`, { field });
+  }
+  try {
+    return { validate, cost: analyseDataSchema(schema) };
+  } catch (err) {
+    if (err instanceof SchemaLimitError) throw refuse(err);
+    throw err;
   }
 }
