@@ -27,6 +27,7 @@ export const fields = {
     .describe("PostgreSQL connection URL. The database is created by `custody migrate` if it does not exist."),
   CUSTODY_DB_POOL_MAX: positiveInt.max(200).default(10).describe("Maximum connections in each process's Postgres pool."),
   CUSTODY_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000).describe("Statement timeout set on every pooled connection, in milliseconds."),
+  CUSTODY_DB_CONNECT_TIMEOUT_MS: positiveInt.max(300_000).default(5_000).describe("How long a new Postgres connection may take before the attempt fails (a request then answers 503 DATABASE_UNAVAILABLE), in milliseconds."),
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated. JetStream must be enabled."),
   CUSTODY_NATS_PREFIX: z
     .string()

@@ -8,6 +8,8 @@ export interface DbSettings {
   url: string;
   poolMax: number;
   statementTimeoutMs: number;
+  /** How long a new connection may take; without it a host that drops packets hangs requests for the TCP timeout. */
+  connectTimeoutMs?: number;
   applicationName: string;
 }
 
@@ -18,6 +20,7 @@ export function createPool(settings: DbSettings): pg.Pool {
     connectionString: settings.url,
     max: settings.poolMax,
     statement_timeout: settings.statementTimeoutMs,
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5_000,
     application_name: settings.applicationName,
   });
   // pg-pool listens for a client's 'error' only while the client is idle; a connection that dies

@@ -29,6 +29,7 @@ export async function openDependencies(service: string, config: CommonConfig, op
     url: config.DATABASE_URL,
     poolMax: config.CUSTODY_DB_POOL_MAX,
     statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: config.CUSTODY_DB_CONNECT_TIMEOUT_MS,
     applicationName: `custody-${service}`,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
