@@ -1,4 +1,5 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
+import { registerProofRoutes } from "@custody/proof-routes";
 import { registerApiKeyRoutes } from "./api-keys-routes.js";
 import type { ApiContext } from "./context.js";
 import type { Clock } from "./rate-limit.js";
@@ -27,7 +28,12 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
     logger: deps.logger,
     bodyLimit: API_BODY_LIMIT,
     readiness: deps.readiness,
-    openapi: { title: "Custody API", description: "Tenants, API keys, endpoints, event types, event ingest and deliveries.", version: "2.0.0" },
+    openapi: {
+      title: "Custody API",
+      description:
+        "Tenants, API keys, endpoints, event types, event ingest and deliveries; and the proof routes (checkpoints, proofs, chain of custody, recall and replay), which the proof service also serves on its own.",
+      version: "2.0.0",
+    },
   });
   // Shared by ingest and the event-type routes (which forget a type when they change it).
   const eventTypes = new EventTypeCache(deps.db);
@@ -39,5 +45,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   registerTestEventRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerReceiptRoutes(app, deps);
+  // Every /api/v2 route on one base URL.
+  registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;
 }

@@ -117,8 +117,8 @@ export async function up(args: string[]): Promise<number> {
     [
       "",
       "Custody is running.",
-      `  API            ${apiUrl}   (reference: ${apiUrl}/docs)`,
-      `  Proof service  ${proofsUrl}`,
+      `  API            ${apiUrl}   (every /api/v2 route; reference: ${apiUrl}/docs)`,
+      `  Proof service  ${proofsUrl}   (the proof routes alone)`,
       `  Postgres       ${postgres.origin}`,
       `  NATS           ${nats.origin}`,
       `  Tenant         ${tenant.tenantId} (default)`,

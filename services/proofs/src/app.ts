@@ -1,9 +1,13 @@
+import type { Config } from "@custody/config";
+import type { Db } from "@custody/db";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
-import type { ProofsContext } from "./context.js";
-import { registerCustodyRoutes } from "./custody-routes.js";
-import { registerLedgerRoutes } from "./ledger-routes.js";
+import type { Logger } from "@custody/log";
+import { registerProofRoutes } from "@custody/proof-routes";
 
-export interface ProofsDeps extends ProofsContext {
+export interface ProofsDeps {
+  db: Db;
+  config: Config<"proofs">;
+  logger: Logger;
   readiness: Record<string, ReadinessCheck>;
 }
 
@@ -19,7 +23,6 @@ export async function buildProofsApp(deps: ProofsDeps): Promise<HttpApp> {
       version: "2.0.0",
     },
   });
-  registerLedgerRoutes(app, deps);
-  registerCustodyRoutes(app, deps);
+  registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;
 }

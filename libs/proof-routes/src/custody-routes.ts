@@ -40,7 +40,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
       },
     },
     async (request) =>
-      chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.config.CUSTODY_LOG_ORIGIN, request.query.format === undefined ? undefined : (Number(request.query.format) as 1 | 2)),
+      chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.logOrigin, request.query.format === undefined ? undefined : (Number(request.query.format) as 1 | 2)),
   );
 
   app.post(
