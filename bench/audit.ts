@@ -9,15 +9,21 @@
  * pipeline at its full measured load (~650 entries/s) with the default 250 ms checkpoint interval
  * signs one every ~160, a quieter ledger more often.
  *
- * Then the audit runs `--runs` (3) times in this process, exactly as the CLI runs it (its own
- * connection, node:crypto installed), and once as the command itself (`custody audit --json`, a
- * process of its own, start-up included).
+ * Then the audit runs `--runs` (3) times in this process, exactly as the CLI runs it (auditLedger:
+ * its own connection, its checkpoint thread), and once as the command itself (`custody audit
+ * --json`, a process of its own, start-up included). Besides wall time it reports the CPU each run
+ * took — this process (the audit and its thread) and the Postgres backend serving it — and the rate
+ * that cost allows on this machine's two cores when nothing else runs: on a shared machine the wall
+ * figures mostly say how busy the others were.
  *
  * Flags (after `npm run bench -- audit`): --entries=N, --leaves-per-checkpoint=N, --runs=N,
  * --keep (leave the database and print its URL), --reuse=URL (audit an existing database, e.g.
  * one kept before, instead of building one).
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import pg from "pg";
 import { createDb } from "@custody/db";
 import { createTestDatabase, dropDatabase } from "@custody/db/testing";
 import { activePlatformSigner } from "@custody/keys";
@@ -114,6 +120,42 @@ async function buildLedger(url: string, opts: Options): Promise<void> {
   }
 }
 
+/**
+ * Follows the CPU time of the audit's Postgres backend (found by its application name) until
+ * `stop`, sampling /proc every 20 ms: the backend is gone by the time the audit returns.
+ */
+function watchBackend(admin: pg.Client): { stop(): Promise<number> } {
+  let pid: number | undefined;
+  let last = 0;
+  let stopped = false;
+  const sample = () => {
+    if (pid === undefined) return;
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      last = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // exited
+    }
+  };
+  const polling = (async () => {
+    while (!stopped) {
+      if (pid === undefined) {
+        const { rows } = await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'custody-audit' AND datname = current_database()");
+        pid = rows[0]?.pid;
+      }
+      sample();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await polling;
+      return last;
+    },
+  };
+}
+
 export async function benchAudit(argv: readonly string[] = process.argv.slice(2)): Promise<BenchResult> {
   const opts = parseOptions(argv);
   let url = opts.reuse;
@@ -129,23 +171,34 @@ export async function benchAudit(argv: readonly string[] = process.argv.slice(2)
   }
   try {
     const seconds: number[] = [];
+    const cpu: number[] = [];
     let leaves = 0;
     let checkpoints = 0;
+    const load = loadavg()[0]!;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
     for (let run = 0; run < opts.runs; run++) {
       let bar: ReturnType<typeof progress> | undefined;
+      const backend = watchBackend(admin);
+      const before = process.cpuUsage();
       const started = performance.now();
       const report = await auditLedger(url, ORIGIN, (done, total) => {
         bar ??= progress(`audit ${run + 1}/${opts.runs}`, total);
         bar.update(done);
       });
       seconds.push((performance.now() - started) / 1000);
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1e6 + (await backend.stop()));
       bar?.stop();
       if (!report.ok) throw new Error(`the audit of an untouched ledger failed: ${JSON.stringify(report.firstFinding)}`);
       leaves = report.treeSize;
       checkpoints = report.checkpointsVerified;
     }
+    await admin.end();
     seconds.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     const median = seconds[Math.floor(seconds.length / 2)]!;
+    const cpuMedian = cpu[Math.floor(cpu.length / 2)]!;
 
     const cliStarted = performance.now();
     const cli = await runTs("services/cli/src/bin.ts", ["audit", "--json"], { DATABASE_URL: url, CUSTODY_LOG_ORIGIN: ORIGIN });
@@ -161,6 +214,9 @@ export async function benchAudit(argv: readonly string[] = process.argv.slice(2)
         "audit, median of runs (leaves/s)": Math.round(leaves / median),
         "audit, best run (leaves/s)": Math.round(leaves / seconds[0]!),
         "audit, median run (ms)": Math.round(median * 1000),
+        "audit, CPU per 1,000 leaves, process + Postgres backend (ms)": Math.round((cpuMedian / leaves) * 1e7) / 10,
+        "audit, leaves/s that CPU cost allows on 2 idle cores": Math.round((2 * leaves) / cpuMedian),
+        "machine load average (1 min) before the runs (×100)": Math.round(load * 100),
         "custody audit --json, whole command with start-up (ms)": Math.round(cliSeconds * 1000),
         "… leaves/s of the whole command": Math.round(leaves / cliSeconds),
       },

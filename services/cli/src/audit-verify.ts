@@ -81,6 +81,17 @@ export class CheckpointVerifier {
     return Promise.all(verdicts);
   }
 
+  /**
+   * Checks one queued checkpoint on this thread if the threads are behind (more are queued than
+   * one of them takes at a time): called between slices of other work, it keeps the queue from
+   * growing into a tail of checks after the leaves are done.
+   */
+  share(): void {
+    if (this.queue.length <= BATCH && this.failure === undefined) return;
+    const job = this.queue.shift();
+    job?.resolve(verifyCheckpoint(job.checkpoint, this.keys, this.origin));
+  }
+
   /** Checks queued checkpoints on this thread until `until` settles (or none are left), then returns what it settled to. */
   async helpUntil<T>(until: Promise<T>): Promise<T> {
     let settled = false;

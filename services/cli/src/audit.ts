@@ -189,6 +189,7 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
           addCheckpoints(chunk.checkpoints);
           for (let i = 0; i < leaves.length; i += SLICE) {
             auditor.addLeafBatch(leaves, chunk.nodes, i, Math.min(leaves.length, i + SLICE));
+            verifier?.share();
             await nextTurn();
           }
           onProgress(auditor.treeSize, total);
