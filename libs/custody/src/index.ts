@@ -16,4 +16,4 @@ export { formatCustodyHeaders, parseCustodyHeaders, formatCustodyHeadersV2, pars
 export { verifyDelivery } from "./verify-delivery.js";
 export { rebuildSealedAttempt, sealAttempts, type AttemptToSeal, type SealedAttempt, type SealResult, type StoredSeal } from "./seal-attempts.js";
 export { ChainOfCustody, ChainOfCustodyV2, DeliveryProof, DeliveryProofV2, AttemptProof, AttemptProofV2, ProvenEntry, RemovedField } from "./proof-document.js";
-export { receiptStatementBytes, parseReceiptStatement, verifyReceipt, ReceiptError, type ReceiptStatement, type ReceiptErrorCode } from "./receipt.js";
+export { isUsableReceiptKey, receiptStatementBytes, parseReceiptStatement, verifyReceipt, ReceiptError, type ReceiptStatement, type ReceiptErrorCode } from "./receipt.js";

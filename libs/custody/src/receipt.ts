@@ -1,4 +1,4 @@
-import { verifyEd25519 } from "@custody/crypto";
+import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
 
 export type ReceiptErrorCode = "RECEIPT_MALFORMED" | "RECEIPT_SIGNATURE_INVALID" | "RECEIPT_MISMATCH";
 
@@ -58,6 +58,15 @@ export function parseReceiptStatement(bytes: Uint8Array): ReceiptStatement {
     throw new ReceiptError("RECEIPT_MALFORMED", "statement is not in canonical form (RFC 8785) or has extra members");
   }
   return statement;
+}
+
+/**
+ * Whether a receipt could ever verify under this endpoint key: a canonical encoding (y < p) of a
+ * point not of small order. Strict verification (FORMAT.md §1) rejects every signature under any
+ * other key, so the platform refuses such a key when it is registered.
+ */
+export function isUsableReceiptKey(publicKey: Uint8Array): boolean {
+  return isUsablePublicKey(publicKey);
 }
 
 /**

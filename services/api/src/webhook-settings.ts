@@ -1,3 +1,4 @@
+import { isUsableReceiptKey } from "@custody/custody";
 import { AppError } from "@custody/errors";
 import { describePolicy, parseRetryPolicy, RetryPolicyError, type PolicyDescription, type RetryPolicy } from "@custody/retry";
 
@@ -16,6 +17,11 @@ export function decodeReceiptPublicKey(text: string, field = "body.receiptPublic
   // Buffer.from skips characters it does not know; re-encoding shows whether the text was canonical.
   if (bytes.length !== 32 || bytes.toString("base64") !== text) {
     throw new AppError("VALIDATION_FAILED", "receiptPublicKey must be the base64 of a 32-byte Ed25519 public key", { field });
+  }
+  // Strict verification (FORMAT.md §1) accepts no signature under such a key; under ZIP-215 a
+  // small-order key would accept the all-zero signature for any statement.
+  if (!isUsableReceiptKey(bytes)) {
+    throw new AppError("VALIDATION_FAILED", "receiptPublicKey is not a usable Ed25519 public key: it is of small order or not canonically encoded (y ≥ p), so no receipt could ever verify under it", { field });
   }
   return bytes;
 }

@@ -10,7 +10,26 @@ import { secretAad } from "./webhook-secrets.js";
 
 const HOOKS = "https://hooks.example.com/custody";
 const OTHER = "https://other.example.com/in";
-const RECEIPT_KEY = Buffer.alloc(32, 7).toString("base64");
+/** RFC 8032 test vector 1's public key: a usable receipt key. */
+const RECEIPT_KEY = Buffer.from("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "hex").toString("base64");
+/** The eight points of order dividing 8 (RFC 8032 §5.1.2): under ZIP-215 each accepts the all-zero signature for anything. */
+const SMALL_ORDER_KEYS = [
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0000000000000000000000000000000000000000000000000000000000000080",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+].map((h) => Buffer.from(h, "hex").toString("base64"));
+/** y ≥ p: y = p (the order-4 point's y, 0, unreduced), y = p + 1 (the identity's), y = p + 2, and y = p + 1 with the sign bit. */
+const NON_CANONICAL_KEYS = [
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+].map((h) => Buffer.from(h, "hex").toString("base64"));
 
 let api: TestApi;
 let acme: TestTenant;
@@ -138,6 +157,18 @@ describe("create", () => {
       const res = await call(acme.key, "POST", "/api/v2/webhooks", { url: HOOKS, counterSignedReceipts: true, receiptPublicKey: bad });
       expect(res.json().error, bad).toMatchObject({ code: "VALIDATION_FAILED", field: "body.receiptPublicKey" });
     }
+  });
+
+  it("refuses receipt keys strict verification could never accept: small-order and non-canonical", async () => {
+    const created = await createEndpoint(acme);
+    for (const bad of [...SMALL_ORDER_KEYS, ...NON_CANONICAL_KEYS]) {
+      const res = await call(acme.key, "POST", "/api/v2/webhooks", { url: HOOKS, counterSignedReceipts: true, receiptPublicKey: bad });
+      expect([res.statusCode, res.json().error.code, res.json().error.field], bad).toEqual([400, "VALIDATION_FAILED", "body.receiptPublicKey"]);
+      const patched = await call(acme.key, "PATCH", `/api/v2/webhooks/${created.id}`, { counterSignedReceipts: true, receiptPublicKey: bad });
+      expect([patched.statusCode, patched.json().error.field], bad).toEqual([400, "body.receiptPublicKey"]);
+    }
+    const good = await call(acme.key, "PATCH", `/api/v2/webhooks/${created.id}`, { counterSignedReceipts: true, receiptPublicKey: RECEIPT_KEY });
+    expect(good.json()).toMatchObject({ counterSignedReceipts: true, receiptPublicKey: RECEIPT_KEY });
   });
 
   it("refuses invalid retry policies with INVALID_RETRY_POLICY", async () => {
