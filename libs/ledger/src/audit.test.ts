@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { appendLeaves, leafHash, nodeKey, rootFromLeafHashes } from "@custody/merkle";
-import { formatCheckpoint, generateSigner, signNote, verifierKeyOf } from "@custody/note";
+import { formatCheckpoint, generateSigner, parseCheckpoint, signNote, verifierKeyOf, verifyNote, type VerifierKey } from "@custody/note";
 import { completedNodeRanges, LedgerAuditor, verifyCheckpoint, type AuditCheckpoint, type AuditLeaf, type AuditLeafBatch, type AuditReport, type StoredNodeLookup } from "./audit.js";
 import { ReferenceAuditor } from "./audit-reference.fixture.js";
 import { encodeEntry } from "./entry.js";
@@ -228,6 +228,31 @@ describe("LedgerAuditor", () => {
     // The earliest of each check that found anything is listed, even past the first 100.
     expect(new Set(report.findings.map((f) => f.check))).toEqual(new Set(["ENTRY_MALFORMED", "TREE_NODE_MISMATCH", "ENTRY_UNSEQUENCED", "HEAD_MISMATCH"]));
     expect(report.findings.filter((f) => f.leafIndex !== null).at(-1)!.leafIndex).toBeLessThan(60);
+  });
+
+  it("checks a checkpoint against only the keys its note names, with the verdict and message of checking it against all", () => {
+    const retired = generateSigner(ORIGIN);
+    const other = generateSigner("custody.other/log");
+    const outsider = generateSigner(ORIGIN);
+    const root = random32(7);
+    const text = formatCheckpoint({ origin: ORIGIN, size: 9, rootHash: root });
+    const sign = (...signers: (typeof signer)[]) => signNote(text, signers);
+    const forged = (note: string) => note.replace(/ (\S)(\S*)\n$/, (_, c: string, rest: string) => ` ${c === "A" ? "B" : "A"}${rest}\n`);
+    const notes = [sign(signer), sign(retired), sign(signer, retired), sign(retired, signer), sign(outsider), sign(other), sign(signer, outsider), forged(sign(signer)), forged(sign(retired, signer)), "not a note", ""];
+    // A key that claims another key's ID: verifyNote refuses the whole set, whatever the note.
+    const impostor: VerifierKey = { ...verifierKeyOf(outsider), keyId: verifierKeyOf(signer).keyId };
+    const keySets: VerifierKey[][] = [[], [verifierKeyOf(signer)], [verifierKeyOf(retired), verifierKeyOf(signer), verifierKeyOf(other)], [verifierKeyOf(signer), verifierKeyOf(retired)], [verifierKeyOf(signer), verifierKeyOf(retired), impostor]];
+    const before = (note: string, keys: VerifierKey[]) => {
+      try {
+        const opened = parseCheckpoint(verifyNote(note, keys).text);
+        return opened.size === 9 ? { ok: true } : { ok: false, message: "size" };
+      } catch (err) {
+        return { ok: false, message: (err as Error).message };
+      }
+    };
+    for (const keys of keySets) {
+      for (const note of notes) expect(verifyCheckpoint({ treeSize: 9, rootHash: root, note }, keys, ORIGIN)).toEqual(before(note, keys));
+    }
   });
 
   it("refuses to finish while a checkpoint's verdict is outstanding", () => {

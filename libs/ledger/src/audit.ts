@@ -1,5 +1,5 @@
 import { hashFromDecomposition, leafHash, nodeHash, nodeKey, type StoredNode } from "@custody/merkle";
-import { parseCheckpoint, verifyNote, type VerifierKey } from "@custody/note";
+import { NoteError, parseCheckpoint, parseNote, verifyNote, type VerifierKey } from "@custody/note";
 import { entryProblem } from "./audit-canonical.js";
 
 /** What can disagree. Each names one check, so a report says exactly which guarantee broke. */
@@ -141,7 +141,7 @@ function byPlace(a: RankedFinding, b: RankedFinding): number {
 export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey[], origin: string | undefined): CheckpointVerdict {
   try {
     // Any platform key, current or retired, may have signed it.
-    const opened = parseCheckpoint(verifyNote(cp.note, keys).text);
+    const opened = parseCheckpoint(verifyNote(cp.note, keysNamedIn(cp.note, keys)).text);
     if (origin !== undefined && opened.origin !== origin) throw new Error(`origin is ${opened.origin}, expected ${origin}`);
     if (opened.size !== cp.treeSize || !equal(opened.rootHash, cp.rootHash)) {
       throw new Error(`the row says size ${cp.treeSize} root ${hex(cp.rootHash)}, its signed note says size ${opened.size} root ${hex(opened.rootHash)}`);
@@ -150,6 +150,41 @@ export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
+}
+
+/** Key sets verifyNote accepts as they are (each key valid, no two answering to one name and key ID). */
+const cleanKeySets = new WeakMap<readonly VerifierKey[], boolean>();
+
+/**
+ * The keys a note's signature lines name (by name and key ID), or all of them. verifyNote ignores a
+ * line no key answers to and a key no line names, so its verdict is the same with these keys as
+ * with all — provided it accepts the whole set, which it checks again on every call (a point
+ * decompression per key: with a few retired platform keys, more than the signature itself).
+ */
+function keysNamedIn(note: string, keys: readonly VerifierKey[]): readonly VerifierKey[] {
+  if (keys.length <= 1) return keys;
+  let clean = cleanKeySets.get(keys);
+  if (clean === undefined) {
+    // verifyNote checks the keys before it reads the note: with a note that is not one, what it
+    // throws says whether the keys passed.
+    try {
+      verifyNote("", keys);
+      clean = false;
+    } catch (err) {
+      clean = !(err instanceof NoteError && err.code === "BAD_VKEY");
+    }
+    cleanKeySets.set(keys, clean);
+  }
+  if (!clean) return keys;
+  let lines: ReturnType<typeof parseNote>["signatures"];
+  try {
+    lines = parseNote(note).signatures;
+  } catch {
+    // verifyNote will throw the same, whatever the keys.
+    return keys;
+  }
+  const named = new Set(lines.map((line) => `${line.name}+${hex(line.keyId)}`));
+  return keys.filter((k) => named.has(`${k.name}+${hex(k.keyId)}`));
 }
 
 /**

@@ -54,8 +54,9 @@ function leavesStatement(after: number, limit: number, from: Position): string {
     FROM page p LEFT JOIN win w ON w.id = p.entry_id`;
 }
 
+/** The page's entries and a little more: entries without a leaf yet, or sequenced a little out of order. */
 function windowSize(limit: number): number {
-  return limit + (limit >> 3) + 1024;
+  return limit + (limit >> 5) + 256;
 }
 
 function windowStatement(from: Position, size: number): string {
