@@ -170,16 +170,22 @@ describe("validation is bounded", () => {
     const plain = { id: "ety_p", name: "p.p", dataSchema: { type: "object", properties: { s: { type: "string", pattern: "^[ab]+$" } } } };
     expect(() => v.check(plain, { s: random }, "body")).not.toThrow();
 
-    // The time is per request: a batch shares it, so spreading the work over items does not multiply it.
+    // The budget is per request: a batch shares it, so spreading the work over items does not multiply it.
+    // Each check of this slice is charged 1,001 characters × 1,006 instructions × 20 ns ≈ 20 ms.
     const small = new DataSchemaValidators({ budgetMs: 60 });
     const slice = { s: `a${random.slice(0, 1_000)}` };
-    small.forRequest(() => {
-      expect(() => small.check(heavy, slice, "body")).not.toThrow();
-      const busy = performance.now() + 65;
-      while (performance.now() < busy); // the request's other items
-      expect(thrown(() => small.check(heavy, slice, "body"))).toMatchObject({ code: "DATA_SCHEMA_TOO_COSTLY" });
-    });
-    expect(() => small.check(heavy, slice, "body")).not.toThrow();
+    const outcomes = small.forRequest(() =>
+      [1, 2, 3].map(() => {
+        try {
+          small.check(heavy, slice, "body");
+          return "ok";
+        } catch (err) {
+          return (err as AppError).code;
+        }
+      }),
+    );
+    expect(outcomes).toEqual(["ok", "ok", "DATA_SCHEMA_TOO_COSTLY"]);
+    for (let i = 0; i < 3; i++) expect(() => small.check(heavy, slice, "body")).not.toThrow();
   });
 
   it("counts the values a request may carry from the body limit", () => {
