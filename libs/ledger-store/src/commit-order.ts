@@ -7,10 +7,18 @@ import { sql, type Database, type EntryKind, type Kysely } from "@custody/db";
  * Why this order can be followed with a cursor: an entry becomes readable only once its transaction
  * commits, and transactions commit in any order, so "everything after the last seq I read" would
  * skip an entry whose transaction took a smaller seq and committed later. Instead a reader takes only
- * entries whose transaction is older than every transaction still running (xid below the snapshot's
- * xmin): no transaction that could still commit has such an xid, so that set is final, and once the
- * cursor passes a position nothing can appear behind it. The price is that one long-running writing
- * transaction (anywhere in the database) holds readers back until it ends.
+ * entries whose transaction is older than every transaction that was still running when its
+ * snapshot was taken and could have written here: no transaction that could still commit an entry
+ * has such an xid, so that set is final, and once the cursor passes a position nothing can appear
+ * behind it. The price is that one long-running writing transaction in this database holds readers
+ * back until it ends.
+ *
+ * "Could have written here": transaction ids are cluster-wide, so the snapshot's in-progress list
+ * also holds other databases' transactions, which can never write these tables. An xid that
+ * pg_stat_activity (or pg_prepared_xacts) shows running in another database — read after the
+ * snapshot, so it is the very transaction the snapshot saw: a session never changes database — is
+ * left out; every other in-progress xid counts, including one whose session is no longer visible or
+ * whose role may not see it (then the reader is merely cautious).
  *
  * Entries appended before migration 0006 all have xid 0 and keep their seq order.
  */
@@ -42,10 +50,17 @@ export interface EntriesAfter {
 /** Up to `limit` entries after `after`, in commit-safe order. One statement: one snapshot. */
 export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, limit: number): Promise<EntriesAfter> {
   const { rows } = await sql<{ xid: string; seq: string; id: string; kind: EntryKind; leaf_hash: Buffer; final: boolean }>`
-    SELECT xid::text AS xid, seq, id, kind, leaf_hash, xid < pg_snapshot_xmin(pg_current_snapshot()) AS final
-    FROM ledger_entries
-    WHERE (xid, seq) > (${after.xid}::xid8, ${after.seq}::bigint)
-    ORDER BY xid, seq
+    WITH horizon AS (
+      SELECT coalesce(min(running), pg_snapshot_xmax(pg_current_snapshot())) AS xid
+      FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+      WHERE xid(running) NOT IN (
+        SELECT backend_xid FROM pg_stat_activity WHERE datname <> current_database() AND backend_xid IS NOT NULL
+        UNION ALL
+        SELECT transaction FROM pg_prepared_xacts WHERE database <> current_database()))
+    SELECT e.xid::text AS xid, e.seq, e.id, e.kind, e.leaf_hash, e.xid < horizon.xid AS final
+    FROM ledger_entries e, horizon
+    WHERE (e.xid, e.seq) > (${after.xid}::xid8, ${after.seq}::bigint)
+    ORDER BY e.xid, e.seq
     LIMIT ${limit}`.execute(db);
   // Non-final rows sort after every final one (their xids are >= xmin), so the final ones are a prefix.
   const firstOpen = rows.findIndex((r) => !r.final);
