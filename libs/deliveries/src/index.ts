@@ -7,7 +7,6 @@
 export { createDeliveries, type NewDelivery } from "./create.js";
 export { createSealedDeliveries, recordSeals } from "./seals.js";
 export { recordOutcomes, recordedAmong, outcomeKey, type OutcomeToRecord } from "./outcomes.js";
-export { WriteConflict } from "./statement.js";
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";
 export { AttemptRace, beginAttempts, deadLetterUnsent, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "./schedule.js";
 export type { DeliveryUpdate, RemovedField } from "./types.js";

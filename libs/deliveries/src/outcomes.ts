@@ -1,9 +1,8 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
-import { sql, type Database, type Kysely } from "@custody/db";
+import { sql, writeAtomically, type Database, type Kysely } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { toHex } from "@custody/merkle";
-import { writeAtomically } from "./statement.js";
 import type { DeliveryUpdate } from "./types.js";
 
 export interface OutcomeToRecord {

@@ -1,10 +1,9 @@
 import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
-import { sql, type Database, type Kysely } from "@custody/db";
+import { sql, writeAtomically, type Database, type Kysely, type WritePart } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/merkle";
 import { deliveriesInsert, type NewDelivery } from "./create.js";
-import { writeAtomically, type WritePart } from "./statement.js";
 
 /**
  * Stores sealed batches in one statement: each one's `seal` ledger entry, the batch row (note and leaf

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { sql, type Database, type Kysely } from "@custody/db";
+import { sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
 import { eventEntry } from "@custody/ledger";
-import { appendEntries } from "@custody/ledger-store";
+import { entryInsert } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
 
 /** An event ready to store: payload and metadata already in canonical form. */
@@ -58,18 +58,17 @@ export class EventIdRace extends Error {
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
 /**
- * Appends events (of any tenants) inside the caller's transaction: their ledger entries and the events
- * rows (payload beside the ledger, committed to by hash), each as one multi-row insert — all of it
- * commits or none does. The relay finds them in the ledger's commit order (no outbox); call
- * notifyEventsAppended after COMMIT to wake it. An id taken concurrently
- * makes the events insert skip that row (ON CONFLICT DO NOTHING waits for the other transaction, so
- * this is exact); then this throws EventIdRace and the transaction, entries included, must roll
- * back: the ledger never holds an entry for an event that was not stored.
+ * Appends events (of any tenants) in one statement: their ledger entries and the events rows
+ * (payload beside the ledger, committed to by hash) — all of it is stored or none is, with or
+ * without a transaction around it. The relay finds them in the ledger's commit order (no outbox);
+ * call notifyEventsAppended after COMMIT to wake it. An id taken concurrently makes the events insert
+ * skip that row (ON CONFLICT DO NOTHING waits for the other transaction, so this is exact); the
+ * statement then undoes itself, entries included, and this throws EventIdRace: the ledger never
+ * holds an entry for an event that was not stored.
  */
-export async function insertPreparedEvents(trx: Kysely<Database>, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
+export async function insertPreparedEvents(db: Kysely<Database>, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
   if (events.length === 0) return [];
-  const entries = await appendEntries(
-    trx,
+  const { appended, insert } = entryInsert(
     events.map((e) => ({
       tenantId: e.tenantId,
       document: eventEntry({ tenantId: e.tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
@@ -77,32 +76,31 @@ export async function insertPreparedEvents(trx: Kysely<Database>, events: readon
   );
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
   const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
-  const ordered = events.map((e, i) => ({ e, entryId: entries[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
-  const inserted = await trx
-    .insertInto("events")
-    .values(
-      ordered.map(({ e, entryId }) => ({
-        tenant_id: e.tenantId,
-        id: e.id,
-        type: e.type,
-        event_type_id: e.eventTypeId,
-        payload: Buffer.from(e.payload),
-        payload_sha256: Buffer.from(e.payloadSha256),
-        occurred_at: e.occurredAt,
-        supersedes: e.supersedes,
-        metadata: e.metadata,
-        callback_url: e.callbackUrl,
-        request_hash: Buffer.from(e.requestHash),
-        entry_id: entryId,
-        erased_at: null,
-        fan_out: e.fanOut ?? true,
-      })),
-    )
-    .onConflict((oc) => oc.columns(["tenant_id", "id"]).doNothing())
-    .returning("id")
-    .execute();
-  if (inserted.length !== events.length) throw new EventIdRace(`${events.length - inserted.length} event id(s) were taken concurrently`);
-  return events.map((e, i) => ({ tenantId: e.tenantId, id: e.id, entryId: entries[i]!.id, leafHash: entries[i]!.leafHash }));
+  const ordered = events.map((e, i) => ({ e, entryId: appended[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
+  const col = <T>(f: (r: (typeof ordered)[number]) => T) => sql.val(ordered.map(f));
+  try {
+    await writeAtomically(db, [
+      { name: "event_entries", sql: insert },
+      {
+        name: "stored_events",
+        sql: sql`
+          INSERT INTO events (tenant_id, id, type, event_type_id, payload, payload_sha256, occurred_at, supersedes, metadata, callback_url,
+                              request_hash, entry_id, fan_out)
+          SELECT * FROM unnest(
+            ${col((r) => r.e.tenantId)}::text[], ${col((r) => r.e.id)}::text[], ${col((r) => r.e.type)}::text[], ${col((r) => r.e.eventTypeId)}::text[],
+            ${col((r) => Buffer.from(r.e.payload))}::bytea[], ${col((r) => Buffer.from(r.e.payloadSha256))}::bytea[], ${col((r) => r.e.occurredAt)}::timestamptz[],
+            ${col((r) => r.e.supersedes)}::text[], ${col((r) => r.e.metadata)}::jsonb[], ${col((r) => r.e.callbackUrl)}::text[],
+            ${col((r) => Buffer.from(r.e.requestHash))}::bytea[], ${col((r) => r.entryId)}::text[], ${col((r) => r.e.fanOut ?? true)}::boolean[])
+          ON CONFLICT (tenant_id, id) DO NOTHING
+          RETURNING 1`,
+        expect: { rows: events.length, what: "events" },
+      },
+    ]);
+  } catch (err) {
+    if (err instanceof WriteConflict) throw new EventIdRace(`event id(s) were taken concurrently (${err.message})`);
+    throw err;
+  }
+  return events.map((e, i) => ({ tenantId: e.tenantId, id: e.id, entryId: appended[i]!.id, leafHash: appended[i]!.leafHash }));
 }
 
 /** `insertPreparedEvents` for events in plain form: canonicalises payload and metadata first. */

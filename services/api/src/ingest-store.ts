@@ -65,7 +65,7 @@ export interface AcceptedEvent extends PreparedEvent {
 
 export type InsertedEvent = AppendedEvent;
 
-/** Appends accepted events (ledger entries and events rows) in the caller's transaction; see `insertPreparedEvents`. */
+/** Appends accepted events (ledger entries and events rows) in one statement, alone or in the caller's transaction; see `insertPreparedEvents`. */
 export function insertEvents(trx: Kysely<Database>, events: ReadonlyArray<{ tenantId: string; event: AcceptedEvent }>): Promise<InsertedEvent[]> {
   return insertPreparedEvents(
     trx,

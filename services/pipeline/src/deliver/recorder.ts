@@ -1,6 +1,6 @@
 import { ReceiptError, type ReceiptStatement } from "@custody/custody";
-import { newId, sql, type Db, type Kysely, type Database } from "@custody/db";
-import { outcomeKey, recordedAmong, recordOutcomes, WriteConflict, type OutcomeToRecord } from "@custody/deliveries";
+import { newId, sql, WriteConflict, type Db, type Kysely, type Database } from "@custody/db";
+import { outcomeKey, recordedAmong, recordOutcomes, type OutcomeToRecord } from "@custody/deliveries";
 import { appendEvents, notifyEventsAppended } from "@custody/events";
 import type { Logger } from "@custody/log";
 import { checkReceipt, recordReceipts, type ReceiptClaim } from "@custody/receipts";

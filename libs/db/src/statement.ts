@@ -1,4 +1,5 @@
-import { sql, type Database, type Kysely, type RawBuilder } from "@custody/db";
+import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { Database } from "./tables.js";
 
 /** One data-modifying part of a statement, named so later parts can read what it returned. */
 export interface WritePart {

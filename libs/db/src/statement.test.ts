@@ -1,9 +1,9 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "@custody/db";
-import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
-import { outcomesEntry } from "@custody/ledger";
-import { entryInsert } from "@custody/ledger-store";
+import { sql } from "kysely";
+import { newId } from "./ids.js";
 import { WriteConflict, writeAtomically } from "./statement.js";
+import { createTestDatabase, type TestDatabase } from "./testing.js";
 
 describe("writeAtomically", () => {
   let t: TestDatabase;
@@ -19,9 +19,9 @@ describe("writeAtomically", () => {
   const entries = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ledger_entries`.execute(t.db)).rows[0]!.n;
   const claims = async () => (await sql<{ k: number }>`SELECT k FROM claims ORDER BY k`.execute(t.db)).rows.map((r) => r.k);
   const parts = (keys: number[]) => {
-    const { insert } = entryInsert([{ tenantId: null, document: outcomesEntry({ batchRoot: "ab".repeat(32), size: 1 }) }]);
+    const body = Buffer.from(`{"n":${keys[0]}}`);
     return [
-      { name: "entry", sql: insert },
+      { name: "entry", sql: sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash) VALUES (${newId("ent")}, 'event', ${body}, ${createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest()})` },
       { name: "claimed", sql: sql`INSERT INTO claims SELECT unnest(${sql.val(keys)}::int[]) ON CONFLICT DO NOTHING RETURNING k`, expect: { rows: keys.length, what: "claims" } },
     ];
   };
