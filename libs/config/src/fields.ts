@@ -80,6 +80,18 @@ export const fields = {
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),
+  CUSTODY_PORTAL_FRAME_ANCESTORS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(/[\s,]+/).filter((s) => s.length > 0))
+    .pipe(z.array(z.string().regex(/^(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)$/, "an origin such as https://app.example.com (a leading *. for subdomains), or 'self'")).max(50))
+    .describe(
+      "Origins allowed to embed the endpoint-owner portal (`/console/portal`) in an iframe, space- or comma-separated (e.g. `https://app.example.com https://*.example.org`): sent as the portal page's CSP `frame-ancestors`. Empty (the default): no site may frame it. The operator console itself can never be framed.",
+    ),
+  CUSTODY_CONSOLE_DIR: z
+    .string()
+    .default("")
+    .describe("Directory of the built operator console that the API serves at `/console` (`node console/build.mjs` writes it). Empty (the default): `console/dist` of this checkout, which `npm start` builds."),
 } as const;
 
 export type FieldName = keyof typeof fields;

@@ -26,6 +26,8 @@ export const serviceFields = {
     "CUSTODY_INGEST_BURST",
     "CUSTODY_MAX_BATCH_EVENTS",
     "CUSTODY_MAX_JSON_DEPTH",
+    "CUSTODY_PORTAL_FRAME_ANCESTORS",
+    "CUSTODY_CONSOLE_DIR",
   ],
   proofs: [...common, "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
   pipeline: [

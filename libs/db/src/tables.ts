@@ -169,6 +169,20 @@ export interface ReceiptsTable {
   created_at: Generated<Date>;
 }
 
+/** A link a tenant hands the owner of some of its endpoints (migration 0007). */
+export interface PortalSessionsTable {
+  id: string;
+  tenant_id: string;
+  token_hash: Buffer;
+  endpoint_ids: string[];
+  capabilities: string[];
+  theme: ColumnType<Record<string, string>, string, string>;
+  created_by: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
 export type DeliveryStatus = "pending" | "delivering" | "retrying" | "delivered" | "dead" | "cancelled";
 
 export interface DeliveriesTable {
@@ -366,5 +380,6 @@ export interface Database {
   recalls: RecallsTable;
   replays: ReplaysTable;
   receipts: ReceiptsTable;
+  portal_sessions: PortalSessionsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -42,6 +42,8 @@ export const ErrorCodes = {
   RECEIPT_INVALID: 422,
   INTERNAL: 500,
   DEPENDENCY_UNAVAILABLE: 503,
+  /** The API was started without a built operator console (`node console/build.mjs`). */
+  CONSOLE_NOT_BUILT: 503,
   /** Postgres cannot be reached (down, restarting, refusing connections); answered with Retry-After. */
   DATABASE_UNAVAILABLE: 503,
   /** The process is draining for shutdown; another instance, or this one restarted, will answer. */

@@ -3,5 +3,5 @@ export { errorHandler, notFoundHandler, clientErrorHandler, isDatabaseUnavailabl
 export { checkJsonText } from "./json-body.js";
 export { registerHealth, type ReadinessCheck } from "./health.js";
 export { serve, type ServeOptions } from "./serve.js";
-export { authenticatorFor, requireScope, principalOf } from "./auth.js";
+export { authenticatorFor, portalAuthenticatorFor, requireScope, principalOf, visibleEndpoints, type PortalRule } from "./auth.js";
 export { errorBody, errorResponses, unavailableResponse, bearerSecurity, timestamp, iso, queryFlag, pageQuery, nextCursor } from "./schemas.js";

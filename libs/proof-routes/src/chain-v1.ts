@@ -1,7 +1,7 @@
 import { parseCustodyHeaders, type ChainOfCustody, type DeliveryProof, type ProvenEntry } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { toHex } from "@custody/merkle";
-import type { EventHead } from "./chain.js";
+import { onlyEndpoints, type EventHead } from "./chain.js";
 import { latestCheckpoint } from "./ledger-reads.js";
 import { provenEntries } from "./proven.js";
 
@@ -33,7 +33,7 @@ interface SealRow {
  * and inclusion proofs of all of them under the latest checkpoint — a fixed number of queries
  * whatever the number of deliveries.
  */
-export async function chainOfCustodyV1(db: Db, tenantId: string, event: EventHead, origin: string): Promise<ChainOfCustody> {
+export async function chainOfCustodyV1(db: Db, tenantId: string, event: EventHead, origin: string, endpointIds?: readonly string[]): Promise<ChainOfCustody> {
   const eventId = event.id;
   const checkpoint = await latestCheckpoint(db);
 
@@ -41,7 +41,7 @@ export async function chainOfCustodyV1(db: Db, tenantId: string, event: EventHea
     await sql<DeliveryRow>`
       SELECT d.id, d.endpoint_id, d.status, d.idempotency_key, d.replay_id, b.shape, b.removed
       FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
-      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId}
+      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId} ${onlyEndpoints(endpointIds)}
         AND EXISTS (SELECT 1 FROM delivery_seals s WHERE s.delivery_id = d.id)
       ORDER BY d.created_at, d.id`.execute(db)
   ).rows;

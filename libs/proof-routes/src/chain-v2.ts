@@ -2,7 +2,7 @@ import type { ChainOfCustodyV2, DeliveryProofV2 } from "@custody/custody";
 import { sql, type Db, type DeliveryStatus, type PayloadShape } from "@custody/db";
 import { outcomeKey, outcomesOf, sealsOf, type RemovedField } from "@custody/deliveries";
 import { encodeBase64 } from "@custody/encoding";
-import type { EventHead } from "./chain.js";
+import { onlyEndpoints, type EventHead } from "./chain.js";
 import { latestCheckpoint } from "./ledger-reads.js";
 import { provenEntries } from "./proven.js";
 
@@ -23,13 +23,13 @@ interface DeliveryRow {
  * and outcome records, the batch entries and receipts with inclusion proofs under one signed
  * checkpoint — a fixed number of queries, whatever the number of deliveries.
  */
-export async function chainOfCustodyV2(db: Db, tenantId: string, event: EventHead, origin: string): Promise<ChainOfCustodyV2> {
+export async function chainOfCustodyV2(db: Db, tenantId: string, event: EventHead, origin: string, endpointIds?: readonly string[]): Promise<ChainOfCustodyV2> {
   const checkpoint = await latestCheckpoint(db);
   const deliveries = (
     await sql<DeliveryRow>`
       SELECT d.id, d.endpoint_id, d.status, d.idempotency_key, d.replay_id, d.replay_of, d.shape, d.removed
       FROM deliveries d
-      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${event.id}
+      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${event.id} ${onlyEndpoints(endpointIds)}
         AND NOT EXISTS (SELECT 1 FROM delivery_seals s WHERE s.delivery_id = d.id)
       ORDER BY d.created_at, d.id`.execute(db)
   ).rows;

@@ -18,18 +18,38 @@ export type EvidenceFormat = 1 | 2;
  * in a format 2 one. Without `format`, an event with format 1 evidence gets its format 1 document
  * (its later deliveries, such as a replay, are in the format 2 one), any other event format 2.
  */
-export async function chainOfCustody(db: Db, tenantId: string, eventId: string, origin: string, format?: EvidenceFormat): Promise<ChainOfCustody | ChainOfCustodyV2> {
+export async function chainOfCustody(
+  db: Db,
+  tenantId: string,
+  eventId: string,
+  origin: string,
+  format?: EvidenceFormat,
+  endpointIds?: readonly string[],
+): Promise<ChainOfCustody | ChainOfCustodyV2> {
   const row = await db.selectFrom("events").select(["id", "type", "entry_id"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).executeTakeFirst();
   if (!row) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
+  // Narrowed to some endpoints (a portal session's, or asked for): an event none of them was sent is not found.
+  if (endpointIds !== undefined && !(await sentToAny(db, tenantId, eventId, endpointIds))) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
   const event: EventHead = { id: row.id, type: row.type, entryId: row.entry_id };
-  const chosen = format ?? ((await hasFormat1Evidence(db, tenantId, eventId)) ? 1 : 2);
-  return chosen === 1 ? chainOfCustodyV1(db, tenantId, event, origin) : chainOfCustodyV2(db, tenantId, event, origin);
+  const chosen = format ?? ((await hasFormat1Evidence(db, tenantId, eventId, endpointIds)) ? 1 : 2);
+  return chosen === 1 ? chainOfCustodyV1(db, tenantId, event, origin, endpointIds) : chainOfCustodyV2(db, tenantId, event, origin, endpointIds);
 }
 
-async function hasFormat1Evidence(db: Db, tenantId: string, eventId: string): Promise<boolean> {
+/** `AND d.endpoint_id = ANY(…)` when the document is narrowed to some endpoints. */
+export function onlyEndpoints(endpointIds: readonly string[] | undefined) {
+  return endpointIds === undefined ? sql`` : sql`AND d.endpoint_id = ANY(${sql.val([...endpointIds])}::text[])`;
+}
+
+async function sentToAny(db: Db, tenantId: string, eventId: string, endpointIds: readonly string[]): Promise<boolean> {
+  const { rows } = await sql<{ yes: boolean }>`
+    SELECT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId} ${onlyEndpoints(endpointIds)}) AS yes`.execute(db);
+  return rows[0]?.yes === true;
+}
+
+async function hasFormat1Evidence(db: Db, tenantId: string, eventId: string, endpointIds: readonly string[] | undefined): Promise<boolean> {
   const { rows } = await sql<{ yes: boolean }>`
     SELECT EXISTS (
       SELECT 1 FROM deliveries d JOIN delivery_seals s ON s.delivery_id = d.id
-      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId}) AS yes`.execute(db);
+      WHERE d.tenant_id = ${tenantId} AND d.event_id = ${eventId} ${onlyEndpoints(endpointIds)}) AS yes`.execute(db);
   return rows[0]?.yes === true;
 }

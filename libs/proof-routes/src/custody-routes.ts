@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChainOfCustody, ChainOfCustodyV2 } from "@custody/custody";
-import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, principalOf, requireScope, visibleEndpoints, type HttpApp } from "@custody/http";
+import { AppError } from "@custody/errors";
 import type { ProofsContext } from "./context.js";
 import { chainOfCustody } from "./chain.js";
 import { recallEvent } from "./recall.js";
@@ -27,20 +28,32 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
   app.get(
     "/api/v2/webhooks/events/:evtId/chain-of-custody",
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "proofs" }),
       schema: {
         tags: ["chain of custody"],
         security: bearerSecurity,
         summary: "Chain-of-custody proof of an event",
         description:
-          "For every delivery of the event: its redaction record, each attempt's custody record, seal and headers, its outcome record, and the event, seal, outcomes and receipt ledger entries with inclusion proofs under one signed checkpoint (`custody-chain/v2`). Verify it offline with `custody-verify proof` (proofs/FORMAT.md). An event delivered before evidence format 2 answers its `custody-chain/v1` document; `format=2` asks for the format 2 one (its later deliveries, such as a replay).",
+          "For every delivery of the event: its redaction record, each attempt's custody record, seal and headers, its outcome record, and the event, seal, outcomes and receipt ledger entries with inclusion proofs under one signed checkpoint (`custody-chain/v2`). Verify it offline with `custody-verify proof` (proofs/FORMAT.md). An event delivered before evidence format 2 answers its `custody-chain/v1` document; `format=2` asks for the format 2 one (its later deliveries, such as a replay). `endpointId` narrows the document to that endpoint's deliveries (404 if the event was not sent to it); a portal session (capability `proofs`) always gets its own endpoints' deliveries only, and 404 for an event none of them was sent.",
         params: z.object({ evtId: z.string().max(128) }),
-        querystring: z.object({ format: z.enum(["1", "2"]).optional().describe("Evidence format of the document; by default 2, or 1 for an event delivered before format 2.") }).strict(),
+        querystring: z
+          .object({
+            format: z.enum(["1", "2"]).optional().describe("Evidence format of the document; by default 2, or 1 for an event delivered before format 2."),
+            endpointId: z.string().min(1).max(64).optional().describe("`wh_…`: only this endpoint's deliveries."),
+          })
+          .strict(),
         response: { 200: z.union([ChainOfCustodyV2, ChainOfCustody]), ...errorResponses(400, 404) },
       },
     },
-    async (request) =>
-      chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.logOrigin, request.query.format === undefined ? undefined : (Number(request.query.format) as 1 | 2)),
+    async (request) => {
+      const { format, endpointId } = request.query;
+      const visible = visibleEndpoints(request);
+      if (endpointId !== undefined && visible !== undefined && !visible.includes(endpointId)) {
+        throw new AppError("NOT_FOUND", "no such webhook endpoint", { field: "query.endpointId" });
+      }
+      const only = endpointId !== undefined ? [endpointId] : visible;
+      return chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.logOrigin, format === undefined ? undefined : (Number(format) as 1 | 2), only);
+    },
   );
 
   app.post(
@@ -78,7 +91,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
   app.post(
     "/api/v2/webhooks/:id/replays",
     {
-      preHandler: requireScope(ctx.db, "admin"),
+      preHandler: requireScope(ctx.db, "admin", { capability: "replay", endpointParam: "id" }),
       schema: {
         tags: ["recall and replay"],
         security: bearerSecurity,
@@ -113,7 +126,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
   app.get(
     "/api/v2/webhooks/:id/replays/:replayId",
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         tags: ["recall and replay"],
         security: bearerSecurity,

@@ -1,5 +1,6 @@
 import { newId, type Db, type Kysely, type Database } from "@custody/db";
 import { AppError } from "@custody/errors";
+import type { PortalGrant } from "./portal.js";
 import { ALL_SCOPES, generateApiKey, hashApiKey, isWellFormedApiKey, type KeyEnvironment, type Scope } from "./api-key.js";
 
 export interface CreatedTenant {
@@ -51,9 +52,12 @@ export async function insertApiKey(db: Kysely<Database>, tenantId: string, spec:
 
 export interface Principal {
   tenantId: string;
+  /** The API key's id, or the portal session's. */
   keyId: string;
   environment: KeyEnvironment;
   scopes: Scope[];
+  /** Set for a portal session (no scopes): what it may see and do. */
+  portal?: PortalGrant;
 }
 
 /** The tenant behind a bearer key, or UNAUTHENTICATED: unknown, malformed and revoked keys look the same. */

@@ -1,6 +1,8 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerProofRoutes } from "@custody/proof-routes";
 import { registerApiKeyRoutes } from "./api-keys-routes.js";
+import { registerConsoleRoutes } from "./console-routes.js";
+import { registerPortalSessionRoutes } from "./portal-sessions-routes.js";
 import type { ApiContext } from "./context.js";
 import type { Clock } from "./rate-limit.js";
 import { registerDeliveryRoutes } from "./deliveries-routes.js";
@@ -45,6 +47,8 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   registerTestEventRoutes(app, deps);
   registerStatsRoutes(app, deps);
   registerReceiptRoutes(app, deps);
+  registerPortalSessionRoutes(app, deps);
+  registerConsoleRoutes(app, deps);
   // Every /api/v2 route on one base URL.
   registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;

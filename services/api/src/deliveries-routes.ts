@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, requireScope, timestamp, visibleEndpoints, type HttpApp } from "@custody/http";
 import type { ApiContext } from "./context.js";
 import { listDeliveries, readDelivery } from "./deliveries-read.js";
 import { retryDelivery } from "./deliveries-retry.js";
+import { deliveredBody, listTenantDeliveries, SCAN_BUDGET } from "./deliveries-search.js";
 import { deliveryDetail, deliveryStatus, deliverySummary } from "./deliveries-schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 import { decodeCursor } from "./pagination.js";
@@ -30,7 +31,7 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
   app.get(
     BASE,
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "List an endpoint's deliveries",
         description:
@@ -61,7 +62,7 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
   app.get(
     `${BASE}/:deliveryId`,
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "Read one of an endpoint's deliveries",
         description:
@@ -85,7 +86,7 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
   app.post(
     `${BASE}/:deliveryId/retries`,
     {
-      preHandler: requireScope(ctx.db, "admin"),
+      preHandler: requireScope(ctx.db, "admin", { capability: "retry", endpointParam: "id" }),
       schema: {
         summary: "Retry a delivery now",
         description: [
@@ -113,4 +114,77 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
       });
     },
   );
+
+  app.get(
+    `${BASE}/:deliveryId/body`,
+    {
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
+      schema: {
+        summary: "The body a delivery sends",
+        description:
+          "The exact bytes every attempt of the delivery POSTs (`application/json`, proofs/FORMAT.md §4): what a chain-of-custody document's `prepared` check is run against. 409 CONFLICT while the body is not prepared yet, or once the event's payload was erased (`details.reason: payload_erased`).",
+        tags: TAGS,
+        security: bearerSecurity,
+        params: deliveryParams,
+        response: { ...errorResponses(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { tenantId } = principalOf(request);
+      const { id, deliveryId } = request.params;
+      if (!(await findEndpoint(ctx.db, tenantId, id))) throw endpointNotFound();
+      const body = await deliveredBody(ctx.db, tenantId, id, deliveryId);
+      if (body === undefined) throw deliveryNotFound();
+      return reply.type("application/json").header("content-disposition", `attachment; filename="${deliveryId}.json"`).send(body as never);
+    },
+  );
+
+  app.get(
+    "/api/v2/deliveries",
+    {
+      preHandler: requireScope(ctx.db, "read", { capability: "read" }),
+      schema: {
+        summary: "List deliveries across endpoints",
+        description: [
+          "The tenant's deliveries, newest first (`createdAt`, then id), in keyset pages: a page costs the same however deep it is. `from` inclusive, `to` exclusive bound `createdAt`; `endpointId` (repeatable) narrows to endpoints. A portal session sees its own endpoints' deliveries only (another endpoint id is 404).",
+          `\`status\` and \`eventType\` are not indexed: a page filtered by them looks at no more than ${SCAN_BUDGET.toLocaleString("en-US")} deliveries. When those hold fewer matches than \`limit\`, the page is short, \`searchedTo\` says how far back the search reached, and \`nextCursor\` continues it from there; narrow \`from\`/\`to\` to search a period directly.`,
+        ].join("\n\n"),
+        tags: TAGS,
+        security: bearerSecurity,
+        querystring: z.object({
+          ...pageQuery,
+          endpointId: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).min(1).max(100)]).optional().describe("`wh_…`: only this endpoint's (repeat for several)."),
+          status: deliveryStatus.optional().describe("Only deliveries in this state."),
+          eventType: z.string().min(1).max(128).optional().describe("Only deliveries of events of this type."),
+          from: z.iso.datetime({ offset: true }).optional().describe("RFC 3339: deliveries created at or after this instant."),
+          to: z.iso.datetime({ offset: true }).optional().describe("RFC 3339: deliveries created before this instant."),
+        }),
+        response: {
+          200: z.object({
+            data: z.array(deliverySummary.extend({ endpointId: z.string().nullable().describe("`wh_…`; null for a one-shot callback delivery.") })),
+            nextCursor,
+            searchedTo: timestamp.nullable().describe("Set when a filtered page stopped searching before it was full: the `createdAt` it reached. `nextCursor` continues from there."),
+          }),
+          ...errorResponses(404),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const { limit, cursor, endpointId, status, eventType, from, to } = request.query;
+      const asked = endpointId === undefined ? undefined : [...new Set(Array.isArray(endpointId) ? endpointId : [endpointId])];
+      const visible = visibleEndpoints(request);
+      if (asked !== undefined) {
+        const unknown = visible !== undefined ? asked.filter((e) => !visible.includes(e)) : await missingEndpoints(ctx, tenantId, asked);
+        if (unknown.length > 0) throw new AppError("NOT_FOUND", `no such webhook endpoint ${unknown[0]}`, { field: "query.endpointId" });
+      }
+      return listTenantDeliveries(ctx.db, tenantId, { limit, before: decodeCursor(cursor, 2), endpointIds: asked ?? visible, status, eventType, from, to });
+    },
+  );
+}
+
+async function missingEndpoints(ctx: ApiContext, tenantId: string, ids: readonly string[]): Promise<string[]> {
+  const found = await ctx.db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId).where("id", "in", [...ids]).execute();
+  const have = new Set(found.map((r) => r.id));
+  return ids.filter((id) => !have.has(id));
 }

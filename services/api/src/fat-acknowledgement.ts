@@ -61,6 +61,11 @@ export function decideAcknowledgement(change: AcknowledgementChange, catalog: re
   return required;
 }
 
+/** The pairs a switch to fat with these subscriptions must acknowledge (GET /webhooks/{id}/fat-acknowledgement). */
+export function requiredFatAcknowledgement(catalog: readonly EventTypeFields[], subscriptions: readonly string[]): string[] {
+  return requiredOf(catalog, subscriptions);
+}
+
 function requiredOf(catalog: readonly EventTypeFields[], subscriptions: readonly string[]): string[] {
   try {
     return requiredAcknowledgements([...catalog], [...subscriptions]);

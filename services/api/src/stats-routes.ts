@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError } from "@custody/errors";
 import { bearerSecurity, errorResponses, iso, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
 import type { ApiContext } from "./context.js";
-import { deliveryStats, emptyStats, STATS_WINDOWS, type StatsWindow } from "./stats-query.js";
+import { deliverySeries, deliveryStats, emptyStats, SERIES_STEP_SECONDS, STATS_WINDOWS, type StatsWindow } from "./stats-query.js";
 
 const TAGS = ["Deliveries"];
 
@@ -46,6 +46,22 @@ export const statsResponse = z
     endpoints: z
       .array(statsBlock.extend({ endpointId: z.string() }))
       .describe("One entry per endpoint of the tenant (disabled ones included), oldest endpoint first; zeros when nothing happened in the window."),
+    series: z
+      .object({
+        bucketSeconds: z.number().int().describe("Width of each bucket: 60 s for `hour`, 15 min for `day`, 2 h for `week`."),
+        points: z.array(
+          z.object({
+            at: timestamp.describe("Start of the bucket (buckets are aligned on `from`)."),
+            pending: z.number().int(),
+            delivering: z.number().int(),
+            retrying: z.number().int(),
+            delivered: z.number().int(),
+            dead: z.number().int(),
+            cancelled: z.number().int(),
+          }),
+        ),
+      })
+      .describe("The deliveries in scope created in each bucket of the window, by current status: every bucket, oldest first."),
   })
   .describe("Delivery statistics over a window ending now.");
 
@@ -58,7 +74,7 @@ export function registerStatsRoutes(app: HttpApp, ctx: ApiContext): void {
       schema: {
         summary: "Read delivery statistics",
         description:
-          "Per endpoint and overall, over the last hour, day (default) or week: counts by status and success rate of the deliveries created in the window, p50/p95/p99 latency of those delivered (deliveredAt − createdAt), and p50/p95/p99 duration of the attempts started in the window.",
+          "Per endpoint and overall, over the last hour, day (default) or week: counts by status and success rate of the deliveries created in the window, p50/p95/p99 latency of those delivered (deliveredAt − createdAt), p50/p95/p99 duration of the attempts started in the window, and a time series of the deliveries by status (`series`).",
         tags: TAGS,
         security: bearerSecurity,
         querystring: z.object({
@@ -75,12 +91,14 @@ export function registerStatsRoutes(app: HttpApp, ctx: ApiContext): void {
       if (endpointId !== undefined) endpoints = endpoints.where("id", "=", endpointId);
       const [ids, stats] = await Promise.all([endpoints.orderBy("created_at").orderBy("id").execute(), deliveryStats(ctx.db, tenantId, window, endpointId)]);
       if (endpointId !== undefined && ids.length === 0) throw new AppError("NOT_FOUND", "no such webhook endpoint", { field: "query.endpointId" });
+      const points = await deliverySeries(ctx.db, tenantId, window, stats.from, stats.to, endpointId);
       return {
         window,
         from: iso(stats.from),
         to: iso(stats.to),
         overall: stats.overall,
         endpoints: ids.map(({ id }) => ({ endpointId: id, ...(stats.byEndpoint.get(id) ?? emptyStats()) })),
+        series: { bucketSeconds: SERIES_STEP_SECONDS[window], points },
       };
     },
   );

@@ -120,12 +120,14 @@ export async function updateEndpoint(trx: Transaction<Database>, tenantId: strin
 export async function listEndpoints(
   db: Db,
   tenantId: string,
-  page: { limit: number; after: string[] | undefined; disabled: boolean | undefined; subscription: string | undefined },
+  page: { limit: number; after: string[] | undefined; disabled: boolean | undefined; subscription: string | undefined; only?: readonly string[] | undefined },
 ): Promise<(EndpointRow & { cursor_at: string })[]> {
   let query = db
     .selectFrom("endpoints")
     .select([...COLUMNS, exactCreatedAt.as("cursor_at")])
     .where("tenant_id", "=", tenantId);
+  // A portal session sees its own endpoints only.
+  if (page.only !== undefined) query = query.where("id", "=", sql<string>`ANY(${sql.val([...page.only])}::text[])`);
   if (page.after) query = query.where(afterCreatedCursor(page.after));
   if (page.disabled !== undefined) query = query.where("disabled_at", page.disabled ? "is not" : "is", null);
   if (page.subscription !== undefined) query = query.where(sql<boolean>`${page.subscription} = ANY(subscriptions)`);

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { newId, type Database, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, queryFlag, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, queryFlag, requireScope, visibleEndpoints, type HttpApp } from "@custody/http";
 import { DEFAULT_RETRY_POLICY } from "@custody/retry";
 import type { ApiContext } from "./context.js";
 import { activeCatalog } from "./event-types-repository.js";
-import { decideAcknowledgement, needsCatalog } from "./fat-acknowledgement.js";
+import { decideAcknowledgement, needsCatalog, requiredFatAcknowledgement } from "./fat-acknowledgement.js";
 import { idempotencyHeaders, idempotentMutation } from "./idempotency.js";
 import { decodeCursor, pageOf } from "./pagination.js";
 import { expireValidPrevious, issueSecret, rotateSecret, secretStatuses, type SecretStatus } from "./webhook-secrets.js";
@@ -116,10 +116,10 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
   app.get(
     BASE,
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "read" }),
       schema: {
         summary: "List webhook endpoints",
-        description: "Oldest first. Disabled (and deleted) endpoints are included unless `disabled=false`.",
+        description: "Oldest first. Disabled (and deleted) endpoints are included unless `disabled=false`. A portal session lists its own endpoints only.",
         tags: TAGS,
         security: bearerSecurity,
         querystring: z.object({
@@ -133,7 +133,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
     async (request) => {
       const { tenantId } = principalOf(request);
       const { limit, cursor, disabled, subscription } = request.query;
-      const rows = await listEndpoints(ctx.db, tenantId, { limit, after: decodeCursor(cursor, 2), disabled, subscription });
+      const rows = await listEndpoints(ctx.db, tenantId, { limit, after: decodeCursor(cursor, 2), disabled, subscription, only: visibleEndpoints(request) });
       const { page, nextCursor: next } = pageOf(rows, limit, (r) => [r.cursor_at, r.id]);
       const statuses = await secretStatuses(ctx.db, tenantId, page.map((r) => r.id));
       return { data: page.map((r) => endpointView(r, statuses.get(r.id)!)), nextCursor: next };
@@ -143,7 +143,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
   app.get(
     `${BASE}/:id`,
     {
-      preHandler: requireScope(ctx.db, "read"),
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "Read a webhook endpoint",
         description: "Metadata and secret status; never the secret.",
@@ -164,7 +164,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
   app.patch(
     `${BASE}/:id`,
     {
-      preHandler: requireScope(ctx.db, "admin"),
+      preHandler: requireScope(ctx.db, "admin", { capability: "payloadShape", endpointParam: "id" }),
       schema: {
         summary: "Update a webhook endpoint",
         description: [
@@ -173,6 +173,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
           "When a fat endpoint's subscriptions change without a new acknowledgement, the stored one is trimmed to what the new subscriptions need, or, if they need a field not yet acknowledged, 422 FAT_ACK_INCOMPLETE. Switching back to thin drops the acknowledgement; a non-empty acknowledgement for an endpoint that stays thin is 400 VALIDATION_FAILED.",
           "Changing `url` while deliveries are pending, in flight or waiting to retry is 409 PENDING_DELIVERIES (`details.pendingDeliveries`) unless `acknowledgePending=true`, which retargets them to the new URL in the same transaction.",
           "`disabled: false` re-enables an endpoint, also one disabled by DELETE.",
+          "A portal session with the `payloadShape` capability may send `defaultPayloadShape` and `fatEventsAcknowledgment` only (403 FORBIDDEN_SCOPE naming any other field).",
         ].join("\n\n"),
         tags: TAGS,
         security: bearerSecurity,
@@ -205,6 +206,10 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
       const { id } = request.params;
       const { acknowledgePending } = request.query;
       const body = request.body;
+      if (principalOf(request).portal !== undefined) {
+        const other = Object.keys(body).find((k) => k !== "defaultPayloadShape" && k !== "fatEventsAcknowledgment");
+        if (other !== undefined) throw new AppError("FORBIDDEN_SCOPE", `a portal session may change defaultPayloadShape and fatEventsAcknowledgment only, not ${other}`, { field: `body.${other}` });
+      }
       return idempotentMutation(ctx.db, request, reply, {
         status: 200,
         prepare: async () => ({
@@ -293,7 +298,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
   app.post(
     `${BASE}/:id/rotate-secret`,
     {
-      preHandler: requireScope(ctx.db, "admin"),
+      preHandler: requireScope(ctx.db, "admin", { capability: "rotateSecret", endpointParam: "id" }),
       schema: {
         summary: "Rotate the signing secret",
         description:
@@ -326,7 +331,7 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
   app.post(
     `${BASE}/:id/revoke-previous-secret`,
     {
-      preHandler: requireScope(ctx.db, "admin"),
+      preHandler: requireScope(ctx.db, "admin", { capability: "rotateSecret", endpointParam: "id" }),
       schema: {
         summary: "Revoke the previous signing secret",
         description: "Ends the rotation overlap now: only the current secret stays valid. A no-op when there is no previous secret.",
@@ -348,6 +353,39 @@ export function registerWebhookRoutes(app: HttpApp, ctx: ApiContext): void {
           return { secretStatus: secretStatusView(await statusOf(trx, tenantId, id)) };
         },
       });
+    },
+  );
+
+  app.get(
+    `${BASE}/:id/fat-acknowledgement`,
+    {
+      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
+      schema: {
+        summary: "The acknowledgement a fat switch needs",
+        description:
+          "The `<eventType>.<field>` pairs that `fatEventsAcknowledgment.fieldsAcknowledged` must list exactly to switch this endpoint to fat with its current subscriptions (computed from the latest version of every active event type), and what it has acknowledged now. Optionally for other `subscriptions` (repeat the parameter).",
+        tags: TAGS,
+        security: bearerSecurity,
+        params: idParams,
+        querystring: z.object({ subscriptions: z.union([subscriptionPattern, z.array(subscriptionPattern).min(1).max(100)]).optional() }),
+        response: {
+          200: z.object({
+            required: z.array(z.string()).describe("Exactly what a switch to fat must acknowledge; empty when the subscriptions deliver no personal-data field."),
+            acknowledged: z.array(z.string()).describe("What the endpoint has acknowledged (empty while thin)."),
+            defaultPayloadShape: payloadShape,
+          }),
+          ...errorResponses(404, 422),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const row = await findEndpoint(ctx.db, tenantId, request.params.id);
+      if (!row) throw notFound();
+      const asked = request.query.subscriptions;
+      const subs = asked === undefined ? row.subscriptions : uniqueSubscriptions(Array.isArray(asked) ? asked : [asked]);
+      const required = requiredFatAcknowledgement(await activeCatalog(ctx.db, tenantId), subs);
+      return { required, acknowledged: row.fat_ack_fields, defaultPayloadShape: row.payload_shape };
     },
   );
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -46,6 +47,14 @@ async function defaultTenant(db: Db, dataDir: string): Promise<DefaultTenant> {
   await writeFile(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return saved;
+}
+
+function buildConsole(logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): void {
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [join(ROOT, "console", "build.mjs")], { cwd: ROOT, encoding: "utf8" });
+  if (result.status === 0) logger.info({ ms: Date.now() - started, built: result.stdout.trim() }, "console built");
+  // The API still starts: /console then answers 503 CONSOLE_NOT_BUILT saying how to build it.
+  else logger.warn({ status: result.status, stderr: (result.stderr ?? "").slice(-2000) }, "building the console failed");
 }
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
@@ -107,6 +116,9 @@ export async function up(args: string[]): Promise<number> {
     NATS_URL: nats.url,
     CUSTODY_MASTER_KEY: masterKey,
   };
+  // The operator console the API serves at /console: built from source on every start (a second or
+  // two), never a file edited by hand or committed.
+  buildConsole(logger);
   for (const name of SERVICES) supervisor.start({ name, entry: join(ROOT, "services", name, "src", "main.ts"), env });
 
   const apiUrl = `http://${config.CUSTODY_API_HOST}:${config.CUSTODY_API_PORT}`;
@@ -118,6 +130,7 @@ export async function up(args: string[]): Promise<number> {
       "",
       "Custody is running.",
       `  API            ${apiUrl}   (every /api/v2 route; reference: ${apiUrl}/docs)`,
+      `  Console        ${apiUrl}/console   (sign in with the API key below)`,
       `  Proof service  ${proofsUrl}   (the proof routes alone)`,
       `  Postgres       ${postgres.origin}`,
       `  NATS           ${nats.origin}`,
