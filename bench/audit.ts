@@ -10,9 +10,9 @@
  * signs one every ~160, a quieter ledger more often.
  *
  * Then the audit runs `--runs` (3) times in this process, exactly as the CLI runs it (auditLedger:
- * its own connection, its checkpoint thread), and once as the command itself (`custody audit
+ * its own connection, node:crypto), and once as the command itself (`custody audit
  * --json`, a process of its own, start-up included). Besides wall time it reports the CPU each run
- * took — this process (the audit and its thread) and the Postgres backend serving it — and the rate
+ * took — this process and the Postgres backend serving it — and the rate
  * that cost allows on this machine's two cores when nothing else runs: on a shared machine the wall
  * figures mostly say how busy the others were.
  *

@@ -135,13 +135,13 @@ function byPlace(a: RankedFinding, b: RankedFinding): number {
 
 /**
  * A checkpoint's own checks: its note is signed by one of `keys` (any platform key, current or
- * retired), names `origin`, and says the size and root its row says. Pure, so it can run on
- * another thread (`addUnverifiedCheckpoints`).
+ * retired), names `origin`, and says the size and root its row says.
  */
-export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey[], origin: string | undefined): CheckpointVerdict {
+export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey[], origin: string | undefined, accepts?: SignatureAccepts): CheckpointVerdict {
   try {
     // Any platform key, current or retired, may have signed it.
-    const opened = parseCheckpoint(verifyNote(cp.note, keysNamedIn(cp.note, keys)).text);
+    const text = (accepts === undefined ? undefined : acceptedText(cp.note, keys, accepts)) ?? verifyNote(cp.note, keysNamedIn(cp.note, keys)).text;
+    const opened = parseCheckpoint(text);
     if (origin !== undefined && opened.origin !== origin) throw new Error(`origin is ${opened.origin}, expected ${origin}`);
     if (opened.size !== cp.treeSize || !equal(opened.rootHash, cp.rootHash)) {
       throw new Error(`the row says size ${cp.treeSize} root ${hex(cp.rootHash)}, its signed note says size ${opened.size} root ${hex(opened.rootHash)}`);
@@ -152,17 +152,17 @@ export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey
   }
 }
 
+/**
+ * A faster Ed25519 check for the audit (node:crypto's, in the command). It may answer true only where
+ * the platform's strict RFC 8032 verification (libs/crypto verifyEd25519) answers true; false is no
+ * verdict: the note then goes to verifyNote, whose verdict and message stand.
+ */
+export type SignatureAccepts = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
+
 /** Key sets verifyNote accepts as they are (each key valid, no two answering to one name and key ID). */
 const cleanKeySets = new WeakMap<readonly VerifierKey[], boolean>();
 
-/**
- * The keys a note's signature lines name (by name and key ID), or all of them. verifyNote ignores a
- * line no key answers to and a key no line names, so its verdict is the same with these keys as
- * with all — provided it accepts the whole set, which it checks again on every call (a point
- * decompression per key: with a few retired platform keys, more than the signature itself).
- */
-function keysNamedIn(note: string, keys: readonly VerifierKey[]): readonly VerifierKey[] {
-  if (keys.length <= 1) return keys;
+function isClean(keys: readonly VerifierKey[]): boolean {
   let clean = cleanKeySets.get(keys);
   if (clean === undefined) {
     // verifyNote checks the keys before it reads the note: with a note that is not one, what it
@@ -175,7 +175,45 @@ function keysNamedIn(note: string, keys: readonly VerifierKey[]): readonly Verif
     }
     cleanKeySets.set(keys, clean);
   }
-  if (!clean) return keys;
+  return clean;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The note's text if `accepts` accepts the signature of every line a platform key answers to (by
+ * name and key ID), and there is one; else undefined. That is verifyNote's own rule, so where
+ * `accepts` is right to accept, verifyNote accepts too and gives this text; anything else is left
+ * to verifyNote.
+ */
+function acceptedText(note: string, keys: readonly VerifierKey[], accepts: SignatureAccepts): string | undefined {
+  if (!isClean(keys)) return undefined;
+  let parsed: ReturnType<typeof parseNote>;
+  try {
+    parsed = parseNote(note);
+  } catch {
+    return undefined;
+  }
+  const byId = new Map(keys.map((k) => [`${k.name}+${hex(k.keyId)}`, k] as const));
+  const message = utf8.encode(parsed.text);
+  let signed = false;
+  for (const line of parsed.signatures) {
+    const key = byId.get(`${line.name}+${hex(line.keyId)}`);
+    if (key === undefined) continue;
+    if (!accepts(line.signature, message, key.publicKey)) return undefined;
+    signed = true;
+  }
+  return signed ? parsed.text : undefined;
+}
+
+/**
+ * The keys a note's signature lines name (by name and key ID), or all of them. verifyNote ignores a
+ * line no key answers to and a key no line names, so its verdict is the same with these keys as
+ * with all — provided it accepts the whole set, which it checks again on every call (a point
+ * decompression per key: with a few retired platform keys, more than the signature itself).
+ */
+function keysNamedIn(note: string, keys: readonly VerifierKey[]): readonly VerifierKey[] {
+  if (keys.length <= 1 || !isClean(keys)) return keys;
   let lines: ReturnType<typeof parseNote>["signatures"];
   try {
     lines = parseNote(note).signatures;
@@ -202,15 +240,6 @@ export function completedNodeRanges(size: number, count: number): NodeRange[] {
   return ranges;
 }
 
-/** A checkpoint whose root is compared when the tree reaches its size. */
-interface PendingCheckpoint {
-  cp: AuditCheckpoint;
-  /** Unknown until the signature check (run elsewhere) reports. */
-  verdict: CheckpointVerdict | undefined;
-  /** The re-derived root at its size, once reached. */
-  root: Uint8Array | undefined;
-}
-
 /**
  * Re-derives the whole ledger from its stored bytes, independent of anything the sequencer
  * stored about it: every leaf hash from the entry bytes, the tree from the leaves, and every
@@ -218,18 +247,15 @@ interface PendingCheckpoint {
  * hands over the stored tree nodes to compare.
  *
  * Findings are listed in order of leaf index (then in the order one leaf's checks run): the first
- * 100, and the first of every check that found anything, whatever order the caller's batches and
- * checkpoint verdicts arrive in. With at most 100 findings, that is all of them, in the order the
- * audit has always reported them.
+ * 100, and the first of every check that found anything, however the caller batches the leaves.
+ * With at most 100 findings, that is all of them, in the order the audit has always reported them.
  */
 export class LedgerAuditor {
   private size = 0;
   // The frontier: perfect-subtree roots of the tree so far, as a stack (largest first).
   private readonly stackLevel: number[] = [];
   private readonly stackHash: Uint8Array[] = [];
-  private readonly pendingCheckpoints = new Map<number, PendingCheckpoint>();
-  /** Checkpoints at sizes already reached whose signature verdict has not arrived. */
-  private readonly awaitingVerdict = new Map<number, PendingCheckpoint>();
+  private readonly pendingCheckpoints = new Map<number, AuditCheckpoint>();
   private checkpointsVerified = 0;
   private findingsTotal = 0;
   private findings: RankedFinding[] = [];
@@ -237,13 +263,15 @@ export class LedgerAuditor {
   private seq = 0;
 
   private readonly hasher: TreeHasher;
+  private readonly accepts: SignatureAccepts | undefined;
 
   constructor(
     private readonly keys: readonly VerifierKey[],
     private readonly origin: string | undefined,
-    options: { hasher?: TreeHasher } = {},
+    options: { hasher?: TreeHasher; signatureAccepts?: SignatureAccepts } = {},
   ) {
     this.hasher = options.hasher ?? MERKLE_HASHER;
+    this.accepts = options.signatureAccepts;
   }
 
   get treeSize(): number {
@@ -279,55 +307,18 @@ export class LedgerAuditor {
 
   /** Checks each checkpoint's signature now; its root is compared when the tree reaches its size. */
   addCheckpoints(checkpoints: readonly AuditCheckpoint[]): void {
-    for (const cp of checkpoints) this.addCheckpoint(cp, verifyCheckpoint(cp, this.keys, this.origin));
-  }
-
-  /**
-   * Adds checkpoints whose signatures are checked elsewhere (`verifyCheckpoint`, e.g. on another
-   * thread): their verdicts follow through `checkpointVerdict`, before `finish`.
-   */
-  addUnverifiedCheckpoints(checkpoints: readonly AuditCheckpoint[]): void {
-    for (const cp of checkpoints) this.addCheckpoint(cp, undefined);
-  }
-
-  /** The verdict of `verifyCheckpoint` for a checkpoint added by `addUnverifiedCheckpoints`. */
-  checkpointVerdict(treeSize: number, verdict: CheckpointVerdict): void {
-    const pending = this.pendingCheckpoints.get(treeSize) ?? this.awaitingVerdict.get(treeSize);
-    if (pending === undefined || pending.verdict !== undefined) throw new Error(`no checkpoint for size ${treeSize} awaits a verdict`);
-    pending.verdict = verdict;
-    this.settleVerdict(pending);
-    if (pending.root !== undefined) {
-      this.awaitingVerdict.delete(treeSize);
-      if (verdict.ok) this.compareRoot(pending.cp, pending.root);
-    }
-  }
-
-  private addCheckpoint(cp: AuditCheckpoint, verdict: CheckpointVerdict | undefined): void {
-    const pending: PendingCheckpoint = { cp, verdict, root: undefined };
-    if (verdict !== undefined) {
-      this.settleVerdict(pending);
-      // An invalid checkpoint's root means nothing.
-      if (!verdict.ok) return;
-    }
-    if (cp.treeSize < this.size) {
-      throw new Error(`checkpoint for size ${cp.treeSize} arrived after the audit passed that size; add checkpoints before their leaves`);
-    }
-    if (cp.treeSize === this.size) this.reachCheckpoint(pending, this.root());
-    else this.pendingCheckpoints.set(cp.treeSize, pending);
-  }
-
-  private settleVerdict(pending: PendingCheckpoint): void {
-    const verdict = pending.verdict!;
-    if (verdict.ok) this.checkpointsVerified++;
-    else this.report("CHECKPOINT_INVALID", null, RANK.invalidCheckpoint, `checkpoint for size ${pending.cp.treeSize}: ${verdict.message}`);
-  }
-
-  private reachCheckpoint(pending: PendingCheckpoint, root: Uint8Array): void {
-    if (pending.verdict === undefined) {
-      pending.root = root;
-      this.awaitingVerdict.set(pending.cp.treeSize, pending);
-    } else if (pending.verdict.ok) {
-      this.compareRoot(pending.cp, root);
+    for (const cp of checkpoints) {
+      const verdict = verifyCheckpoint(cp, this.keys, this.origin, this.accepts);
+      if (!verdict.ok) {
+        this.report("CHECKPOINT_INVALID", null, RANK.invalidCheckpoint, `checkpoint for size ${cp.treeSize}: ${verdict.message}`);
+        continue;
+      }
+      this.checkpointsVerified++;
+      if (cp.treeSize < this.size) {
+        throw new Error(`checkpoint for size ${cp.treeSize} arrived after the audit passed that size; add checkpoints before their leaves`);
+      }
+      if (cp.treeSize === this.size) this.compareRoot(cp, this.root());
+      else this.pendingCheckpoints.set(cp.treeSize, cp);
     }
   }
 
@@ -417,10 +408,10 @@ export class LedgerAuditor {
     stackLevel.push(level);
     stackHash.push(hash);
 
-    const pending = this.pendingCheckpoints.get(this.size);
-    if (pending !== undefined) {
+    const cp = this.pendingCheckpoints.get(this.size);
+    if (cp !== undefined) {
       this.pendingCheckpoints.delete(this.size);
-      this.reachCheckpoint(pending, this.root());
+      this.compareRoot(cp, this.root());
     }
   }
 
@@ -446,11 +437,8 @@ export class LedgerAuditor {
   }
 
   finish(head: { treeSize: number; rootHash: Uint8Array; checkpointSize: number }): AuditReport {
-    if (this.awaitingVerdict.size > 0) throw new Error(`${this.awaitingVerdict.size} checkpoints still await their signature verdict`);
-    for (const pending of this.pendingCheckpoints.values()) {
-      if (pending.verdict === undefined) throw new Error(`checkpoint for size ${pending.cp.treeSize} still awaits its signature verdict`);
-      if (!pending.verdict.ok) continue;
-      this.report("CHECKPOINT_BEYOND_TREE", null, RANK.beyondTree, `a checkpoint signs size ${pending.cp.treeSize}, but the ledger has only ${this.size} leaves: entries were deleted`);
+    for (const cp of this.pendingCheckpoints.values()) {
+      this.report("CHECKPOINT_BEYOND_TREE", null, RANK.beyondTree, `a checkpoint signs size ${cp.treeSize}, but the ledger has only ${this.size} leaves: entries were deleted`);
     }
     if (head.treeSize !== this.size) {
       this.report("HEAD_MISMATCH", Math.min(head.treeSize, this.size), RANK.head, `ledger_head says ${head.treeSize} leaves, ${this.size} were found`);

@@ -11,6 +11,7 @@ export {
   type AuditReport,
   type CheckpointVerdict,
   type NodeRange,
+  type SignatureAccepts,
   type StoredNodeLookup,
   type TreeHasher,
 } from "./audit.js";

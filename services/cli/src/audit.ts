@@ -1,16 +1,15 @@
-import { availableParallelism } from "node:os";
 import { SingleBar } from "cli-progress";
 import pg from "pg";
 import { loadConfig } from "@custody/config";
 import { Kysely, PostgresDialect, sql, type Database } from "@custody/db";
 import { listPlatformKeys } from "@custody/keys";
-import { completedNodeRanges, LedgerAuditor, type AuditCheckpoint, type AuditReport, type TreeHasher } from "@custody/ledger";
+import { completedNodeRanges, LedgerAuditor, type AuditCheckpoint, type AuditReport, type SignatureAccepts, type TreeHasher } from "@custody/ledger";
 import { comparePositions } from "@custody/ledger-store";
 import { parseVerifierKey } from "@custody/note";
 import { useNativeCrypto } from "@custody/runtime";
 import { copyReader, ORIGIN, READ_SETTINGS, RESET_SETTINGS, rowReader, strayStatement, type LeafChunk, type LedgerReader, type NodeChunk, type Position } from "./audit-read.js";
 import { nativeTreeHasher } from "./audit-hash.js";
-import { CheckpointVerifier } from "./audit-verify.js";
+import { nativeSignatureAccepts } from "./audit-signature.js";
 import { parseFlags } from "./commands.js";
 
 export interface AuditOptions {
@@ -18,14 +17,12 @@ export interface AuditOptions {
   chunkLeaves?: number;
   /** About how many bytes a chunk should hold (default 8 MiB): the chunk size follows the entries' size. */
   chunkBytes?: number;
-  /** Threads that check checkpoint signatures alongside (default 0: on this thread, as it goes). */
-  checkpointThreads?: number;
-  /** Fewer checkpoints than this are checked on this thread anyway (default 200: threads take a while to start). */
-  minCheckpointsForThreads?: number;
   /** How the chunks are read (default: rows through Kysely). The command uses binary COPY. */
   reader?: LedgerReader;
   /** The tree's hashes (default: @custody/merkle's, through the process's crypto backend). */
   hasher?: TreeHasher;
+  /** A faster signature check whose "yes" counts (default: none: every checkpoint goes to verifyNote). */
+  signatureAccepts?: SignatureAccepts;
 }
 
 const CHUNK_LEAVES = 16_384;
@@ -34,8 +31,6 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 const FIRST_CHUNK_LEAVES = 1_024;
 /** Leaves re-derived between two turns of the event loop, so the next chunk streams in meanwhile. */
 const SLICE = 256;
-/** Below this many checkpoints, starting threads costs more than they save. */
-const MIN_CHECKPOINTS_FOR_THREADS = 200;
 /** Findings of entries without a leaf are reported up to this many (the first in commit-safe order). */
 const MAX_UNSEQUENCED = 100;
 /** Entries without a leaf gathered chunk by chunk before the audit looks for them in one statement instead. */
@@ -122,30 +117,10 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
     .execute(async (trx) => {
       await sql`SET TRANSACTION READ ONLY`.execute(trx);
       const reader = options.reader ?? rowReader(trx);
-      const vkeys = (await listPlatformKeys(trx)).map((k) => k.vkey);
-      const keys = vkeys.map((k) => parseVerifierKey(k));
-      const auditor = new LedgerAuditor(keys, origin, { hasher: options.hasher });
-      const counts = (
-        await sql<{ leaves: string; checkpoints: string }>`
-          SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM ledger_leaves) AS leaves, (SELECT count(*) FROM ledger_checkpoints) AS checkpoints`.execute(trx)
-      ).rows[0]!;
+      const keys = (await listPlatformKeys(trx)).map((k) => parseVerifierKey(k.vkey));
+      const auditor = new LedgerAuditor(keys, origin, { hasher: options.hasher, signatureAccepts: options.signatureAccepts });
       // For the progress bar: the leaves there should be.
-      const total = Number(counts.leaves);
-      const verifier =
-        Number(counts.checkpoints) >= (options.minCheckpointsForThreads ?? MIN_CHECKPOINTS_FOR_THREADS) && (options.checkpointThreads ?? 0) > 0
-          ? new CheckpointVerifier(vkeys, keys, origin, options.checkpointThreads!)
-          : undefined;
-      // Verdicts reach the auditor in the order the checkpoints were read.
-      let verdicts: Promise<void> = Promise.resolve();
-      const addCheckpoints = (checkpoints: AuditCheckpoint[]) => {
-        if (verifier === undefined) return auditor.addCheckpoints(checkpoints);
-        auditor.addUnverifiedCheckpoints(checkpoints);
-        const verified = verifier.verify(checkpoints);
-        verdicts = Promise.all([verdicts, verified]).then(([, vs]) => vs.forEach((v, i) => auditor.checkpointVerdict(checkpoints[i]!.treeSize, v)));
-        verdicts.catch(() => undefined);
-      };
-      // Waits for a read; meanwhile this thread checks queued checkpoints too.
-      const waitFor = <T>(read: Promise<T>) => (verifier === undefined ? read : verifier.helpUntil(read));
+      const total = Number((await sql<{ n: string }>`SELECT coalesce(max(leaf_index) + 1, 0) AS n FROM ledger_leaves`.execute(trx)).rows[0]!.n);
 
       // One chunk: its leaves, the entries its window skipped, the checkpoints it reaches and the stored nodes it completes.
       const read = async (after: number, from: number, limit: number, position: Position): Promise<Chunk> => {
@@ -164,57 +139,51 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
         const nodes = await reader.nodes(leaves.length === 0 ? [] : completedNodeRanges(from, leaves.length));
         return { leaves, nodes, checkpoints, reached, withoutLeaf };
       };
-      try {
-        addCheckpoints(await checkpointsIn(trx, -1, 0));
-        const sequencer = await sequencerPosition(trx);
-        for (const setting of READ_SETTINGS) await sql.raw(setting).execute(trx);
-        let next = read(-1, 0, Math.min(chunkLeaves, FIRST_CHUNK_LEAVES), ORIGIN);
-        let position = ORIGIN;
-        // Entries without a leaf up to `position` in the commit-safe order, as the chunks find them.
-        let withoutLeaf: Array<{ id: string; position: Position }> | undefined = [];
-        for (;;) {
-          const chunk = await waitFor(next);
-          const { leaves } = chunk;
-          if (leaves.length === 0) break;
-          const from = auditor.treeSize;
-          // As many leaves as fit in chunkBytes at this chunk's size per leaf.
-          const limit = Math.min(chunkLeaves, Math.max(64, Math.floor(chunkBytes / Math.max(1, leaves.byteLength / leaves.length))));
-          next = read(leaves.lastLeafIndex, from + leaves.length, limit, chunk.reached);
-          next.catch(() => undefined);
-          position = chunk.reached;
-          if (withoutLeaf !== undefined) {
-            withoutLeaf.push(...chunk.withoutLeaf.filter((e) => comparePositions(e.position, sequencer) <= 0));
-            if (withoutLeaf.length > MAX_GATHERED) withoutLeaf = undefined;
-          }
-          addCheckpoints(chunk.checkpoints);
-          for (let i = 0; i < leaves.length; i += SLICE) {
-            auditor.addLeafBatch(leaves, chunk.nodes, i, Math.min(leaves.length, i + SLICE));
-            verifier?.share();
-            await nextTurn();
-          }
-          onProgress(auditor.treeSize, total);
+      auditor.addCheckpoints(await checkpointsIn(trx, -1, 0));
+      const sequencer = await sequencerPosition(trx);
+      for (const setting of READ_SETTINGS) await sql.raw(setting).execute(trx);
+      let next = read(-1, 0, Math.min(chunkLeaves, FIRST_CHUNK_LEAVES), ORIGIN);
+      let position = ORIGIN;
+      // Entries without a leaf up to `position` in the commit-safe order, as the chunks find them.
+      let withoutLeaf: Array<{ id: string; position: Position }> | undefined = [];
+      for (;;) {
+        const chunk = await next;
+        const { leaves } = chunk;
+        if (leaves.length === 0) break;
+        const from = auditor.treeSize;
+        // As many leaves as fit in chunkBytes at this chunk's size per leaf.
+        const limit = Math.min(chunkLeaves, Math.max(64, Math.floor(chunkBytes / Math.max(1, leaves.byteLength / leaves.length))));
+        next = read(leaves.lastLeafIndex, from + leaves.length, limit, chunk.reached);
+        next.catch(() => undefined);
+        position = chunk.reached;
+        if (withoutLeaf !== undefined) {
+          withoutLeaf.push(...chunk.withoutLeaf.filter((e) => comparePositions(e.position, sequencer) <= 0));
+          if (withoutLeaf.length > MAX_GATHERED) withoutLeaf = undefined;
         }
-        for (const setting of RESET_SETTINGS) await sql.raw(setting).execute(trx);
-        addCheckpoints(await checkpointsIn(trx, auditor.treeSize, null));
-        // The chunks covered the commit order up to `position`; the rest up to the sequencer's, here.
-        const unsequenced =
-          withoutLeaf === undefined
-            ? await notWaitingBetween(trx, ORIGIN, sequencer, MAX_UNSEQUENCED)
-            : [...(await notWaiting(trx, withoutLeaf, sequencer)), ...(comparePositions(position, sequencer) < 0 ? await notWaitingBetween(trx, position, sequencer, MAX_UNSEQUENCED) : [])];
-        auditor.reportUnsequenced(unsequenced.slice(0, MAX_UNSEQUENCED));
-        const head = await trx.selectFrom("ledger_head").selectAll().executeTakeFirstOrThrow();
-        await (verifier === undefined ? verdicts : verifier.drain(verdicts));
-        return auditor.finish({ treeSize: Number(head.tree_size), rootHash: new Uint8Array(head.root_hash), checkpointSize: Number(head.checkpoint_size) });
-      } finally {
-        await verifier?.close();
+        auditor.addCheckpoints(chunk.checkpoints);
+        for (let i = 0; i < leaves.length; i += SLICE) {
+          auditor.addLeafBatch(leaves, chunk.nodes, i, Math.min(leaves.length, i + SLICE));
+          await nextTurn();
+        }
+        onProgress(auditor.treeSize, total);
       }
+      for (const setting of RESET_SETTINGS) await sql.raw(setting).execute(trx);
+      auditor.addCheckpoints(await checkpointsIn(trx, auditor.treeSize, null));
+      // The chunks covered the commit order up to `position`; the rest up to the sequencer's, here.
+      const unsequenced =
+        withoutLeaf === undefined
+          ? await notWaitingBetween(trx, ORIGIN, sequencer, MAX_UNSEQUENCED)
+          : [...(await notWaiting(trx, withoutLeaf, sequencer)), ...(comparePositions(position, sequencer) < 0 ? await notWaitingBetween(trx, position, sequencer, MAX_UNSEQUENCED) : [])];
+      auditor.reportUnsequenced(unsequenced.slice(0, MAX_UNSEQUENCED));
+      const head = await trx.selectFrom("ledger_head").selectAll().executeTakeFirstOrThrow();
+      return auditor.finish({ treeSize: Number(head.tree_size), rootHash: new Uint8Array(head.root_hash), checkpointSize: Number(head.checkpoint_size) });
     });
 }
 
 /**
  * The audit as the command runs it: a connection of its own to `url`, read with binary COPY, the
- * tree hashed with node:crypto (the same bytes as the portable backend, which the process's other
- * hashes use too), checkpoint signatures checked on the other cores.
+ * tree hashed and checkpoint signatures checked with node:crypto (the same bytes as the portable
+ * SHA-256; the same answers as the platform's strict Ed25519 check, whose "no" is asked anyway).
  */
 export async function auditLedger(url: string, origin: string, onProgress: (done: number, total: number) => void, options: AuditOptions = {}): Promise<AuditReport> {
   useNativeCrypto();
@@ -233,7 +202,7 @@ export async function auditLedger(url: string, origin: string, onProgress: (done
     return await runAudit(db, origin, onProgress, {
       reader: copyReader(client),
       hasher: nativeTreeHasher(),
-      checkpointThreads: Math.max(1, Math.min(4, availableParallelism() - 1)),
+      signatureAccepts: nativeSignatureAccepts(),
       ...options,
     });
   } finally {
