@@ -2,9 +2,9 @@ import type pg from "pg";
 
 /**
  * `COPY (…) TO STDOUT` on a node-postgres client, everything it sends gathered into one buffer:
- * with `(FORMAT binary)`, bytea and text columns arrive as their raw bytes, with no hex or
- * UTF-8 decoding and no object per row. (node-postgres runs any object with `submit` as a query and
- * hands it the protocol messages; this is the part of pg-copy-streams the audit needs.)
+ * with `(FORMAT binary)`, bytea and text columns arrive as their raw bytes — no hex or UTF-8 to
+ * decode, no row objects to build. (node-postgres runs any object with `submit` as a query and hands
+ * it the protocol messages; this is the part of pg-copy-streams the audit needs.)
  */
 export function copyOut(client: pg.ClientBase, text: string, into?: CopyBuffer): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
