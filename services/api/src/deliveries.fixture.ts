@@ -64,6 +64,8 @@ export interface DeliveryFields {
   deadReason?: string | null;
   lastError?: string | null;
   lastStatusCode?: number | null;
+  /** The redaction record of a format-2 delivery: its shape and the paths redaction removed. */
+  redaction?: { shape: "thin" | "fat"; removed: Array<{ path: string; salt: string; commitment: string }> };
 }
 
 export async function insertDelivery(db: Kysely<Database>, f: DeliveryFields): Promise<{ id: string; eventId: string }> {
@@ -89,6 +91,8 @@ export async function insertDelivery(db: Kysely<Database>, f: DeliveryFields): P
       dead_reason: f.deadReason ?? null,
       last_error: f.lastError ?? null,
       last_status_code: f.lastStatusCode ?? null,
+      shape: f.redaction?.shape ?? null,
+      removed: f.redaction ? JSON.stringify(f.redaction.removed) : null,
     })
     .execute();
   return { id, eventId };
