@@ -179,4 +179,6 @@ addEventListener("unhandledrejection", (e) => {
   }
 });
 
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+root.replaceChildren();
+render(<App />, root);

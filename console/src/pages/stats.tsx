@@ -122,7 +122,7 @@ function StatsCharts({ s, names }: { s: Stats; names: Map<string, string> }) {
     opts: {
       width,
       height: 200,
-      series: [{}, { label: "success rate %", stroke: COLORS.delivered, width: 2, spanGaps: false }],
+      series: [{}, { label: "success rate %", stroke: COLORS.delivered, width: 2, spanGaps: false, points: { show: true, size: 6, fill: COLORS.delivered } }],
       axes: [{}, { label: "%" }],
       scales: { x: { time: true }, y: { range: [0, 100] as [number, number] } },
     } satisfies uPlot.Options,
