@@ -34,6 +34,12 @@ export const fields = {
     .regex(/^[A-Za-z0-9_-]{1,32}$/, "letters, digits, '_' or '-', at most 32")
     .default("custody")
     .describe("Prefix of every JetStream stream, consumer and subject, so several deployments (or test runs) share one NATS without colliding."),
+  CUSTODY_NATS_REPLICAS: positiveInt
+    .max(5)
+    .default(1)
+    .describe(
+      "Copies JetStream keeps of the pipeline's stream (1 to 5): 1 for a single NATS server, 3 in a cluster of three or more, so the stream survives a server's loss. Applied when a pipeline process starts, to a stream that already exists too (JetStream rescales it in place); every pipeline process must have the same value, and it cannot exceed the number of JetStream servers.",
+    ),
   CUSTODY_LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info")

@@ -35,6 +35,13 @@ describe("loadConfig", () => {
     ).toThrowError(/CUSTODY_ALLOW_LOOPBACK_TARGETS/);
   });
 
+  it("reads CUSTODY_NATS_REPLICAS in the pipeline only, 1 by default, 1 to 5", () => {
+    expect(loadConfig("pipeline", {}).CUSTODY_NATS_REPLICAS).toBe(1);
+    expect(loadConfig("pipeline", { CUSTODY_NATS_REPLICAS: "3" }).CUSTODY_NATS_REPLICAS).toBe(3);
+    for (const bad of ["0", "6", "2.5", "three"]) expect(() => loadConfig("pipeline", { CUSTODY_NATS_REPLICAS: bad })).toThrowError(/CUSTODY_NATS_REPLICAS/);
+    expect(loadConfig("api", { CUSTODY_NATS_REPLICAS: "9" })).not.toHaveProperty("CUSTODY_NATS_REPLICAS");
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig("api", { CUSTODY_API_PORT: "" }).CUSTODY_API_PORT).toBe(3000);
   });

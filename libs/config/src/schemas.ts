@@ -33,6 +33,7 @@ export const serviceFields = {
   pipeline: [
     ...common,
     "CUSTODY_PIPELINE_STAGES",
+    "CUSTODY_NATS_REPLICAS",
     "CUSTODY_SEQUENCER_BATCH",
     "CUSTODY_SEQUENCER_POLL_MS",
     "CUSTODY_CHECKPOINT_INTERVAL_MS",

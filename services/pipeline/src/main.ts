@@ -22,7 +22,7 @@ const deps = await openDependencies("pipeline", config, { nats: usesBus });
 const masterKey = resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger);
 const signer = cachedPlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN);
 const prefix = config.CUSTODY_NATS_PREFIX;
-if (deps.nc !== undefined) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS);
+if (deps.nc !== undefined) await ensureTopology(deps.nc, prefix, config.CUSTODY_STAGE_ACK_WAIT_MS, config.CUSTODY_NATS_REPLICAS);
 
 const stops: Array<() => Promise<void>> = [];
 // A target is slow (and its excess deliveries are parked) while an exchange of it has run this long;
