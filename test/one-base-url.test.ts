@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
 import { buildProofsApp } from "../services/proofs/src/app.js";
-import { auth, newTenant, startTestApi, type TestApi } from "../services/api/src/test-app.fixture.js";
+import { auth, newTenant, startTestApi, type TestApi } from "../services/api/src/shared/test-app.fixture.js";
 
 let api: TestApi;
 

@@ -1,19 +1,19 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerProofRoutes } from "@custody/proof-routes";
-import { registerApiKeyRoutes } from "./api-keys-routes.js";
-import { registerConsoleRoutes } from "./console-routes.js";
-import { registerPortalSessionRoutes } from "./portal-sessions-routes.js";
-import type { ApiContext } from "./context.js";
-import type { Clock } from "./rate-limit.js";
-import { registerDeliveryRoutes } from "./deliveries-routes.js";
-import { registerEventTypeRoutes } from "./event-types-routes.js";
-import { EventTypeCache } from "./event-type-cache.js";
-import { registerEventRoutes } from "./events-routes.js";
-import { IngestCommitter } from "./ingest-commit.js";
-import { registerReceiptRoutes } from "./receipts-routes.js";
-import { registerStatsRoutes } from "./stats-routes.js";
-import { registerTestEventRoutes } from "./test-events-routes.js";
-import { registerWebhookRoutes } from "./webhooks-routes.js";
+import { registerApiKeyRoutes } from "./api-keys/routes.js";
+import { registerConsoleRoutes } from "./console/routes.js";
+import { registerPortalSessionRoutes } from "./portal/routes.js";
+import type { ApiContext } from "./shared/context.js";
+import type { Clock } from "./events/rate-limit.js";
+import { registerDeliveryRoutes } from "./deliveries/routes.js";
+import { registerEventTypeRoutes } from "./event-types/routes.js";
+import { EventTypeCache } from "./event-types/cache.js";
+import { registerEventRoutes } from "./events/routes.js";
+import { IngestCommitter } from "./events/ingest-commit.js";
+import { registerReceiptRoutes } from "./receipts/routes.js";
+import { registerStatsRoutes } from "./stats/routes.js";
+import { registerTestEventRoutes } from "./webhooks/test-events-routes.js";
+import { registerWebhookRoutes } from "./webhooks/routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newTenant, startTestApi, type TestApi } from "./test-app.fixture.js";
+import { newTenant, startTestApi, type TestApi } from "./shared/test-app.fixture.js";
 
 let api: TestApi;
 

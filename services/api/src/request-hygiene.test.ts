@@ -4,7 +4,7 @@ import { loadConfig } from "@custody/config";
 import { createDb } from "@custody/db";
 import { createLogger } from "@custody/log";
 import { buildApiApp } from "./app.js";
-import { auth, newTenant, startTestApi, type TestApi, type TestTenant } from "./test-app.fixture.js";
+import { auth, newTenant, startTestApi, type TestApi, type TestTenant } from "./shared/test-app.fixture.js";
 
 /**
  * What reaches the API but not Postgres or the ledger intact (issue 10): U+0000, numbers a double

@@ -1,0 +1,93 @@
+import type { Db } from "@custody/db";
+import { EventIdRace, notifyEventsAppended } from "@custody/events";
+import type { Logger } from "@custody/log";
+import { ensureCallbackSecret } from "../callback-secret/store.js";
+import { insertEvents, type AcceptedEvent, type InsertedEvent } from "./ingest-store.js";
+
+interface Request {
+  tenantId: string;
+  events: readonly AcceptedEvent[];
+  resolve: (rows: InsertedEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most events one group write carries (bounds its size and how long it holds its locks). */
+const MAX_GROUP_EVENTS = 2_000;
+const MAX_GROUPS_IN_FLIGHT = 2;
+
+/**
+ * Group commit for ingest: the accepted events of concurrent requests share one write (one
+ * statement; a transaction only when a tenant's first callback secret must be made with them). A
+ * request whose events are accepted goes at once if fewer than MAX_GROUPS_IN_FLIGHT writes are under
+ * way, else with everyone who arrived meanwhile when one finishes — never waiting for a batch to
+ * fill. Two writes in flight let one commit's WAL flush overlap the next one's work (Postgres merges
+ * concurrent flushes). Each request is answered only after the write that holds its events has
+ * committed.
+ *
+ * If a group fails because one of its producer ids was stored concurrently (EventIdRace), every
+ * request of the group is committed again on its own, so only the racing request sees the race
+ * (and re-plans: a replay or a conflict). After each commit the relay is woken.
+ */
+export class IngestCommitter {
+  private queue: Request[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly masterKey: Uint8Array,
+    private readonly logger: Logger,
+  ) {}
+
+  commit(tenantId: string, events: readonly AcceptedEvent[]): Promise<InsertedEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tenantId, events, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
+      let count = 0;
+      let take = 0;
+      while (take < this.queue.length && (take === 0 || count + this.queue[take]!.events.length <= MAX_GROUP_EVENTS)) count += this.queue[take++]!.events.length;
+      const group = this.queue.splice(0, take);
+      this.inFlight++;
+      void this.commitGroup(group).finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
+    }
+  }
+
+  private async commitGroup(group: Request[]): Promise<void> {
+    try {
+      const rows = await this.write(group);
+      let at = 0;
+      for (const r of group) {
+        r.resolve(rows.slice(at, at + r.events.length));
+        at += r.events.length;
+      }
+    } catch (err) {
+      if (err instanceof EventIdRace && group.length > 1) {
+        for (const r of group) await this.commitGroup([r]);
+        return;
+      }
+      if (!(err instanceof EventIdRace)) this.logger.error({ err, requests: group.length }, "ingest write failed");
+      for (const r of group) r.reject(err);
+      return;
+    }
+    // Off the commit path: losing it costs the relay's poll interval, nothing more.
+    notifyEventsAppended(this.db).catch((err: unknown) => this.logger.warn({ err }, "could not wake the relay"));
+  }
+
+  private write(group: readonly Request[]): Promise<InsertedEvent[]> {
+    const events = group.flatMap((r) => r.events.map((event) => ({ tenantId: r.tenantId, event })));
+    const callbackTenants = [...new Set(group.filter((r) => r.events.some((e) => e.callbackTarget !== null)).map((r) => r.tenantId))].sort();
+    if (callbackTenants.length === 0) return insertEvents(this.db, events);
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await insertEvents(trx, events);
+      for (const tenantId of callbackTenants) await ensureCallbackSecret(trx, this.masterKey, tenantId);
+      return rows;
+    });
+  }
+}

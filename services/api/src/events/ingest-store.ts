@@ -1,0 +1,74 @@
+import { sql, type Database, type Kysely } from "@custody/db";
+import { insertPreparedEvents, type AppendedEvent } from "@custody/events";
+import type { PreparedEvent } from "./validate.js";
+
+const anyOf = (values: readonly string[]) => sql<string>`ANY(${sql.val([...values])}::text[])`;
+
+/** An event already stored under a producer's id: enough to recognise a retry and answer it as the first time. */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  requestHash: Buffer;
+  occurredAt: Date;
+  entryId: string;
+  leafHash: Buffer;
+}
+
+export async function findStoredEvents(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("events as e")
+    .innerJoin("ledger_entries as le", "le.id", "e.entry_id")
+    .select(["e.id", "e.type", "e.request_hash", "e.occurred_at", "e.entry_id", "le.leaf_hash"])
+    .where("e.tenant_id", "=", tenantId)
+    .where("e.id", "=", anyOf(ids))
+    .execute();
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, type: r.type, requestHash: r.request_hash, occurredAt: r.occurred_at, entryId: r.entry_id, leafHash: r.leaf_hash }]),
+  );
+}
+
+/** Which of `ids` are events of the tenant (for `supersedes`). */
+export async function existingEventIds(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom("events").select("id").where("tenant_id", "=", tenantId).where("id", "=", anyOf(ids)).execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+export interface IngestEventType {
+  id: string;
+  name: string;
+  dataSchema: unknown;
+  archived: boolean;
+}
+
+/** The latest version of each named event type of the tenant. */
+export async function latestEventTypes(db: Kysely<Database>, tenantId: string, names: readonly string[]): Promise<Map<string, IngestEventType>> {
+  if (names.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("event_types")
+    .select(["id", "name", "data_schema", "archived_at"])
+    .distinctOn("name")
+    .where("tenant_id", "=", tenantId)
+    .where("name", "=", anyOf(names))
+    .orderBy("name")
+    .orderBy("version", "desc")
+    .execute();
+  return new Map(rows.map((r) => [r.name, { id: r.id, name: r.name, dataSchema: r.data_schema, archived: r.archived_at !== null }]));
+}
+
+export interface AcceptedEvent extends PreparedEvent {
+  eventTypeId: string;
+  /** The callback URL as checked and normalised. */
+  callbackTarget: string | null;
+}
+
+export type InsertedEvent = AppendedEvent;
+
+/** Appends accepted events (ledger entries and events rows) in one statement, alone or in the caller's transaction; see `insertPreparedEvents`. */
+export function insertEvents(trx: Kysely<Database>, events: ReadonlyArray<{ tenantId: string; event: AcceptedEvent }>): Promise<InsertedEvent[]> {
+  return insertPreparedEvents(
+    trx,
+    events.map(({ tenantId, event }) => ({ ...event, tenantId, callbackUrl: event.callbackTarget })),
+  );
+}

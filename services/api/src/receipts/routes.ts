@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { ReceiptError } from "@custody/custody";
+import { sql, type Db } from "@custody/db";
+import { AppError } from "@custody/errors";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { checkReceipt, recordReceipts } from "@custody/receipts";
+import type { ApiContext } from "../shared/context.js";
+import { decodeCursor, pageOf } from "../shared/pagination.js";
+
+const tags = ["receipts"];
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(4096);
+
+const receiptView = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  eventId: z.string(),
+  bodySha256: z.string(),
+  receivedAt: z.string(),
+  source: z.enum(["response", "api"]).describe("`response`: returned in the endpoint's 2xx body; `api`: submitted later."),
+  statement: z.string().describe("base64 of the exact statement bytes the endpoint signed (proofs/FORMAT.md §10)"),
+  signature: z.string(),
+  entryId: z.string().describe("The `receipt` ledger entry: the delivery's receipt hop."),
+  createdAt: z.string(),
+});
+
+interface ReceiptRow {
+  id: string;
+  delivery_id: string;
+  event_id: string;
+  statement: Buffer;
+  signature: Buffer;
+  received_at: Date;
+  source: "response" | "api";
+  entry_id: string;
+  created_at: Date;
+  cursor_at: string;
+}
+
+function view(r: ReceiptRow) {
+  const statement = JSON.parse(r.statement.toString("utf8")) as { bodySha256: string };
+  return {
+    id: r.id,
+    deliveryId: r.delivery_id,
+    eventId: r.event_id,
+    bodySha256: statement.bodySha256,
+    receivedAt: r.received_at.toISOString(),
+    source: r.source,
+    statement: r.statement.toString("base64"),
+    signature: r.signature.toString("base64"),
+    entryId: r.entry_id,
+    createdAt: r.created_at.toISOString(),
+  };
+}
+
+function selectReceipts(db: Db, tenantId: string) {
+  return db
+    .selectFrom("receipts as r")
+    .innerJoin("deliveries as d", "d.id", "r.delivery_id")
+    .select(["r.id", "r.delivery_id", "d.event_id", "r.statement", "r.signature", "r.received_at", "r.source", "r.entry_id", "r.created_at"])
+    .select(sql<string>`to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"))
+    .where("r.tenant_id", "=", tenantId);
+}
+
+/**
+ * Counter-signed receipts: an endpoint that registered a receipt key signs a statement about the
+ * body it received. A receipt comes back in the 2xx response (the pipeline records it) or later
+ * through `POST /api/v2/webhook-receipts`; a valid one becomes the delivery's `receipt` hop, an
+ * invalid one is refused and changes nothing.
+ */
+export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
+  app.post(
+    "/api/v2/webhook-receipts",
+    {
+      preHandler: requireScope(ctx.db, "publish"),
+      schema: {
+        tags,
+        security: bearerSecurity,
+        summary: "Submit a delivery receipt",
+        description: "`statement` and `signature` as the endpoint produced them (proofs/FORMAT.md §10). 201 when recorded; 200 when this very receipt was recorded before.",
+        body: z.object({ deliveryId: z.string().max(64), statement: base64, signature: base64 }).strict(),
+        response: { 200: receiptView, 201: receiptView, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = principalOf(request).tenantId;
+      const { deliveryId } = request.body;
+      const statement = Buffer.from(request.body.statement, "base64");
+      const signature = Buffer.from(request.body.signature, "base64");
+      const recorded = await ctx.db.transaction().execute(async (trx) => {
+        // What the receipt must say was received: the delivered attempt's `prepared` hop (format 2
+        // seals keep the four hops as 128 bytes), or the SHA-256 of a format 1 delivery's stored body.
+        const target = (
+          await sql<{ id: string; event_id: string; status: string; counter_signed_receipts: boolean | null; receipt_public_key: Buffer | null; body_sha256: Buffer | null }>`
+            SELECT d.id, d.event_id, d.status, e.counter_signed_receipts, e.receipt_public_key,
+                   coalesce(substring(s.hops FROM 65 FOR 32), sha256(b.body)) AS body_sha256
+            FROM deliveries d
+            LEFT JOIN endpoints e ON e.id = d.endpoint_id
+            LEFT JOIN attempt_seals s ON s.delivery_id = d.id AND s.attempt_no = d.attempts
+            LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
+            WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}
+            FOR NO KEY UPDATE OF d`.execute(trx)
+        ).rows[0];
+        if (!target) throw new AppError("NOT_FOUND", `no delivery ${deliveryId}`, { field: "body.deliveryId" });
+        if (!target.counter_signed_receipts || !target.receipt_public_key) {
+          throw new AppError("RECEIPTS_NOT_ENABLED", "this delivery's endpoint does not use counter-signed receipts (or is a callback)", { field: "body.deliveryId" });
+        }
+        if (target.status !== "delivered" || target.body_sha256 === null) throw new AppError("CONFLICT", `the delivery is ${target.status}, not delivered`);
+        const existing = await trx.selectFrom("receipts").select(["id", "statement", "signature"]).where("delivery_id", "=", deliveryId).executeTakeFirst();
+        if (existing) {
+          if (existing.statement.equals(statement) && existing.signature.equals(signature)) return { id: existing.id, fresh: false };
+          throw new AppError("CONFLICT", "this delivery already has a different receipt; a delivery keeps its first receipt");
+        }
+        const claim = {
+          tenantId,
+          deliveryId,
+          eventId: target.event_id,
+          bodySha256: target.body_sha256.toString("hex"),
+          publicKey: target.receipt_public_key,
+          statement,
+          signature,
+          source: "api" as const,
+        };
+        let checked;
+        try {
+          checked = checkReceipt(claim);
+        } catch (err) {
+          if (err instanceof ReceiptError) throw new AppError("RECEIPT_INVALID", err.message, { details: { reason: err.code } });
+          throw err;
+        }
+        const [row] = await recordReceipts(trx, [{ claim, statement: checked }]);
+        return { id: row!.id, fresh: true };
+      });
+      const row = await selectReceipts(ctx.db, tenantId).where("r.id", "=", recorded.id).executeTakeFirstOrThrow();
+      return reply.status(recorded.fresh ? 201 : 200).send(view(row));
+    },
+  );
+
+  app.get(
+    "/api/v2/webhook-receipts",
+    {
+      preHandler: requireScope(ctx.db, "read"),
+      schema: {
+        tags,
+        security: bearerSecurity,
+        summary: "List receipts",
+        querystring: z.object({ ...pageQuery, deliveryId: z.string().max(64).optional() }),
+        response: { 200: z.object({ data: z.array(receiptView), nextCursor }), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, deliveryId } = request.query;
+      const after = decodeCursor(cursor, 2);
+      let query = selectReceipts(ctx.db, principalOf(request).tenantId).orderBy("r.created_at").orderBy("r.id").limit(limit + 1);
+      if (deliveryId !== undefined) query = query.where("r.delivery_id", "=", deliveryId);
+      if (after) query = query.where(sql<boolean>`(r.created_at, r.id) > (${after[0]}::timestamptz, ${after[1]})`);
+      const { page, nextCursor: next } = pageOf(await query.execute(), limit, (r) => [r.cursor_at, r.id]);
+      return { data: page.map(view), nextCursor: next };
+    },
+  );
+
+  app.get(
+    "/api/v2/webhook-receipts/:id",
+    {
+      preHandler: requireScope(ctx.db, "read"),
+      schema: { tags, security: bearerSecurity, summary: "Read a receipt", params: z.object({ id: z.string().max(64) }), response: { 200: receiptView, ...errorResponses(404) } },
+    },
+    async (request) => {
+      const row = await selectReceipts(ctx.db, principalOf(request).tenantId).where("r.id", "=", request.params.id).executeTakeFirst();
+      if (!row) throw new AppError("NOT_FOUND", `no receipt ${request.params.id}`, { field: "params.id" });
+      return view(row);
+    },
+  );
+}
