@@ -37,6 +37,16 @@ export interface RunningStage {
 }
 
 /**
+ * A pull request lives only on the consumer's leader. When that NATS server dies, the request dies
+ * with it, and the client notices only by two missed idle heartbeats, then pulls again. At nats.js's
+ * defaults (30 s expiry, 15 s heartbeat) a consumer sat idle about 30 s after its leader's loss,
+ * against a 5 s election (chaos `nats-cluster`); a 1 s heartbeat bounds that to about 2 s after the
+ * election. Heartbeats flow only while a pull waits with nothing to deliver.
+ */
+const PULL_EXPIRES_MS = 10_000;
+const PULL_HEARTBEAT_MS = 1_000;
+
+/**
  * A durable pull consumer that hands messages to `handle` in micro-batches: the cost of a Postgres
  * round trip or a signature is paid per batch, not per message. A batch is whatever has arrived
  * when a worker is free — at low rates that is one message, handled at once, never held back to
@@ -47,7 +57,7 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
   const { logger } = options;
   const { consumer: durable, schema } = HOPS[options.hop];
   const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
   const queue: JsMsg[] = [];
   // Every message this process holds, queued, in a batch or waiting on its work, is kept alive with
   // working() well inside ack_wait: only a dead process strands any.
