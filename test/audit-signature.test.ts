@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { verifyEd25519 } from "@custody/crypto";
 import { verifyCheckpoint } from "@custody/ledger";
-import { encodeBase64, formatCheckpoint, generateSigner, signerFromSeed, signNote, verifierKeyOf, type Signer } from "@custody/note";
+import { formatCheckpoint, generateSigner, signerFromSeed, signNote, verifierKeyOf, type Signer } from "@custody/note";
+import { encodeBase64 } from "@custody/encoding";
 import { nativeSignatureAccepts } from "../services/cli/src/audit-signature.js";
 
 ed.hashes.sha512 = sha512;

@@ -5,7 +5,7 @@ import { batchFromLeafHashes, unpackLeafHashes, verifyDelivery } from "@custody/
 import { loadSeals, outcomeKey, outcomesOf } from "@custody/deliveries";
 import { listPlatformKeys } from "@custody/keys";
 import { decodeEntry } from "@custody/ledger";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { parseVerifierKey } from "@custody/note";
 import { runAudit } from "../services/cli/src/audit.js";
 import { DelayedReceiver, type Received } from "./support/delayed-receiver.js";

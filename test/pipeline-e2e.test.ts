@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { batchFromLeafHashes, unpackLeafHashes, verifyDelivery } from "@custody/custody";
 import { listPlatformKeys } from "@custody/keys";
 import { decodeEntry } from "@custody/ledger";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { parseVerifierKey } from "@custody/note";
 import { verifyCustodySignature } from "@custody/signing";
 import { verifyProof } from "../proofs/src/index.js";

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainOfCustodyV2, custodyRoot, hopsFromHex, parseCustodyRecord, parseOutcomeRecord } from "@custody/custody";
 import { decodeEntry } from "@custody/ledger";
-import { fromHex, leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { fromHex } from "@custody/encoding";
 import { openCheckpoint, openTlogProof, parseVerifierKey } from "@custody/note";
 import { verifyProof } from "../proofs/src/index.js";
 import { waitFor } from "./support/processes.js";

@@ -5,7 +5,7 @@
  * itself is checked, so each claim is read on its own and fails on its own when unreadable.
  */
 import { custodyRoot, hopsFromHex, type ProvenEntry, type SealedHop } from "@custody/custody";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { Context } from "./context.js";
 import { fail, reason } from "./entries.js";
 import type { Items } from "./report.js";

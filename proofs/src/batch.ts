@@ -4,7 +4,8 @@
  * of the x-custody-seal header that states a seal membership to the receiver.
  */
 import { formatSealHeader } from "@custody/custody";
-import { fromHex, verifyInclusion } from "@custody/merkle";
+import { verifyInclusion } from "@custody/merkle";
+import { fromHex } from "@custody/encoding";
 import { fail, reason } from "./entries.js";
 
 /**

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { encodeBase64 } from "@custody/note";
+import { encodeBase64 } from "@custody/encoding";
 import { buildFixtureV2 } from "./document-v2.fixture.js";
 import { buildFixture } from "./document.fixture.js";
 

@@ -4,7 +4,7 @@
  * network request. The few DOM members used are typed here instead of adding the DOM library to the
  * monorepo's compilation, where it would let server code use browser globals unnoticed.
  */
-import { decodeBase64 } from "@custody/note";
+import { decodeBase64 } from "@custody/encoding";
 import { allOk, verifyProof, type Check } from "./checks.js";
 import { reason } from "./entries.js";
 import { formatCheck } from "./format.js";

@@ -26,7 +26,7 @@
 import type { VerifierKey } from "@custody/note";
 import type { JsonValue } from "@custody/redact";
 import { sha256 } from "@custody/crypto";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { preparedHopOf } from "./attempt.js";
 import { keyList, newContext } from "./context.js";
 import { parseDocument, type ParsedDocument } from "./document.js";

@@ -6,7 +6,7 @@
  * unparseable key is a usage error (2); anything wrong inside the evidence is a failed check (1).
  */
 import type { VerifierKey } from "@custody/note";
-import { decodeBase64 } from "@custody/note";
+import { decodeBase64 } from "@custody/encoding";
 import { parseSecret } from "@custody/signing";
 import { allOk, verifyCheckpoint, verifyConsistencyArgs, verifyInclusionArgs, verifyProof, verifyRedaction, type Check } from "./checks.js";
 import { reason } from "./entries.js";

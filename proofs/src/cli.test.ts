@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeBase64, formatVerifierKey, generateSigner, verifierKeyOf } from "@custody/note";
+import { formatVerifierKey, generateSigner, verifierKeyOf } from "@custody/note";
+import { encodeBase64 } from "@custody/encoding";
 import { buildFixtureV2 } from "./document-v2.fixture.js";
 import { buildFixture, DATA, ORIGIN, signer } from "./document.fixture.js";
 

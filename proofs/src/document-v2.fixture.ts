@@ -23,8 +23,9 @@
 import { batchOf, encodeOutcomeRecord, formatCustodyHeadersV2, sealAttempts, sealLeaves, sealSignatureOf, type AttemptOutcome, type AttemptToSeal, type DeliveryTarget } from "@custody/custody";
 import { ed25519Sign, publicKeyFromSeed, randomSeed, sha256 } from "@custody/crypto";
 import { encodeEntry, eventEntry, outcomesEntry, recallEntry, receiptEntry, sealEntry, type EntryDocument } from "@custody/ledger";
-import { inclusionProof, leafHash, rootFromLeafHashes, toHex } from "@custody/merkle";
-import { encodeBase64, formatCheckpoint, formatVerifierKey, signNote, verifierKeyOf, type Signer, type VerifierKey } from "@custody/note";
+import { inclusionProof, leafHash, rootFromLeafHashes } from "@custody/merkle";
+import { toHex, encodeBase64 } from "@custody/encoding";
+import { formatCheckpoint, formatVerifierKey, signNote, verifierKeyOf, type Signer, type VerifierKey } from "@custody/note";
 import { canonicalJson, redact, redactionHopBytes, type JsonValue } from "@custody/redact";
 import { generateSecret, secretKeyId } from "@custody/signing";
 import { DATA, EVENT_ID, EVENT_TYPE, ORIGIN, PERSONAL_FIELDS, signer, TENANT } from "./document.fixture.js";

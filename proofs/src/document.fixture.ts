@@ -17,8 +17,9 @@ import * as ed from "@noble/ed25519";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { custodyRoot, formatCustodyHeaders, hopsToHex, sealBatch, sealSignatureOf, type SealedHops } from "@custody/custody";
 import { attemptEntry, custodyEntry, encodeEntry, eventEntry, type EntryDocument } from "@custody/ledger";
-import { inclusionProof, leafHash, rootFromLeafHashes, toHex } from "@custody/merkle";
-import { encodeBase64, formatCheckpoint, formatVerifierKey, generateSigner, signNote, verifierKeyOf, type Signer, type VerifierKey } from "@custody/note";
+import { inclusionProof, leafHash, rootFromLeafHashes } from "@custody/merkle";
+import { toHex, encodeBase64 } from "@custody/encoding";
+import { formatCheckpoint, formatVerifierKey, generateSigner, signNote, verifierKeyOf, type Signer, type VerifierKey } from "@custody/note";
 import { canonicalJson, redact, redactionHopBytes, type JsonValue } from "@custody/redact";
 import { buildDeliveryHeaders, generateSecret, secretKeyId, signedHeadersHop } from "@custody/signing";
 

@@ -5,9 +5,9 @@
  */
 import type { ProvenEntry } from "@custody/custody";
 import { decodeEntry, type EntryDocument } from "@custody/ledger";
-import { fromHex, leafHash, verifyInclusion } from "@custody/merkle";
-import { decodeBase64, type Checkpoint } from "@custody/note";
-import canonicalize from "canonicalize";
+import { leafHash, verifyInclusion } from "@custody/merkle";
+import { canonicalize, decodeBase64, fromHex } from "@custody/encoding";
+import { type Checkpoint } from "@custody/note";
 
 /** A verification failure with a message meant for the person running the verifier. */
 export class CheckFailure extends Error {

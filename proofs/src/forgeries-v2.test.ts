@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { sealSignatureOf } from "@custody/custody";
 import { encodeEntry, eventEntry } from "@custody/ledger";
-import { inclusionProof, leafHash, toHex } from "@custody/merkle";
-import { encodeBase64, formatCheckpoint, generateSigner, parseCheckpoint, parseNote, signNote, verifierKeyOf } from "@custody/note";
+import { inclusionProof, leafHash } from "@custody/merkle";
+import { toHex, encodeBase64 } from "@custody/encoding";
+import { formatCheckpoint, generateSigner, parseCheckpoint, parseNote, signNote, verifierKeyOf } from "@custody/note";
 import { generateSecret } from "@custody/signing";
 import { verifyProof, type Check, type ProofInput } from "./checks.js";
 import { attemptPath, buildFixtureV2, EVENT_ID, ORIGIN, signer, type FixtureV2, type FixtureV2Options } from "./document-v2.fixture.js";

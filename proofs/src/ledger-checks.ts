@@ -3,7 +3,7 @@
  * every inclusion proof is under, and the event entry (with its recall, if any). Both record what
  * they establish in the context for the checks that follow.
  */
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { Context } from "./context.js";
 import { decodeKind, expectMember, hex32, includedUnder, readProven, str } from "./entries.js";
 import { openNote } from "./notes.js";

@@ -3,8 +3,8 @@
  * notes. A note counts only if a given verifier key NAMED BY THE LOG ORIGIN signed it; a key of
  * another name proves nothing about this log.
  */
-import { toHex } from "@custody/merkle";
-import { encodeBase64, parseCheckpoint, parseNote, verifyNote, type Checkpoint, type NoteInput, type VerifierKey } from "@custody/note";
+import { toHex, encodeBase64 } from "@custody/encoding";
+import { parseCheckpoint, parseNote, verifyNote, type Checkpoint, type NoteInput, type VerifierKey } from "@custody/note";
 import { fail, reason } from "./entries.js";
 
 export interface OpenedNote {

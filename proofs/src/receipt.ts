@@ -4,11 +4,9 @@
  * verifier checks the signature with the receipt key the auditor supplies, never with the key the
  * entry itself names: a key taken from the document under test would prove nothing.
  */
-import canonicalize from "canonicalize";
 import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
 import type { EntryDocument } from "@custody/ledger";
-import { toHex } from "@custody/merkle";
-import { decodeBase64 } from "@custody/note";
+import { canonicalize, decodeBase64, toHex } from "@custody/encoding";
 import type { DeliveryCore } from "./attempt.js";
 import type { Context } from "./context.js";
 import { decodeKind, expectMember, fail, hex32, includedUnder, readProven, reason, str } from "./entries.js";

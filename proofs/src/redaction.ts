@@ -6,7 +6,7 @@
  * the `redacted` hop of each of its attempts).
  */
 import { sha256 } from "@custody/crypto";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { canonicalJson, redactionHopBytes, verifyRedaction as verifyRedactionClaim, verifyRemovedField, type JsonValue } from "@custody/redact";
 import type { AttemptRef, DeliveryCore } from "./attempt.js";
 import type { Context } from "./context.js";

@@ -5,7 +5,7 @@
  * be present; the rules are given by the caller.
  */
 import { sha256 } from "@custody/crypto";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { AttemptRef } from "./attempt.js";
 import { fail, reason } from "./entries.js";
 

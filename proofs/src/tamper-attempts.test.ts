@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { verifyProof } from "./checks.js";
 import { buildFixture } from "./document.fixture.js";
 import { formatCheck } from "./format.js";

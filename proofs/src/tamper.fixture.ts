@@ -4,8 +4,7 @@
  * encoding allows it so the flip reaches the cryptographic checks rather than the schema, and
  * report which check fails first.
  */
-import { fromHex, toHex } from "@custody/merkle";
-import { decodeBase64, encodeBase64 } from "@custody/note";
+import { fromHex, toHex, decodeBase64, encodeBase64 } from "@custody/encoding";
 import { verifyProof, type Check, type CheckName, type ProofInput } from "./checks.js";
 import { formatCheck } from "./format.js";
 

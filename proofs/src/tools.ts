@@ -2,7 +2,8 @@
  * The verifier's single-purpose commands (proofs/FORMAT.md §1, §2): a checkpoint, an inclusion
  * proof, a consistency proof, each checked on its own.
  */
-import { fromHex, toHex, verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { verifyConsistency, verifyInclusion } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 import { parseCheckpoint, verifyNote, type NoteInput, type VerifierKey } from "@custody/note";
 import { keyList } from "./context.js";
 import { fail, reason } from "./entries.js";

@@ -6,7 +6,8 @@
  * attempt was omitted.
  */
 import { sealLeafEntry, SEALED_HOPS, type AttemptProof, type ChainOfCustody, type DeliveryProof } from "@custody/custody";
-import { fromHex, leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 import { signedHeadersHop } from "@custody/signing";
 import { ATTEMPTS, ingestedOf, rootOf, type AttemptRef } from "./attempt.js";
 import { includedInBatch, sealHeader } from "./batch.js";

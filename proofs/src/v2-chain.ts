@@ -6,7 +6,8 @@
  * inserted anywhere but at the end breaks the chain. The records are read as the other checks read
  * them (v2-record.ts); their canonical form is checks 7 and 10.
  */
-import { leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { fail, own } from "./entries.js";
 import { hex32OrNull, recordBytes, recordMembers, viewRecord } from "./v2-record.js";
 import type { RefV2 } from "./v2-ref.js";

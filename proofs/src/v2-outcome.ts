@@ -5,7 +5,8 @@
  * and included under the checkpoint. A `delivered` outcome's leaf hash is the delivered hop.
  */
 import { MAX_BATCH, parseOutcomeRecord, type OutcomeRecord } from "@custody/custody";
-import { fromHex, leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 import { includedInBatch } from "./batch.js";
 import { expectTenant, type Context } from "./context.js";
 import { decodeKind, expectMember, fail, hex32, includedUnder, intIn, readProven, reason } from "./entries.js";

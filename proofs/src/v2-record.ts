@@ -5,7 +5,7 @@
  * its canonical form, so a record is viewed here as plain JSON, each member read on its own and
  * checked for its type when read. Never throws while viewing; a read of what is missing fails.
  */
-import { decodeBase64 } from "@custody/note";
+import { decodeBase64 } from "@custody/encoding";
 import type { Claims } from "./attempt.js";
 import { fail, hex32, obj, own, reason, type Members } from "./entries.js";
 

@@ -5,7 +5,8 @@
  * included under the checkpoint. (That x-custody-seal states this note is check 7.)
  */
 import { MAX_BATCH } from "@custody/custody";
-import { leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { includedInBatch } from "./batch.js";
 import { sealNote, type Context } from "./context.js";
 import { decodeKind, fail, hex32, includedUnder, intIn, readProven, str } from "./entries.js";

@@ -1,5 +1,4 @@
-import { decodeBase64, encodeBase64 } from "@custody/encoding";
-import { fromHex, toHex } from "@custody/merkle";
+import { decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
 import { MAX_BATCH } from "./batch.js";
 import { CustodyFormatError, hopsFromHex, hopsToHex, SEALED_HOPS, type SealedHops } from "./hops.js";
 import type { SealProof } from "./seal.js";

@@ -1,5 +1,6 @@
 import { sha256 } from "@custody/crypto";
-import { fromHex, toHex, treeLevels } from "@custody/merkle";
+import { treeLevels } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 
 /** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */
 export const SEALED_HOPS = ["ingested", "redacted", "prepared", "signed"] as const;

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { leafHash, rootFromLeafHashes, toHex, verifyInclusion } from "@custody/merkle";
+import { leafHash, rootFromLeafHashes, verifyInclusion } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { batchFromLeafHashes, batchOf, custodyRoot, hopLeafEntry, hopsFromBytes, SEALED_HOPS, encodeCustodyRecord, encodeOutcomeRecord, packLeafHashes, parseCustodyRecord, parseOutcomeRecord, unpackLeafHashes, type CustodyRecord, type OutcomeRecord } from "./index.js";
 
 const h = (c: string) => c.repeat(64);

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { generateSigner, verifierKeyOf } from "@custody/note";
 import { generateSecret, secretKeyId, verifyCustodySignature } from "@custody/signing";
 import { batchFromLeafHashes, CustodyFormatError, parseCustodyRecord, rebuildSealedAttempt, sealAttempts, verifyDelivery, type AttemptToSeal } from "./index.js";

@@ -1,4 +1,4 @@
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
 import { buildDeliveryHeaders, signedHeadersHopV2, type DeliverySecret } from "@custody/signing";
 import { formatCustodyHeadersV2 } from "./headers.js";

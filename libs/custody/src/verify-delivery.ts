@@ -1,4 +1,4 @@
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { VerifierKey } from "@custody/note";
 import { signedHeadersHopV2, type HeaderInput } from "@custody/signing";
 import { parseCustodyHeadersV2 } from "./headers.js";

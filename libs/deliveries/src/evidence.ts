@@ -1,6 +1,7 @@
 import { batchFromLeafHashes, encodeOutcomeRecord, unpackLeafHashes, type AttemptOutcome } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
-import { leafHash, toHex } from "@custody/merkle";
+import { leafHash } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { outcomeKey } from "./outcomes.js";
 import { loadSeals, type LoadedSeal } from "./sealed.js";
 

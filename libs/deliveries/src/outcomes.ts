@@ -2,7 +2,7 @@ import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } fro
 import { sql, writeAtomically, type Database, type Kysely } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { DeliveryUpdate } from "./types.js";
 
 export interface OutcomeToRecord {

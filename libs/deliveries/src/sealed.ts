@@ -1,6 +1,6 @@
 import { batchFromLeafHashes, hopsFromBytes, rebuildSealedAttempt, unpackLeafHashes, type DeliveryTarget, type StoredSeal } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 
 export interface SealedAttemptKey {
   deliveryId: string;

@@ -2,7 +2,7 @@ import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
 import { sql, writeAtomically, type Database, type Kysely, type WritePart } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
-import { fromHex, toHex } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 import { deliveriesInsert, type NewDelivery } from "./create.js";
 
 /**

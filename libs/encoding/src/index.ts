@@ -1,2 +1,5 @@
 export { encodeBase64, decodeBase64 } from "./base64.js";
 export { encodeBase64Url, decodeBase64Url } from "./base64url.js";
+export { toHex, fromHex } from "./hex.js";
+export { canonicalize, type JsonArray, type JsonObject, type JsonPrimitive, type JsonValue } from "./canonical-json.js";
+export { EncodingError, type EncodingErrorCode } from "./errors.js";

@@ -1,3 +1,4 @@
+import { toHex } from "@custody/encoding";
 import { randomBytes } from "node:crypto";
 import { sql, type Db } from "@custody/db";
 import { AppError } from "@custody/errors";
@@ -16,7 +17,6 @@ export interface PlatformKeyInfo {
 // Serialises key creation across every process that starts at once (api, proofs, pipeline).
 const KEY_LOCK = 0x6b6579736b6579n;
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const aad = (keyId: string) => `platform-key:${keyId}`;
 
 /**
@@ -44,7 +44,7 @@ export async function rotatePlatformKey(db: Db, masterKey: Uint8Array, name: str
 
 async function insertKey(db: Db, masterKey: Uint8Array, name: string): Promise<Signer> {
   const signer = signerFromSeed(name, randomBytes(32));
-  const keyId = hex(signer.keyId);
+  const keyId = toHex(signer.keyId);
   await db.updateTable("platform_keys").set({ retired_at: new Date() }).where("retired_at", "is", null).execute();
   await db
     .insertInto("platform_keys")
@@ -57,7 +57,7 @@ async function readActive(db: Db, masterKey: Uint8Array, name: string): Promise<
   const row = await db.selectFrom("platform_keys").selectAll().where("retired_at", "is", null).executeTakeFirst();
   if (!row || row.name !== name) return undefined;
   const signer = signerFromSeed(name, decryptSecret(masterKey, row.private_key_enc, aad(row.key_id)));
-  if (hex(signer.keyId) !== row.key_id || !Buffer.from(signer.publicKey).equals(row.public_key)) {
+  if (toHex(signer.keyId) !== row.key_id || !Buffer.from(signer.publicKey).equals(row.public_key)) {
     throw new AppError("KEY_DECRYPTION_FAILED", `platform key ${row.key_id} does not match its stored public key`);
   }
   return signer;

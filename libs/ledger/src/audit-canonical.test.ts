@@ -1,4 +1,4 @@
-import canonicalize from "canonicalize";
+import { canonicalize } from "@custody/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { entryProblem, isCertainlyCanonicalEntry } from "./audit-canonical.js";

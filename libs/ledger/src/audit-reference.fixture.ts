@@ -3,13 +3,13 @@
  * verbatim but for this comment and the imports: audit.test.ts checks that LedgerAuditor reports
  * exactly what this one does.
  */
+import { toHex as hex } from "@custody/encoding";
 import { appendLeaves, leafHash, nodeKey, type StoredNode } from "@custody/merkle";
 import { parseCheckpoint, verifyNote, type VerifierKey } from "@custody/note";
 import type { AuditCheck, AuditCheckpoint, AuditFinding, AuditLeaf, AuditReport } from "./audit.js";
 import { decodeEntry } from "./entry.js";
 
 const MAX_FINDINGS = 100;
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**

@@ -1,3 +1,4 @@
+import { toHex } from "@custody/encoding";
 import { hashFromDecomposition, leafHash, nodeHash, nodeKey, type StoredNode } from "@custody/merkle";
 import { NoteError, parseCheckpoint, parseNote, verifyNote, type VerifierKey } from "@custody/note";
 import { entryProblem } from "./audit-canonical.js";
@@ -95,8 +96,6 @@ export interface AuditReport {
 }
 
 const MAX_FINDINGS = 100;
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -144,7 +143,7 @@ export function verifyCheckpoint(cp: AuditCheckpoint, keys: readonly VerifierKey
     const opened = parseCheckpoint(text);
     if (origin !== undefined && opened.origin !== origin) throw new Error(`origin is ${opened.origin}, expected ${origin}`);
     if (opened.size !== cp.treeSize || !equal(opened.rootHash, cp.rootHash)) {
-      throw new Error(`the row says size ${cp.treeSize} root ${hex(cp.rootHash)}, its signed note says size ${opened.size} root ${hex(opened.rootHash)}`);
+      throw new Error(`the row says size ${cp.treeSize} root ${toHex(cp.rootHash)}, its signed note says size ${opened.size} root ${toHex(opened.rootHash)}`);
     }
     return { ok: true };
   } catch (err) {
@@ -194,11 +193,11 @@ function acceptedText(note: string, keys: readonly VerifierKey[], accepts: Signa
   } catch {
     return undefined;
   }
-  const byId = new Map(keys.map((k) => [`${k.name}+${hex(k.keyId)}`, k] as const));
+  const byId = new Map(keys.map((k) => [`${k.name}+${toHex(k.keyId)}`, k] as const));
   const message = utf8.encode(parsed.text);
   let signed = false;
   for (const line of parsed.signatures) {
-    const key = byId.get(`${line.name}+${hex(line.keyId)}`);
+    const key = byId.get(`${line.name}+${toHex(line.keyId)}`);
     if (key === undefined) continue;
     if (!accepts(line.signature, message, key.publicKey)) return undefined;
     signed = true;
@@ -221,8 +220,8 @@ function keysNamedIn(note: string, keys: readonly VerifierKey[]): readonly Verif
     // verifyNote will throw the same, whatever the keys.
     return keys;
   }
-  const named = new Set(lines.map((line) => `${line.name}+${hex(line.keyId)}`));
-  return keys.filter((k) => named.has(`${k.name}+${hex(k.keyId)}`));
+  const named = new Set(lines.map((line) => `${line.name}+${toHex(line.keyId)}`));
+  return keys.filter((k) => named.has(`${k.name}+${toHex(k.keyId)}`));
 }
 
 /**
@@ -328,7 +327,7 @@ export class LedgerAuditor {
         "CHECKPOINT_ROOT_MISMATCH",
         Math.max(0, cp.treeSize - 1),
         cp.treeSize === 0 ? RANK.emptyCheckpoint : RANK.checkpoint,
-        `signed checkpoint for size ${cp.treeSize} has root ${hex(cp.rootHash)}, the entries give ${hex(root)}`,
+        `signed checkpoint for size ${cp.treeSize} has root ${toHex(cp.rootHash)}, the entries give ${toHex(root)}`,
       );
     }
   }
@@ -384,7 +383,7 @@ export class LedgerAuditor {
       if (batch.storedLeafHashEquals === undefined || !batch.storedLeafHashEquals(i, hash)) {
         const storedLeafHash = batch.storedLeafHash(i);
         if (storedLeafHash !== null && !equal(hash, storedLeafHash)) {
-          this.report("LEAF_HASH_MISMATCH", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: stored leaf hash ${hex(storedLeafHash)}, bytes hash to ${hex(hash)}`);
+          this.report("LEAF_HASH_MISMATCH", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: stored leaf hash ${toHex(storedLeafHash)}, bytes hash to ${toHex(hash)}`);
         }
       }
       const problem = entryProblem(body);
@@ -427,7 +426,7 @@ export class LedgerAuditor {
         "TREE_NODE_MISMATCH",
         (index + 1) * 2 ** level - 1,
         RANK.node,
-        `stored tree node level ${level} index ${index} is ${got ? hex(got) : "missing"}, the entries give ${hex(hash)}`,
+        `stored tree node level ${level} index ${index} is ${got ? toHex(got) : "missing"}, the entries give ${toHex(hash)}`,
       );
     }
   }
@@ -443,7 +442,7 @@ export class LedgerAuditor {
     if (head.treeSize !== this.size) {
       this.report("HEAD_MISMATCH", Math.min(head.treeSize, this.size), RANK.head, `ledger_head says ${head.treeSize} leaves, ${this.size} were found`);
     } else if (!equal(head.rootHash, this.root())) {
-      this.report("HEAD_MISMATCH", null, RANK.headRoot, `ledger_head root ${hex(head.rootHash)} differs from the re-derived root`);
+      this.report("HEAD_MISMATCH", null, RANK.headRoot, `ledger_head root ${toHex(head.rootHash)} differs from the re-derived root`);
     }
     const sorted = this.listed().map(({ check, leafIndex, message }) => ({ check, leafIndex, message }));
     return {

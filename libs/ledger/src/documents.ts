@@ -1,6 +1,5 @@
+import { toHex } from "@custody/encoding";
 import type { EntryDocument } from "./entry.js";
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 export interface EventEntryFields {
   tenantId: string;
@@ -23,7 +22,7 @@ export function eventEntry(fields: EventEntryFields): EntryDocument {
     tenant: fields.tenantId,
     event: fields.eventId,
     type: fields.type,
-    payloadSha256: hex(fields.payloadSha256),
+    payloadSha256: toHex(fields.payloadSha256),
     occurredAt: fields.occurredAt.toISOString(),
   };
   if (fields.supersedes !== null) document.supersedes = fields.supersedes;

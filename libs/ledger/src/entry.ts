@@ -1,4 +1,4 @@
-import canonicalize from "canonicalize";
+import { canonicalize, type JsonValue } from "@custody/encoding";
 
 /**
  * The kinds of ledger entry, by format version (proofs/FORMAT.md §3). An entry commits to payloads by
@@ -16,7 +16,7 @@ export type EntryVersion = keyof typeof ENTRY_KINDS_BY_VERSION;
 /** Largest encoded entry: entries hold hashes and metadata, so anything bigger is a bug upstream. */
 export const MAX_ENTRY_BYTES = 64 * 1024;
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from "@custody/encoding";
 
 /** Every entry is a JSON object with a format version and a kind; the rest depends on the kind. */
 export interface EntryDocument {

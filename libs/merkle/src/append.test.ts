@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { appendLeaves } from "./append.js";
 import { nodeKey, type StoredNode } from "./nodeid.js";
 import { rootPlan } from "./plan.js";
-import { toHex } from "./hex.js";
+import { toHex } from "@custody/encoding";
 import { bytes, expectMerkleError } from "./expect.fixture.js";
 import { leafHashes, rootOf, vectorNodes, vectors } from "./vectors.fixture.js";
 

@@ -18,10 +18,10 @@ describe("library boundaries", () => {
     expect(libraryFiles.length).toBeGreaterThan(5);
   });
 
-  it.each(libraryFiles)("%s imports only sibling modules and @custody/crypto", (file) => {
+  it.each(libraryFiles)("%s imports only sibling modules, @custody/crypto and @custody/encoding", (file) => {
     const source = readFileSync(join(here, file), "utf8");
     for (const spec of importsOf(source)) {
-      const ok = /^\.\/[a-z0-9-]+\.js$/.test(spec) && !spec.endsWith(".fixture.js") ? true : spec === "@custody/crypto";
+      const ok = /^\.\/[a-z0-9-]+\.js$/.test(spec) && !spec.endsWith(".fixture.js") ? true : spec === "@custody/crypto" || spec === "@custody/encoding";
       expect(ok, `${file} imports ${spec}`).toBe(true);
     }
     const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");

@@ -11,7 +11,6 @@ const triggers: Record<MerkleErrorCode, () => unknown> = {
   BAD_INTEGER: () => api.verifyInclusion(bytes(32), 0.5, 1, [], bytes(32)),
   BAD_ARGUMENT_TYPE: () => api.verifyInclusion("00" as unknown as Uint8Array, 0, 1, [], bytes(32)),
   BAD_HASH_SIZE: () => api.verifyInclusion(bytes(31), 0, 1, [], bytes(32)),
-  BAD_HEX: () => api.fromHex("zz"),
   INDEX_OUT_OF_RANGE: () => api.verifyInclusion(bytes(32), 1, 1, [], bytes(32)),
   WRONG_PROOF_SIZE: () => api.verifyInclusion(bytes(32), 0, 1, [bytes(32)], bytes(32)),
   ROOT_MISMATCH: () => api.verifyInclusion(bytes(32, 1), 0, 1, [], bytes(32, 2)),

@@ -9,8 +9,6 @@ export const MerkleErrorCodes = [
   "BAD_ARGUMENT_TYPE",
   /** A hash is not exactly 32 bytes (RFC 9162 §2.1 fixes SHA-256 for the tree). */
   "BAD_HASH_SIZE",
-  /** A hex string is not an even-length run of hex digits. */
-  "BAD_HEX",
   /** A leaf index is not < tree size (RFC 9162 §2.1.3.2 step 1). */
   "INDEX_OUT_OF_RANGE",
   /** A proof has more or fewer hashes than the sizes imply. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY_ROOT, HASH_SIZE, bytesEqual, emptyRoot, leafHash, nodeHash } from "./hash.js";
-import { fromHex, toHex } from "./hex.js";
+import { fromHex, toHex } from "@custody/encoding";
 import { rootFromLeafHashes } from "./reference.js";
 import { bytes, expectMerkleError } from "./expect.fixture.js";
 import { vectors } from "./vectors.fixture.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { assertNodeId, hashFromDecomposition, nodeKey, perfectDecomposition } from "./nodeid.js";
-import { fromHex, toHex } from "./hex.js";
+import { fromHex, toHex } from "@custody/encoding";
 import { bytes, expectMerkleError } from "./expect.fixture.js";
 import { rootOf, vectorNodes, vectors } from "./vectors.fixture.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assembleProof, consistencyProofPlan, inclusionProofPlan, rootPlan, uniqueNodeIds } from "./plan.js";
 import { nodeKey, type NodeId } from "./nodeid.js";
-import { toHex } from "./hex.js";
+import { toHex } from "@custody/encoding";
 import { bytes, expectMerkleError } from "./expect.fixture.js";
 import { vectorNodes, vectors } from "./vectors.fixture.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { consistencyProof, inclusionProof, rootFromLeafHashes } from "./reference.js";
-import { fromHex, toHex } from "./hex.js";
+import { fromHex, toHex } from "@custody/encoding";
 import { bytes, expectMerkleError } from "./expect.fixture.js";
 import { leafHashes, vectors } from "./vectors.fixture.js";
 

@@ -1,6 +1,6 @@
 // Test-only: loads the shared RFC 9162 known-answer vectors. Never imported by the library.
 import { readFileSync } from "node:fs";
-import { fromHex } from "./hex.js";
+import { fromHex } from "@custody/encoding";
 
 export interface InclusionProbe {
   file: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { MerkleProofError, type MerkleErrorCode } from "./errors.js";
 import { HASH_SIZE } from "./hash.js";
-import { fromHex } from "./hex.js";
+import { fromHex } from "@custody/encoding";
 import { verifyConsistency, verifyInclusion } from "./verify.js";
 import { vectors, type ConsistencyProbe, type InclusionProbe } from "./vectors.fixture.js";
 

@@ -8,7 +8,7 @@ import {
   verifyInclusion,
 } from "./verify.js";
 import { consistencyProof, inclusionProof } from "./reference.js";
-import { fromHex, toHex } from "./hex.js";
+import { fromHex, toHex } from "@custody/encoding";
 import { bytes, expectMerkleError, flipBit } from "./expect.fixture.js";
 import { leafHashes, rootOf, vectors } from "./vectors.fixture.js";
 

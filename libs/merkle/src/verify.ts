@@ -1,6 +1,6 @@
 import { MerkleProofError } from "./errors.js";
 import { assertHash, bytesEqual } from "./hash.js";
-import { toHex } from "./hex.js";
+import { toHex } from "@custody/encoding";
 import { assertSafeUint, bitLength, isPowerOfTwo, popCount, shiftRight, trailingZeros, xor } from "./integers.js";
 import { rfcRootFromInclusionPath, rfcRootsFromConsistencyPath } from "./rfc9162.js";
 

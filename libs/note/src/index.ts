@@ -38,4 +38,3 @@ export {
 } from "./tlog-proof.js";
 export type { OpenedTlogProof, TlogProof } from "./tlog-proof.js";
 
-export { decodeBase64, encodeBase64 } from "@custody/encoding";

@@ -9,12 +9,11 @@
  * strictly and the embedded key ID is recomputed, so a typo fails here, not as a confusing
  * "no verified signature" later.
  */
-import { sha256 } from "@custody/crypto";
-import { decodeBase64, encodeBase64 } from "@custody/encoding";
-import { isUsablePublicKey, PUBLIC_KEY_SIZE, publicKeyFromSeed, randomSeed, SEED_SIZE } from "./ed25519.js";
+import { isUsablePublicKey, PUBLIC_KEY_SIZE, publicKeyFromSeed, randomSeed, SEED_SIZE, sha256 } from "@custody/crypto";
+import { decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
 import { NoteError } from "./errors.js";
 import type { NoteErrorCode } from "./errors.js";
-import { bytesEqual, concatBytes, isValidKeyName, toHex, utf8 } from "./text.js";
+import { bytesEqual, concatBytes, isValidKeyName, utf8 } from "./text.js";
 
 /** signed-note §Signature types: 0x01 is Ed25519, the only type this library signs or verifies. */
 export const SIG_TYPE_ED25519 = 0x01;
@@ -95,7 +94,7 @@ function parseKeyTail(parts: string[], code: NoteErrorCode, what: string): { nam
   if (raw === undefined) fail(code, `${what}: key is not canonical base64`);
   if (raw.length !== 1 + 32) fail(code, `${what}: key must be 33 bytes (type byte + 32), got ${raw.length}`);
   if (raw[0] !== SIG_TYPE_ED25519) fail(code, `${what}: unsupported signature type 0x${toHex(raw.subarray(0, 1))}`);
-  return { name, keyId: hexToKeyId(hex), key: raw.slice(1) };
+  return { name, keyId: fromHex(hex), key: raw.slice(1) };
 }
 
 /**
@@ -113,12 +112,6 @@ function splitFields(text: string, n: number): string[] | undefined {
     rest = rest.slice(plus + 1);
   }
   out.push(rest);
-  return out;
-}
-
-function hexToKeyId(hex: string): Uint8Array {
-  const out = new Uint8Array(KEY_ID_SIZE);
-  for (let i = 0; i < KEY_ID_SIZE; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
 

@@ -11,12 +11,12 @@
  * type 0x01) keys can be trusted; signature lines for any other key are ignored as the spec
  * requires for unknown keys.
  */
-import { decodeBase64, encodeBase64 } from "@custody/encoding";
-import { signEd25519, verifyEd25519 } from "./ed25519.js";
+import { ed25519Sign, verifyEd25519 } from "@custody/crypto";
+import { decodeBase64, encodeBase64, toHex } from "@custody/encoding";
 import { NoteError } from "./errors.js";
 import { assertSigner, assertVerifierKey, KEY_ID_SIZE } from "./keys.js";
 import type { Signer, VerifierKey } from "./keys.js";
-import { bytesEqual, concatBytes, decodeUtf8, findForbiddenChar, isValidKeyName, toHex, utf8 } from "./text.js";
+import { bytesEqual, concatBytes, decodeUtf8, findForbiddenChar, isValidKeyName, utf8 } from "./text.js";
 
 /**
  * Maximum note size in UTF-8 bytes. signed-note §Format lets verifiers cap the size as long as 16
@@ -201,7 +201,7 @@ export function signNote(text: string, signers: readonly Signer[]): string {
     const id = lookupId(signer.name, signer.keyId);
     if (seen.has(id)) throw new NoteError("BAD_SIGNER_KEY", `signer ${id} given twice`);
     seen.add(id);
-    const sig = signEd25519(message, signer.seed);
+    const sig = ed25519Sign(message, signer.seed);
     out += `${SIG_PREFIX}${signer.name} ${encodeBase64(concatBytes(signer.keyId, sig))}\n`;
   }
   if (utf8(out).length > MAX_NOTE_SIZE) throw new NoteError("NOTE_TOO_LARGE", `signed note exceeds ${MAX_NOTE_SIZE} bytes`);

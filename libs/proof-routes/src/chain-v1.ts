@@ -1,6 +1,6 @@
 import { parseCustodyHeaders, type ChainOfCustody, type DeliveryProof, type ProvenEntry } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { onlyEndpoints, type EventHead } from "./chain.js";
 import { latestCheckpoint } from "./ledger-reads.js";
 import { provenEntries } from "./proven.js";

@@ -3,7 +3,7 @@ import { AppError } from "@custody/errors";
 import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
 import { listPlatformKeys } from "@custody/keys";
 import { consistencyProofBetween, inclusionProofAt } from "@custody/ledger-store";
-import { fromHex, toHex } from "@custody/merkle";
+import { fromHex, toHex } from "@custody/encoding";
 import { formatTlogProof } from "@custody/note";
 import type { ProofsContext } from "./context.js";
 import { entryAt, latestCheckpoint, leafIndexOfHash } from "./ledger-reads.js";

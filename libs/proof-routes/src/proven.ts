@@ -1,7 +1,7 @@
 import type { ProvenEntry } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { inclusionProofsAt } from "@custody/ledger-store";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 
 /** Entries with their inclusion proofs under `treeSize` (empty while not yet covered by it). */
 export async function provenEntries(db: Db, entryIds: readonly string[], treeSize: number): Promise<Map<string, ProvenEntry>> {

@@ -1,3 +1,4 @@
+import { encodeBase64, toHex } from "@custody/encoding";
 import { newId, type Database, type Kysely } from "@custody/db";
 import { receiptEntry } from "@custody/ledger";
 import { appendEntries } from "@custody/ledger-store";
@@ -53,9 +54,9 @@ export async function recordReceipts(trx: Kysely<Database>, receipts: ReadonlyAr
         tenantId: claim.tenantId,
         deliveryId: claim.deliveryId,
         eventId: claim.eventId,
-        statement: Buffer.from(claim.statement).toString("base64"),
-        signature: Buffer.from(claim.signature).toString("base64"),
-        publicKey: Buffer.from(claim.publicKey).toString("hex"),
+        statement: encodeBase64(claim.statement),
+        signature: encodeBase64(claim.signature),
+        publicKey: toHex(claim.publicKey),
       }),
     })),
   );

@@ -27,8 +27,8 @@
  * published commitment; the path in the preimage stops a commitment being replayed for another field.
  */
 import { sha256 } from "@custody/crypto";
-import { bytesToHex, concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { decodeBase64Url } from "@custody/encoding";
+import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { decodeBase64Url, toHex } from "@custody/encoding";
 import { RedactionError } from "./errors.js";
 import { canonicalJson, canonicalJsonOf } from "./json.js";
 import type { JsonValue } from "./json.js";
@@ -73,7 +73,7 @@ export function preimageOf(path: string, salt: Uint8Array, canonicalValue: strin
 }
 
 export function commitmentOf(path: string, salt: Uint8Array, value: JsonValue): string {
-  return bytesToHex(sha256(preimageOf(path, salt, canonicalJsonOf(value))));
+  return toHex(sha256(preimageOf(path, salt, canonicalJsonOf(value))));
 }
 
 /** The exact bytes hashed for a commitment (for independent verifiers and debugging). Validates all three inputs. */
@@ -84,7 +84,7 @@ export function commitmentPreimage(path: string, salt: string, value: JsonValue)
 
 /** The commitment to `value` removed at `path` with `salt`. Validates all three inputs. */
 export function computeCommitment(path: string, salt: string, value: JsonValue): string {
-  return bytesToHex(sha256(commitmentPreimage(path, salt, value)));
+  return toHex(sha256(commitmentPreimage(path, salt, value)));
 }
 
 /** A RemovedField checked for shape and format, with its parsed tokens and salt bytes. */

@@ -7,13 +7,10 @@
  * NOT_JSON error instead of letting `canonicalize` throw a bare Error or silently drop it (it skips
  * `undefined` members, so `{a: undefined}` and `{}` would otherwise commit identically).
  */
-import canonicalize from "canonicalize";
+import { canonicalize, type JsonObject, type JsonValue } from "@custody/encoding";
 import { RedactionError } from "./errors.js";
 
-export type JsonPrimitive = null | boolean | number | string;
-export type JsonArray = JsonValue[];
-export type JsonObject = { [key: string]: JsonValue };
-export type JsonValue = JsonPrimitive | JsonArray | JsonObject;
+export type { JsonArray, JsonObject, JsonPrimitive, JsonValue } from "@custody/encoding";
 
 /**
  * Maximum container nesting (a scalar has depth 0, `[]` depth 1, `[[]]` depth 2). Bounds the

@@ -9,7 +9,7 @@
  * the timestamp or id: replay protection comes from the Standard Webhooks signature.
  */
 import { hmacSha256 } from "@custody/crypto";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { fromHex, toHex } from "@custody/encoding";
 import { constantTimeEqual } from "./bytes.js";
 import { fail } from "./errors.js";
 import { assertBody } from "./fields.js";
@@ -29,7 +29,7 @@ function custodyMac(secret: string, body: Uint8Array): Uint8Array {
 
 /** `sha256=` + lowercase hex HMAC-SHA256(utf8(secret string), body). */
 export function custodySignature(secret: string, body: Uint8Array): string {
-  return CUSTODY_SIGNATURE_PREFIX + bytesToHex(custodyMac(secret, body));
+  return CUSTODY_SIGNATURE_PREFIX + toHex(custodyMac(secret, body));
 }
 
 /**
@@ -43,7 +43,7 @@ export function verifyCustodySignature(secret: string, body: Uint8Array, header:
   if (typeof header !== "string" || !HEADER.test(header)) {
     fail("BAD_SIGNATURE_HEADER", `x-custody-signature must be "${CUSTODY_SIGNATURE_PREFIX}" + 64 lowercase hex digits`);
   }
-  if (!constantTimeEqual(expected, hexToBytes(header.slice(CUSTODY_SIGNATURE_PREFIX.length)))) {
+  if (!constantTimeEqual(expected, fromHex(header.slice(CUSTODY_SIGNATURE_PREFIX.length)))) {
     fail("SIGNATURE_MISMATCH", "x-custody-signature does not match the body under this secret");
   }
 }

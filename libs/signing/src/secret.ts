@@ -5,8 +5,7 @@
  */
 import { sha256 } from "@custody/crypto";
 import { utf8 } from "./bytes.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
-import { decodeBase64, encodeBase64 } from "@custody/encoding";
+import { decodeBase64, encodeBase64, toHex } from "@custody/encoding";
 import { fail } from "./errors.js";
 
 export const SECRET_PREFIX = "whsec_";
@@ -64,7 +63,7 @@ export function signingKeyOf(secret: string): SigningKey {
   const known = parsed.get(secret);
   if (known !== undefined) return known;
   const key = decodeSecret(secret);
-  const signing: SigningKey = { key, utf8: utf8(secret), keyId: KEY_ID_PREFIX + bytesToHex(sha256(key)).slice(0, 16) };
+  const signing: SigningKey = { key, utf8: utf8(secret), keyId: KEY_ID_PREFIX + toHex(sha256(key)).slice(0, 16) };
   if (parsed.size >= MAX_PARSED) parsed.clear();
   parsed.set(secret, signing);
   return signing;

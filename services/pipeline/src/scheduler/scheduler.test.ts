@@ -3,7 +3,7 @@ import { parseCustodyRecord, verifyDelivery } from "@custody/custody";
 import { newId, sql } from "@custody/db";
 import { beginAttempts, loadSeals, queueDeliveries } from "@custody/deliveries";
 import { decodeEntry } from "@custody/ledger";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { verifierKeyOf } from "@custody/note";
 import { HOUR, PipelineFixture } from "../pipeline.fixture.js";
 import { RetryScheduler } from "./scheduler.js";

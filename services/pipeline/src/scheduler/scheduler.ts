@@ -1,7 +1,7 @@
 import type { Db } from "@custody/db";
 import { AttemptRace, beginAttempts, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
 import { notSent, type Deliverer } from "../deliver/deliverer.js";
 import { deadForErasedPayload } from "../deliver/settle.js";

@@ -2,7 +2,7 @@ import { sha256 } from "@custody/crypto";
 import { parseCustodyRecord } from "@custody/custody";
 import { sql, type Db, type PayloadShape } from "@custody/db";
 import { loadSeals, type RemovedField, type SealedAttemptKey } from "@custody/deliveries";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { ReadyAttempt } from "../deliver/deliverer.js";
 import { rebuildBody } from "../dispatch/body.js";
 import { eventKey, loadEvents } from "./events.js";

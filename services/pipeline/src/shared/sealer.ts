@@ -1,7 +1,7 @@
 import { MAX_SEAL_BATCH, sealAttempts, type AttemptToSeal, type SealResult } from "@custody/custody";
 import type { Database, Kysely } from "@custody/db";
 import { recordSeals } from "@custody/deliveries";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
 import type { ReadyAttempt } from "../deliver/deliverer.js";
 
