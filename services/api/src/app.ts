@@ -13,7 +13,7 @@ import { IngestCommitter } from "./events/ingest-commit.js";
 import { registerReceiptRoutes } from "./receipts/routes.js";
 import { registerStatsRoutes } from "./stats/routes.js";
 import { registerTestEventRoutes } from "./webhooks/test-events-routes.js";
-import { registerWebhookRoutes } from "./webhooks/routes.js";
+import { registerWebhookRoutes } from "./webhooks/endpoint-routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
