@@ -1,19 +1,19 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerProofRoutes } from "@custody/proof-routes";
-import { registerApiKeyRoutes } from "./api-keys/routes.js";
-import { registerConsoleRoutes } from "./console/routes.js";
-import { registerPortalSessionRoutes } from "./portal/routes.js";
-import type { ApiContext } from "./shared/context.js";
-import type { Clock } from "./events/rate-limit.js";
-import { registerDeliveryRoutes } from "./deliveries/routes.js";
-import { registerEventTypeRoutes } from "./event-types/routes.js";
+import { apiKeyRoutes } from "./api-keys/routes.js";
+import { callbackSecretRoutes } from "./callback-secret/routes.js";
+import { consoleRoutes } from "./console/routes.js";
+import { deliveryRoutes } from "./deliveries/routes.js";
 import { EventTypeCache } from "./event-types/cache.js";
-import { registerEventRoutes } from "./events/routes.js";
+import { eventTypeRoutes } from "./event-types/routes.js";
 import { IngestCommitter } from "./events/ingest-commit.js";
-import { registerReceiptRoutes } from "./receipts/routes.js";
-import { registerStatsRoutes } from "./stats/routes.js";
-import { registerTestEventRoutes } from "./webhooks/test-events-routes.js";
-import { registerWebhookRoutes } from "./webhooks/endpoint-routes.js";
+import type { Clock } from "./events/rate-limit.js";
+import { eventRoutes } from "./events/routes.js";
+import { portalSessionRoutes } from "./portal/routes.js";
+import { receiptRoutes } from "./receipts/routes.js";
+import type { ApiContext } from "./shared/context.js";
+import { statsRoutes } from "./stats/routes.js";
+import { webhookRoutes } from "./webhooks/routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
@@ -39,16 +39,17 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   });
   // Shared by ingest and the event-type routes (which forget a type when they change it).
   const eventTypes = new EventTypeCache(deps.db);
-  registerApiKeyRoutes(app, deps);
-  registerEventTypeRoutes(app, { ...deps, eventTypes });
-  registerWebhookRoutes(app, deps);
-  registerEventRoutes(app, { ...deps, eventTypes, committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger) });
-  registerDeliveryRoutes(app, deps);
-  registerTestEventRoutes(app, deps);
-  registerStatsRoutes(app, deps);
-  registerReceiptRoutes(app, deps);
-  registerPortalSessionRoutes(app, deps);
-  registerConsoleRoutes(app, deps);
+  // One encapsulated plugin per feature, each stating who may call its routes (shared/route-group.ts).
+  await app.register(apiKeyRoutes, { prefix: "/api/v2/api-keys", ...deps });
+  await app.register(eventTypeRoutes, { prefix: "/api/v2/event-types", ...deps, eventTypes });
+  await app.register(webhookRoutes, { prefix: "/api/v2/webhooks", ...deps });
+  await app.register(eventRoutes, { prefix: "/api/v2/events", ...deps, eventTypes, committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger) });
+  await app.register(callbackSecretRoutes, { prefix: "/api/v2/callback-secret", ...deps });
+  await app.register(deliveryRoutes, { prefix: "/api/v2", ...deps });
+  await app.register(statsRoutes, { prefix: "/api/v2/webhooks/stats", ...deps });
+  await app.register(receiptRoutes, { prefix: "/api/v2/webhook-receipts", ...deps });
+  await app.register(portalSessionRoutes, { prefix: "/api/v2", ...deps });
+  await app.register(consoleRoutes, { prefix: "/console", ...deps });
   // Every /api/v2 route on one base URL.
   registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;

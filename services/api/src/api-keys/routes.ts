@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { authenticatorFor, bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
+import { authenticatorFor, bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
 import { ALL_SCOPES } from "@custody/tenancy";
 import { createApiKey, listApiKeys, normaliseScopes, revokeApiKey, type ApiKeyRecord } from "./store.js";
 import type { ApiContext } from "../shared/context.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { decodeCursor, pageOf } from "../shared/pagination.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["API keys"];
 const scope = z.enum(ALL_SCOPES as readonly ["admin", "publish", "read"]);
@@ -39,11 +40,19 @@ function view(r: ApiKeyRecord): z.infer<typeof apiKey> {
   return { id: r.id, name: r.name, prefix: r.prefix, environment: r.environment, scopes: r.scopes, createdAt: iso(r.createdAt), revokedAt: iso(r.revokedAt), lastUsedAt: iso(r.lastUsedAt) };
 }
 
-export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
+/** `/api/v2/api-keys`: the tenant's API keys. */
+export async function apiKeyRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "admin" }, (admin) => {
+    createApiKeyRoute(admin, ctx);
+    revokeApiKeyRoute(admin, ctx);
+  });
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => listApiKeysRoute(read, ctx));
+}
+
+function createApiKeyRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
-    "/api/v2/api-keys",
+    "",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Create an API key",
         description: "Returns the key once; only its SHA-256 is stored.",
@@ -71,11 +80,12 @@ export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
       });
     },
   );
+}
 
+function listApiKeysRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/api-keys",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "List API keys",
         description: "Oldest first, revoked keys included (with `revokedAt`).",
@@ -93,11 +103,12 @@ export function registerApiKeyRoutes(app: HttpApp, ctx: ApiContext): void {
       return { data: page.map(view), nextCursor: next };
     },
   );
+}
 
+function revokeApiKeyRoute(app: HttpApp, ctx: ApiContext): void {
   app.delete(
-    "/api/v2/api-keys/:id",
+    "/:id",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Revoke an API key",
         description:

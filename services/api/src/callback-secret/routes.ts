@@ -1,17 +1,23 @@
 import { z } from "zod";
-import { bearerSecurity, errorBody, principalOf, requireScope, unavailableResponse, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorBody, principalOf, unavailableResponse, type HttpApp } from "@custody/http";
 import { callbackSecretStatus, rotateCallbackSecret } from "./store.js";
 import type { ApiContext } from "../shared/context.js";
-import { callbackSecretStatus as statusSchema } from "../events/schemas.js";
+import { callbackSecretStatus as statusSchema } from "./schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Callback secret"];
 
-export function registerCallbackSecretRoutes(app: HttpApp, ctx: ApiContext): void {
+/** `/api/v2/callback-secret`: the secret one-shot `callbackUrl` deliveries are signed with. */
+export async function callbackSecretRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => statusRoute(read, ctx));
+  routeGroup(app, ctx.db, { scope: "admin" }, (admin) => rotateRoute(admin, ctx));
+}
+
+function statusRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/callback-secret",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "Callback signing secret status",
         description:
@@ -23,11 +29,12 @@ export function registerCallbackSecretRoutes(app: HttpApp, ctx: ApiContext): voi
     },
     async (request) => callbackSecretStatus(ctx.db, principalOf(request).tenantId),
   );
+}
 
+function rotateRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
-    "/api/v2/callback-secret/rotate",
+    "/rotate",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Rotate the callback signing secret",
         description: `Creates a new secret and returns it — the only time it is shown; store it where your callback receiver verifies signatures. The previous secret stays valid for CUSTODY_SECRET_OVERLAP_HOURS (deliveries carry signatures of both); one rotated out before that ends at once. This is also how a tenant learns the secret created automatically with its first callback event. With an \`Idempotency-Key\`, a replay returns \`secret: null\`.`,

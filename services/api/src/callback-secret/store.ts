@@ -1,7 +1,7 @@
 import { sql, type Database, type Kysely } from "@custody/db";
 import { encryptSecret } from "@custody/keys";
 import { generateSecret, secretKeyId } from "@custody/signing";
-import type { CallbackSecretStatus } from "../events/schemas.js";
+import type { CallbackSecretStatus } from "./schemas.js";
 
 /**
  * The tenant's callback signing secret: what one-shot `callbackUrl` deliveries are signed with. It

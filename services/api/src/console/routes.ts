@@ -37,7 +37,8 @@ function send(request: FastifyRequest, reply: FastifyReply, file: ConsoleFile, c
   return reply.send(file.body);
 }
 
-export function registerConsoleRoutes(app: HttpApp, ctx: ApiContext): void {
+/** `/console`: the built pages and their assets, open to anyone; what they show comes from routes that need a key or a portal token. */
+export async function consoleRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
   const dir = ctx.config.CUSTODY_CONSOLE_DIR === "" ? CONSOLE_DIST_DIR : ctx.config.CUSTODY_CONSOLE_DIR;
   let built: ConsoleBuild | undefined;
   const current = (): ConsoleBuild => {
@@ -57,10 +58,10 @@ export function registerConsoleRoutes(app: HttpApp, ctx: ApiContext): void {
     return send(request, reply, file, "no-cache");
   };
   const hidden = { schema: { hide: true } };
-  app.get("/console", hidden, page(consoleCspHeader, false));
-  app.get("/console/", hidden, page(consoleCspHeader, false));
-  app.get("/console/portal", hidden, page(portalCspHeader, true));
-  app.get("/console/assets/:file", hidden, async (request, reply) => {
+  // Under the prefix, "/" answers both /console and /console/.
+  app.get("/", hidden, page(consoleCspHeader, false));
+  app.get("/portal", hidden, page(portalCspHeader, true));
+  app.get("/assets/:file", hidden, async (request, reply) => {
     const name = (request.params as { file: string }).file;
     const file = current().assets.get(name);
     if (file === undefined) throw new AppError("NOT_FOUND", `no console asset ${name}`, { field: "params.file" });

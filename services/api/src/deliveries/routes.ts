@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, requireScope, timestamp, visibleEndpoints, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, timestamp, visibleEndpoints, type HttpApp } from "@custody/http";
 import type { ApiContext } from "../shared/context.js";
 import { listDeliveries, readDelivery } from "./store.js";
 import { retryDelivery } from "./retry.js";
@@ -9,9 +9,10 @@ import { deliveryDetail, deliveryStatus, deliverySummary } from "./schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { decodeCursor } from "../shared/pagination.js";
 import { findEndpoint } from "../webhooks/store.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Deliveries"];
-const BASE = "/api/v2/webhooks/:id/deliveries";
+const BASE = "/webhooks/:id/deliveries";
 const endpointParams = z.object({ id: z.string().min(1).max(64).describe("`wh_…`") });
 const deliveryParams = endpointParams.extend({ deliveryId: z.string().min(1).max(64).describe("`dlv_…`") });
 
@@ -24,14 +25,23 @@ function deliveryNotFound(): AppError {
 }
 
 /**
- * An endpoint's deliveries (the product docs' "delivery attempts"): listing them, reading one with
- * its attempts, and retrying one now. Registered by `buildApiApp` with one call.
+ * Deliveries (the product docs' "delivery attempts"), under `/api/v2`: an endpoint's, listed, read
+ * one with its attempts and body, and retried now; and the tenant's across endpoints.
  */
-export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
+export async function deliveryRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "read", portal: { capability: "read", endpointParam: "id" } }, (read) => {
+    listDeliveriesRoute(read, ctx);
+    readDeliveryRoute(read, ctx);
+    deliveryBodyRoute(read, ctx);
+  });
+  routeGroup(app, ctx.db, { scope: "admin", portal: { capability: "retry", endpointParam: "id" } }, (retry) => retryDeliveryRoute(retry, ctx));
+  routeGroup(app, ctx.db, { scope: "read", portal: { capability: "read" } }, (read) => listTenantDeliveriesRoute(read, ctx));
+}
+
+function listDeliveriesRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
     BASE,
     {
-      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "List an endpoint's deliveries",
         description:
@@ -58,11 +68,12 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
       return listDeliveries(ctx.db, tenantId, id, { limit, before, status, eventType, from, to });
     },
   );
+}
 
+function readDeliveryRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
     `${BASE}/:deliveryId`,
     {
-      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "Read one of an endpoint's deliveries",
         description:
@@ -82,11 +93,12 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
       return detail;
     },
   );
+}
 
+function retryDeliveryRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
     `${BASE}/:deliveryId/retries`,
     {
-      preHandler: requireScope(ctx.db, "admin", { capability: "retry", endpointParam: "id" }),
       schema: {
         summary: "Retry a delivery now",
         description: [
@@ -114,11 +126,12 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
       });
     },
   );
+}
 
+function deliveryBodyRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
     `${BASE}/:deliveryId/body`,
     {
-      preHandler: requireScope(ctx.db, "read", { capability: "read", endpointParam: "id" }),
       schema: {
         summary: "The body a delivery sends",
         description:
@@ -138,11 +151,12 @@ export function registerDeliveryRoutes(app: HttpApp, ctx: ApiContext): void {
       return reply.type("application/json").header("content-disposition", `attachment; filename="${deliveryId}.json"`).send(body as never);
     },
   );
+}
 
+function listTenantDeliveriesRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/deliveries",
+    "/deliveries",
     {
-      preHandler: requireScope(ctx.db, "read", { capability: "read" }),
       schema: {
         summary: "List deliveries across endpoints",
         description: [

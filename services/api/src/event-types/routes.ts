@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, queryFlag, requireScope, timestamp, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf, queryFlag, timestamp, type HttpApp } from "@custody/http";
 import { AppError } from "@custody/errors";
 import type { ApiContext } from "../shared/context.js";
 import type { EventTypeCache } from "./cache.js";
@@ -24,6 +24,7 @@ import {
 } from "./store.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { decodeCursor, pageOf } from "../shared/pagination.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Event types"];
 
@@ -79,19 +80,37 @@ function checkDefinition(def: EventTypeDefinition): void {
   checkPersonalDataFields(def.personalDataFields);
 }
 
-export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventTypes: EventTypeCache }): void {
-  // Ingest in this process sees a change at once, not after its cache expires.
-  const forgetting = async <T>(tenantId: string, name: string, change: Promise<T>): Promise<T> => {
-    try {
-      return await change;
-    } finally {
-      ctx.eventTypes.forget(tenantId, name);
-    }
-  };
+export interface EventTypesContext extends ApiContext {
+  /** The cache ingest reads event types through; a change here forgets the type in it. */
+  eventTypes: EventTypeCache;
+}
+
+/** `/api/v2/event-types`: the tenant's event types and their versions. */
+export async function eventTypeRoutes(app: HttpApp, ctx: EventTypesContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "admin" }, (admin) => {
+    createEventTypeRoute(admin, ctx);
+    newVersionRoute(admin, ctx);
+    archiveEventTypeRoute(admin, ctx);
+  });
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => {
+    listEventTypesRoute(read, ctx);
+    readEventTypeRoute(read, ctx);
+  });
+}
+
+/** Ingest in this process sees a change at once, not after its cache expires. */
+async function forgetting<T>(eventTypes: EventTypeCache, tenantId: string, name: string, change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } finally {
+    eventTypes.forget(tenantId, name);
+  }
+}
+
+function createEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
   app.post(
-    "/api/v2/event-types",
+    "",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Create an event type",
         description: "Creates version 1. Names under `webhook.` are reserved for the platform (422 RESERVED_EVENT_TYPE); an existing name is 409 EVENT_TYPE_EXISTS, even when archived.",
@@ -115,7 +134,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
       const { tenantId } = principalOf(request);
       const body = request.body;
       const def: EventTypeDefinition = { description: body.description, dataSchema: body.dataSchema ?? null, personalDataFields: body.personalDataFields };
-      return forgetting(tenantId, body.name, idempotentMutation(ctx.db, request, reply, {
+      return forgetting(ctx.eventTypes, tenantId, body.name, idempotentMutation(ctx.db, request, reply, {
         status: 201,
         prepare: () => {
           checkNotReserved(body.name);
@@ -132,11 +151,12 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
       }));
     },
   );
+}
 
+function newVersionRoute(app: HttpApp, ctx: EventTypesContext): void {
   app.post(
-    "/api/v2/event-types/:name/versions",
+    "/:name/versions",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Add a version to an event type",
         description:
@@ -157,7 +177,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
       const { tenantId } = principalOf(request);
       const { name } = request.params;
       const body = request.body;
-      return forgetting(tenantId, name, idempotentMutation(ctx.db, request, reply, {
+      return forgetting(ctx.eventTypes, tenantId, name, idempotentMutation(ctx.db, request, reply, {
         status: 201,
         prepare: () => {
           if (body.dataSchema !== undefined) checkDataSchema(body.dataSchema);
@@ -179,11 +199,12 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
       }));
     },
   );
+}
 
+function listEventTypesRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/event-types",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "List event types",
         description: "The latest version of each type, by name.",
@@ -204,11 +225,12 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
       return { data: page.map(view), nextCursor: next };
     },
   );
+}
 
+function readEventTypeRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/event-types/:name",
+    "/:name",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "Read an event type",
         description: "The latest version, with every version.",
@@ -220,11 +242,12 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
     },
     async (request) => detail(await versionsOf(ctx.db, principalOf(request).tenantId, request.params.name)),
   );
+}
 
+function archiveEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
   app.post(
-    "/api/v2/event-types/:name/archive",
+    "/:name/archive",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Archive an event type",
         description:
@@ -239,7 +262,7 @@ export function registerEventTypeRoutes(app: HttpApp, ctx: ApiContext & { eventT
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { name } = request.params;
-      return forgetting(tenantId, name, idempotentMutation(ctx.db, request, reply, {
+      return forgetting(ctx.eventTypes, tenantId, name, idempotentMutation(ctx.db, request, reply, {
         status: 200,
         run: async (trx) => {
           await lockTenantEventTypes(trx, tenantId);

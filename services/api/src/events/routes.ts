@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { newId } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, requireScope, unavailableResponse, type HttpApp } from "@custody/http";
-import { registerCallbackSecretRoutes } from "../callback-secret/routes.js";
+import { bearerSecurity, errorBody, nextCursor, pageQuery, principalOf, unavailableResponse, type HttpApp } from "@custody/http";
 import type { ApiContext } from "../shared/context.js";
 import type { EventTypeCache } from "../event-types/cache.js";
 import { DataSchemaValidators } from "../data-schema/validators.js";
@@ -15,6 +14,7 @@ import { callbackTargetChecker } from "./ingest-target.js";
 import type { PlanItem } from "./ingest-plan.js";
 import { decodeCursor } from "../shared/pagination.js";
 import { IngestRateLimit, type Clock } from "./rate-limit.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Events"];
 
@@ -28,24 +28,37 @@ export interface EventRoutesContext extends ApiContext {
 const errors = <S extends number>(...statuses: S[]) =>
   ({ ...Object.fromEntries(statuses.map((s) => [s, errorBody])), 503: unavailableResponse }) as Record<S | 503, typeof errorBody>;
 
-/**
- * Event ingest (single and batch), reading events back, and the tenant's callback signing secret.
- * Registered by `buildApiApp` with one call.
- */
-export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void {
+/** What the two ingest routes share: one rate limit and one cache of compiled data schemas for the app. */
+interface Ingest {
+  rateLimit: IngestRateLimit;
+  deps(): IngestDeps;
+  prepare(body: NewEventBody, prefix: string, now: Date): PreparedEvent;
+}
+
+/** `/api/v2/events`: event ingest (single and batch) and reading events back. */
+export async function eventRoutes(app: HttpApp, ctx: EventRoutesContext): Promise<void> {
   const { config } = ctx;
-  const rateLimit = new IngestRateLimit({ ratePerSecond: config.CUSTODY_INGEST_RATE_PER_SECOND, burst: config.CUSTODY_INGEST_BURST, now: ctx.ingestClock });
-  // One cache for the app: an event type's schema is compiled once, not per request.
   const validators = new DataSchemaValidators();
   const policy = { allowLoopback: config.CUSTODY_ALLOW_LOOPBACK_TARGETS };
-  const ingestDeps = (): IngestDeps => ({ db: ctx.db, committer: ctx.committer, eventTypes: ctx.eventTypes, validators, checkTarget: callbackTargetChecker(policy, ctx.resolver) });
-  const prepare = (body: NewEventBody, prefix: string, now: Date): PreparedEvent =>
-    prepareEvent(body, { maxJsonDepth: config.CUSTODY_MAX_JSON_DEPTH, now, newId: () => newId("evt"), prefix });
+  const ingest: Ingest = {
+    rateLimit: new IngestRateLimit({ ratePerSecond: config.CUSTODY_INGEST_RATE_PER_SECOND, burst: config.CUSTODY_INGEST_BURST, now: ctx.ingestClock }),
+    deps: () => ({ db: ctx.db, committer: ctx.committer, eventTypes: ctx.eventTypes, validators, checkTarget: callbackTargetChecker(policy, ctx.resolver) }),
+    prepare: (body, prefix, now) => prepareEvent(body, { maxJsonDepth: config.CUSTODY_MAX_JSON_DEPTH, now, newId: () => newId("evt"), prefix }),
+  };
+  routeGroup(app, ctx.db, { scope: "publish" }, (publish) => {
+    publishEventRoute(publish, ingest);
+    publishBatchRoute(publish, ctx, ingest);
+  });
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => {
+    listEventsRoute(read, ctx);
+    readEventRoute(read, ctx);
+  });
+}
 
+function publishEventRoute(app: HttpApp, ingest: Ingest): void {
   app.post(
-    "/api/v2/events",
+    "",
     {
-      preHandler: requireScope(ctx.db, "publish"),
       schema: {
         summary: "Publish an event",
         description:
@@ -58,20 +71,21 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
     },
     async (request, reply) => {
       const { tenantId } = principalOf(request);
-      rateLimit.charge(tenantId, 1);
-      const item: PlanItem = { prefix: "body", event: prepare(request.body, "body", new Date()) };
-      const [result] = await ingestEvents(ingestDeps(), tenantId, [item]);
+      ingest.rateLimit.charge(tenantId, 1);
+      const item: PlanItem = { prefix: "body", event: ingest.prepare(request.body, "body", new Date()) };
+      const [result] = await ingestEvents(ingest.deps(), tenantId, [item]);
       if (!result) throw new AppError("INTERNAL", "ingest returned no result");
       if ("error" in result) throw result.error;
       if (result.status === 200) void reply.header("idempotent-replayed", "true");
       return reply.status(result.status).send(result.receipt);
     },
   );
+}
 
+function publishBatchRoute(app: HttpApp, ctx: ApiContext, ingest: Ingest): void {
   app.post(
-    "/api/v2/events/batch",
+    "/batch",
     {
-      preHandler: requireScope(ctx.db, "publish"),
       schema: {
         summary: "Publish a batch of events",
         description:
@@ -85,24 +99,24 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
     async (request) => {
       const { tenantId } = principalOf(request);
       const { events } = request.body;
-      if (events.length > config.CUSTODY_MAX_BATCH_EVENTS) {
-        throw new AppError("BATCH_TOO_LARGE", `a batch holds at most ${config.CUSTODY_MAX_BATCH_EVENTS} events, got ${events.length}`, {
+      if (events.length > ctx.config.CUSTODY_MAX_BATCH_EVENTS) {
+        throw new AppError("BATCH_TOO_LARGE", `a batch holds at most ${ctx.config.CUSTODY_MAX_BATCH_EVENTS} events, got ${events.length}`, {
           field: "body.events",
-          details: { maxEvents: config.CUSTODY_MAX_BATCH_EVENTS },
+          details: { maxEvents: ctx.config.CUSTODY_MAX_BATCH_EVENTS },
         });
       }
-      rateLimit.charge(tenantId, events.length);
+      ingest.rateLimit.charge(tenantId, events.length);
       const now = new Date();
       const items = events.map((raw, i): PlanItem => {
         const prefix = `body.events.${i}`;
         try {
-          return { prefix, event: prepare(parseEventItem(raw, prefix), prefix, now) };
+          return { prefix, event: ingest.prepare(parseEventItem(raw, prefix), prefix, now) };
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
           return { prefix, event: err };
         }
       });
-      const results = await ingestEvents(ingestDeps(), tenantId, items);
+      const results = await ingestEvents(ingest.deps(), tenantId, items);
       return {
         results: results.map((r, index): BatchResult =>
           "error" in r ? { index, status: r.status, error: r.error.toBody().error } : { index, status: r.status, event: r.receipt },
@@ -110,11 +124,12 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
       };
     },
   );
+}
 
+function listEventsRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/events",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "List events",
         description:
@@ -135,11 +150,12 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
       return listEvents(ctx.db, principalOf(request).tenantId, { limit, after: decodeCursor(cursor, 2), type, from, to });
     },
   );
+}
 
+function readEventRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/events/:id",
+    "/:id",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "Read an event",
         description:
@@ -152,6 +168,4 @@ export function registerEventRoutes(app: HttpApp, ctx: EventRoutesContext): void
     },
     async (request) => readEvent(ctx.db, principalOf(request).tenantId, request.params.id),
   );
-
-  registerCallbackSecretRoutes(app, ctx);
 }

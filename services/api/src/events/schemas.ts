@@ -122,11 +122,3 @@ export const eventView = z
   })
   .describe("An event with everything a webhook of it carries, so a receiver can catch up after an outage.");
 export type EventView = z.infer<typeof eventView>;
-
-export const callbackSecretStatus = z.object({
-  currentKeyId: z.string().nullable().describe("`whk_…` of the secret new callback deliveries are signed with; null if the tenant has none yet."),
-  createdAt: z.iso.datetime().nullable().describe("When the current secret was created."),
-  previousKeyId: z.string().nullable().describe("The rotated-out secret that deliveries are still also signed with, if any."),
-  previousValidUntil: z.iso.datetime().nullable().describe("When the previous secret stops being used."),
-});
-export type CallbackSecretStatus = z.infer<typeof callbackSecretStatus>;

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, iso, portalAuthenticatorFor, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, iso, portalAuthenticatorFor, principalOf, timestamp, type HttpApp } from "@custody/http";
 import { insertPortalSession, listPortalSessions, PORTAL_CAPABILITIES, revokePortalSession, type PortalSessionRow } from "@custody/tenancy";
 import type { ApiContext } from "../shared/context.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Endpoint-owner portal"];
 
@@ -44,11 +45,19 @@ function view(r: PortalSessionRow) {
 }
 
 /** `POST/GET/DELETE /api/v2/portal-sessions` (admin keys) and `GET /api/v2/portal-session` (the portal itself). */
-export function registerPortalSessionRoutes(app: HttpApp, ctx: ApiContext): void {
+export async function portalSessionRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "admin" }, (admin) => {
+    createSessionRoute(admin, ctx);
+    listSessionsRoute(admin, ctx);
+    revokeSessionRoute(admin, ctx);
+  });
+  routeGroup(app, ctx.db, { scope: "read", portal: { capability: "read" } }, (read) => currentSessionRoute(read, ctx));
+}
+
+function createSessionRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
-    "/api/v2/portal-sessions",
+    "/portal-sessions",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Create a portal link",
         description: [
@@ -99,11 +108,12 @@ export function registerPortalSessionRoutes(app: HttpApp, ctx: ApiContext): void
       });
     },
   );
+}
 
+function listSessionsRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/portal-sessions",
+    "/portal-sessions",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "List portal links",
         description: "Newest first, at most `limit`; without `all=true` only those still usable (not expired, not revoked). Tokens are never shown again.",
@@ -121,11 +131,12 @@ export function registerPortalSessionRoutes(app: HttpApp, ctx: ApiContext): void
       return { data: rows.map(view) };
     },
   );
+}
 
+function revokeSessionRoute(app: HttpApp, ctx: ApiContext): void {
   app.delete(
-    "/api/v2/portal-sessions/:id",
+    "/portal-sessions/:id",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Revoke a portal link",
         description: "The link stops working at once in this API process and within 2 seconds in every other. Revoking again is a no-op.",
@@ -142,11 +153,12 @@ export function registerPortalSessionRoutes(app: HttpApp, ctx: ApiContext): void
       return view(revoked);
     },
   );
+}
 
+function currentSessionRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/portal-session",
+    "/portal-session",
     {
-      preHandler: requireScope(ctx.db, "read", { capability: "read" }),
       schema: {
         summary: "The portal session making the call",
         description: "For the portal page: the endpoints, capabilities, theme and expiry of the `cpt_…` token sent. An API key gets 403 FORBIDDEN_SCOPE.",

@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ReceiptError } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, type HttpApp } from "@custody/http";
 import { checkReceipt, recordReceipts } from "@custody/receipts";
 import type { ApiContext } from "../shared/context.js";
 import { decodeCursor, pageOf } from "../shared/pagination.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const tags = ["receipts"];
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(4096);
@@ -68,11 +68,18 @@ function selectReceipts(db: Db, tenantId: string) {
  * through `POST /api/v2/webhook-receipts`; a valid one becomes the delivery's `receipt` hop, an
  * invalid one is refused and changes nothing.
  */
-export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
+export async function receiptRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "publish" }, (publish) => recordReceiptRoute(publish, ctx));
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => {
+    listReceiptsRoute(read, ctx);
+    readReceiptRoute(read, ctx);
+  });
+}
+
+function recordReceiptRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
-    "/api/v2/webhook-receipts",
+    "",
     {
-      preHandler: requireScope(ctx.db, "publish"),
       schema: {
         tags,
         security: bearerSecurity,
@@ -135,11 +142,12 @@ export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
       return reply.status(recorded.fresh ? 201 : 200).send(view(row));
     },
   );
+}
 
+function listReceiptsRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/webhook-receipts",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         tags,
         security: bearerSecurity,
@@ -158,11 +166,12 @@ export function registerReceiptRoutes(app: HttpApp, ctx: ApiContext): void {
       return { data: page.map(view), nextCursor: next };
     },
   );
+}
 
+function readReceiptRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/webhook-receipts/:id",
+    "/:id",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: { tags, security: bearerSecurity, summary: "Read a receipt", params: z.object({ id: z.string().max(64) }), response: { 200: receiptView, ...errorResponses(404) } },
     },
     async (request) => {

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { AppError } from "@custody/errors";
-import { bearerSecurity, errorResponses, iso, principalOf, requireScope, timestamp, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, iso, principalOf, timestamp, type HttpApp } from "@custody/http";
 import type { ApiContext } from "../shared/context.js";
 import { deliverySeries, deliveryStats, emptyStats, SERIES_STEP_SECONDS, STATS_WINDOWS, type StatsWindow } from "./store.js";
+import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Deliveries"];
 
@@ -65,12 +66,15 @@ export const statsResponse = z
   })
   .describe("Delivery statistics over a window ending now.");
 
-/** `GET /api/v2/webhooks/stats`. Registered by `buildApiApp` with one call. */
-export function registerStatsRoutes(app: HttpApp, ctx: ApiContext): void {
+/** `GET /api/v2/webhooks/stats`. */
+export async function statsRoutes(app: HttpApp, ctx: ApiContext): Promise<void> {
+  routeGroup(app, ctx.db, { scope: "read" }, (read) => statsRoute(read, ctx));
+}
+
+function statsRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(
-    "/api/v2/webhooks/stats",
+    "",
     {
-      preHandler: requireScope(ctx.db, "read"),
       schema: {
         summary: "Read delivery statistics",
         description:

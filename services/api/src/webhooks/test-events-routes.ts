@@ -4,7 +4,7 @@ import { newId, type Database, type Transaction } from "@custody/db";
 import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
-import { bearerSecurity, errorResponses, principalOf, requireScope, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, principalOf, type HttpApp } from "@custody/http";
 import { canonicalJson, type JsonValue } from "@custody/redact";
 import type { ApiContext } from "../shared/context.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
@@ -52,12 +52,11 @@ export async function enqueueTestEvent(trx: Transaction<Database>, tenantId: str
   return { eventId, deliveryId };
 }
 
-/** `POST /api/v2/webhooks/{id}/test-events`. Registered by `buildApiApp` with one call. */
-export function registerTestEventRoutes(app: HttpApp, ctx: ApiContext): void {
+/** `POST /api/v2/webhooks/{id}/test-events`. */
+export function testEventRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
-    "/api/v2/webhooks/:id/test-events",
+    "/:id/test-events",
     {
-      preHandler: requireScope(ctx.db, "admin"),
       schema: {
         summary: "Send a test event",
         description:
