@@ -130,7 +130,7 @@ export async function ensureNats(url: string, dataDir: string, logger: Logger): 
   });
   const deadline = Date.now() + 10_000;
   while (!(await portAnswers("127.0.0.1", port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new AppError("DEPENDENCY_UNAVAILABLE", `nats-server did not start: ${stderr.trim() || "no output"}`);
     }
@@ -141,7 +141,8 @@ export async function ensureNats(url: string, dataDir: string, logger: Logger): 
     origin: `local nats-server (${storeDir})`,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // A process killed by a signal has a signalCode and no exitCode, and its 'exit' has been emitted already.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
       }),
