@@ -24,7 +24,7 @@ export function jsonDepth(value: unknown, limit: number): number {
 
 export interface CompiledDataSchema {
   validate: ValidateFunction;
-  /** What validating one event may cost (data-schema-limits.ts). */
+  /** What validating one event may cost (limits.ts). */
   cost: SchemaCost;
 }
 
@@ -38,7 +38,7 @@ function fieldAt(field: string, pointer: string): string {
  * Compiles a JSON Schema (draft 2020-12) for `data` and returns its validator with its cost, or
  * throws 422 INVALID_JSON_SCHEMA naming the field at fault (`body.dataSchema.properties.x.pattern`).
  * Refused: deeper than MAX_SCHEMA_DEPTH, larger than MAX_SCHEMA_BYTES, patterns RE2 cannot run
- * (data-schema-engine.ts), and anything whose validation would not be bounded (data-schema-limits.ts).
+ * (engine.ts), and anything whose validation would not be bounded (limits.ts).
  */
 export function compileDataSchema(schema: unknown, field = "body.dataSchema"): CompiledDataSchema {
   if (jsonDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {

@@ -15,7 +15,7 @@ import { compilePattern, PatternError, type Re2Pattern } from "./engine.js";
  * Refused: a `$ref` cycle that never descends into the data (it recurses forever), a schema whose
  * subschemas fan out on one value past MAX_WEIGHT (`anyOf` of `$ref`s of `anyOf`s doubling per level
  * — exponential work on a tiny value), `$id` below the root (its base URI would change how `$ref`s
- * resolve), and a `pattern` that is not RE2-compatible (data-schema-engine.ts). Pattern matching
+ * resolve), and a `pattern` that is not RE2-compatible (engine.ts). Pattern matching
  * itself is charged at run time, where the string lengths are known.
  */
 

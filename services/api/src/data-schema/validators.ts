@@ -37,7 +37,7 @@ export function countValues(value: unknown, limit: number): number {
 }
 
 /**
- * Worst-case time one request's validation may be estimated at (data-schema-engine.ts): what one
+ * Worst-case time one request's validation may be estimated at (engine.ts): what one
  * request can hold the event loop for. Honest requests use a small fraction; about the most one
  * can: a body full of UUIDs (6,700) each matched against a UUID pattern, estimated at 200 ms.
  */
@@ -45,7 +45,7 @@ export const REQUEST_VALIDATION_MS = 250;
 /** Most JSON values a request body can hold: each takes at least two bytes of the 256 KiB limit. */
 export const MAX_REQUEST_VALUES = (256 * 1024) / 2 + 1;
 /**
- * What one unit of a schema's structural cost (data-schema-limits.ts: about one keyword check on
+ * What one unit of a schema's structural cost (limits.ts: about one keyword check on
  * one value) may take: measured 3.5 ns warm, up to 28 ns while Ajv's code is still cold.
  */
 const NS_PER_UNIT = 10;
@@ -65,7 +65,7 @@ export interface DataSchemaValidatorsOptions {
  * as it is cached. Bounded, least recently used out first.
  *
  * Validation is bounded: every request (`forRequest`) has a budget of worst-case time, charged
- * before each piece of work starts — a schema's structural cost on the data (data-schema-limits.ts)
+ * before each piece of work starts — a schema's structural cost on the data (limits.ts)
  * before validating, each pattern match (RE2: linear in the string) as it comes — and work that
  * does not fit is refused: 422 DATA_SCHEMA_TOO_COSTLY, instead of seconds of validation while every
  * other tenant's requests wait. The charges are estimates, not the clock, so an event's answer does

@@ -8,7 +8,7 @@ import { deliveredBody, listTenantDeliveries, SCAN_BUDGET } from "./search-store
 import { deliveryDetail, deliveryStatus, deliverySummary } from "./schemas.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { decodeCursor } from "../shared/pagination.js";
-import { findEndpoint } from "../webhooks/store.js";
+import { findEndpoint, missingEndpoints } from "../webhooks/store.js";
 import { routeGroup } from "../shared/route-group.js";
 
 const TAGS = ["Deliveries"];
@@ -189,16 +189,10 @@ function listTenantDeliveriesRoute(app: HttpApp, ctx: ApiContext): void {
       const asked = endpointId === undefined ? undefined : [...new Set(Array.isArray(endpointId) ? endpointId : [endpointId])];
       const visible = visibleEndpoints(request);
       if (asked !== undefined) {
-        const unknown = visible !== undefined ? asked.filter((e) => !visible.includes(e)) : await missingEndpoints(ctx, tenantId, asked);
+        const unknown = visible !== undefined ? asked.filter((e) => !visible.includes(e)) : await missingEndpoints(ctx.db, tenantId, asked);
         if (unknown.length > 0) throw new AppError("NOT_FOUND", `no such webhook endpoint ${unknown[0]}`, { field: "query.endpointId" });
       }
       return listTenantDeliveries(ctx.db, tenantId, { limit, before: decodeCursor(cursor, 2), endpointIds: asked ?? visible, status, eventType, from, to });
     },
   );
-}
-
-async function missingEndpoints(ctx: ApiContext, tenantId: string, ids: readonly string[]): Promise<string[]> {
-  const found = await ctx.db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId).where("id", "in", [...ids]).execute();
-  const have = new Set(found.map((r) => r.id));
-  return ids.filter((id) => !have.has(id));
 }

@@ -1,6 +1,6 @@
 import { TtlCache } from "@custody/cache";
 import type { Db } from "@custody/db";
-import { latestEventTypes, type IngestEventType } from "../events/ingest-store.js";
+import { latestEventTypes, type IngestEventType } from "./store.js";
 
 /**
  * A change to an event type made through another API process reaches ingest within this long;

@@ -113,3 +113,26 @@ export async function activeCatalog(db: Kysely<Database>, tenantId: string): Pro
     .execute();
   return rows.map((r) => ({ name: r.name, personalDataFields: r.personal_data_fields }));
 }
+
+/** What ingest needs of an event type: its latest version, read through `EventTypeCache`. */
+export interface IngestEventType {
+  id: string;
+  name: string;
+  dataSchema: unknown;
+  archived: boolean;
+}
+
+/** The latest version of each named event type of the tenant. */
+export async function latestEventTypes(db: Kysely<Database>, tenantId: string, names: readonly string[]): Promise<Map<string, IngestEventType>> {
+  if (names.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("event_types")
+    .select(["id", "name", "data_schema", "archived_at"])
+    .distinctOn("name")
+    .where("tenant_id", "=", tenantId)
+    .where("name", "=", sql<string>`ANY(${sql.val([...names])}::text[])`)
+    .orderBy("name")
+    .orderBy("version", "desc")
+    .execute();
+  return new Map(rows.map((r) => [r.name, { id: r.id, name: r.name, dataSchema: r.data_schema, archived: r.archived_at !== null }]));
+}

@@ -4,7 +4,8 @@ import { DataSchemaValidators } from "../data-schema/validators.js";
 import { prepareEvent, type PreparedEvent } from "./validate.js";
 import { planIngest, type PlanFacts, type PlanItem } from "./ingest-plan.js";
 import type { NewEventBody } from "./schemas.js";
-import type { IngestEventType, StoredEvent } from "./ingest-store.js";
+import type { IngestEventType } from "../event-types/store.js";
+import type { StoredEvent } from "./ingest-store.js";
 
 const NOW = new Date("2026-01-01T00:00:00.000Z");
 let counter = 0;

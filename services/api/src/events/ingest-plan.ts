@@ -2,7 +2,8 @@ import { AppError } from "@custody/errors";
 import type { DataSchemaValidators } from "../data-schema/validators.js";
 import type { EventReceipt } from "./schemas.js";
 import type { PreparedEvent } from "./validate.js";
-import type { AcceptedEvent, IngestEventType, StoredEvent } from "./ingest-store.js";
+import type { IngestEventType } from "../event-types/store.js";
+import type { AcceptedEvent, StoredEvent } from "./ingest-store.js";
 
 /**
  * Decides, for each event of a request, what happens to it — given what the database said. No I/O

@@ -35,28 +35,6 @@ export async function existingEventIds(db: Kysely<Database>, tenantId: string, i
   return new Set(rows.map((r) => r.id));
 }
 
-export interface IngestEventType {
-  id: string;
-  name: string;
-  dataSchema: unknown;
-  archived: boolean;
-}
-
-/** The latest version of each named event type of the tenant. */
-export async function latestEventTypes(db: Kysely<Database>, tenantId: string, names: readonly string[]): Promise<Map<string, IngestEventType>> {
-  if (names.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("event_types")
-    .select(["id", "name", "data_schema", "archived_at"])
-    .distinctOn("name")
-    .where("tenant_id", "=", tenantId)
-    .where("name", "=", anyOf(names))
-    .orderBy("name")
-    .orderBy("version", "desc")
-    .execute();
-  return new Map(rows.map((r) => [r.name, { id: r.id, name: r.name, dataSchema: r.data_schema, archived: r.archived_at !== null }]));
-}
-
 export interface AcceptedEvent extends PreparedEvent {
   eventTypeId: string;
   /** The callback URL as checked and normalised. */

@@ -5,6 +5,7 @@ import { insertPortalSession, listPortalSessions, PORTAL_CAPABILITIES, revokePor
 import type { ApiContext } from "../shared/context.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { routeGroup } from "../shared/route-group.js";
+import { missingEndpoints } from "../webhooks/store.js";
 
 const TAGS = ["Endpoint-owner portal"];
 
@@ -91,9 +92,7 @@ function createSessionRoute(app: HttpApp, ctx: ApiContext): void {
         status: 201,
         run: async (trx) => {
           const ids = [...new Set(body.endpointIds)];
-          const found = await trx.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId).where("id", "in", ids).execute();
-          const have = new Set(found.map((r) => r.id));
-          const missing = ids.find((id) => !have.has(id));
+          const [missing] = await missingEndpoints(trx, tenantId, ids);
           if (missing !== undefined) throw new AppError("NOT_FOUND", `no such webhook endpoint ${missing}`, { field: "body.endpointIds" });
           const created = await insertPortalSession(trx, tenantId, {
             endpointIds: ids,

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { ReceiptError } from "@custody/custody";
-import { sql, type Db } from "@custody/db";
 import { AppError } from "@custody/errors";
 import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, type HttpApp } from "@custody/http";
 import { checkReceipt, recordReceipts } from "@custody/receipts";
 import type { ApiContext } from "../shared/context.js";
 import { decodeCursor, pageOf } from "../shared/pagination.js";
 import { routeGroup } from "../shared/route-group.js";
+import { findReceipt, listReceipts, lockReceiptTarget, receiptOf, type ReceiptRow } from "./store.js";
 
 const tags = ["receipts"];
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(4096);
@@ -24,19 +24,6 @@ const receiptView = z.object({
   createdAt: z.string(),
 });
 
-interface ReceiptRow {
-  id: string;
-  delivery_id: string;
-  event_id: string;
-  statement: Buffer;
-  signature: Buffer;
-  received_at: Date;
-  source: "response" | "api";
-  entry_id: string;
-  created_at: Date;
-  cursor_at: string;
-}
-
 function view(r: ReceiptRow) {
   const statement = JSON.parse(r.statement.toString("utf8")) as { bodySha256: string };
   return {
@@ -51,15 +38,6 @@ function view(r: ReceiptRow) {
     entryId: r.entry_id,
     createdAt: r.created_at.toISOString(),
   };
-}
-
-function selectReceipts(db: Db, tenantId: string) {
-  return db
-    .selectFrom("receipts as r")
-    .innerJoin("deliveries as d", "d.id", "r.delivery_id")
-    .select(["r.id", "r.delivery_id", "d.event_id", "r.statement", "r.signature", "r.received_at", "r.source", "r.entry_id", "r.created_at"])
-    .select(sql<string>`to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"))
-    .where("r.tenant_id", "=", tenantId);
 }
 
 /**
@@ -95,25 +73,13 @@ function recordReceiptRoute(app: HttpApp, ctx: ApiContext): void {
       const statement = Buffer.from(request.body.statement, "base64");
       const signature = Buffer.from(request.body.signature, "base64");
       const recorded = await ctx.db.transaction().execute(async (trx) => {
-        // What the receipt must say was received: the delivered attempt's `prepared` hop (format 2
-        // seals keep the four hops as 128 bytes), or the SHA-256 of a format 1 delivery's stored body.
-        const target = (
-          await sql<{ id: string; event_id: string; status: string; counter_signed_receipts: boolean | null; receipt_public_key: Buffer | null; body_sha256: Buffer | null }>`
-            SELECT d.id, d.event_id, d.status, e.counter_signed_receipts, e.receipt_public_key,
-                   coalesce(substring(s.hops FROM 65 FOR 32), sha256(b.body)) AS body_sha256
-            FROM deliveries d
-            LEFT JOIN endpoints e ON e.id = d.endpoint_id
-            LEFT JOIN attempt_seals s ON s.delivery_id = d.id AND s.attempt_no = d.attempts
-            LEFT JOIN delivery_bodies b ON b.delivery_id = d.id
-            WHERE d.tenant_id = ${tenantId} AND d.id = ${deliveryId}
-            FOR NO KEY UPDATE OF d`.execute(trx)
-        ).rows[0];
+        const target = await lockReceiptTarget(trx, tenantId, deliveryId);
         if (!target) throw new AppError("NOT_FOUND", `no delivery ${deliveryId}`, { field: "body.deliveryId" });
         if (!target.counter_signed_receipts || !target.receipt_public_key) {
           throw new AppError("RECEIPTS_NOT_ENABLED", "this delivery's endpoint does not use counter-signed receipts (or is a callback)", { field: "body.deliveryId" });
         }
         if (target.status !== "delivered" || target.body_sha256 === null) throw new AppError("CONFLICT", `the delivery is ${target.status}, not delivered`);
-        const existing = await trx.selectFrom("receipts").select(["id", "statement", "signature"]).where("delivery_id", "=", deliveryId).executeTakeFirst();
+        const existing = await receiptOf(trx, deliveryId);
         if (existing) {
           if (existing.statement.equals(statement) && existing.signature.equals(signature)) return { id: existing.id, fresh: false };
           throw new AppError("CONFLICT", "this delivery already has a different receipt; a delivery keeps its first receipt");
@@ -138,7 +104,8 @@ function recordReceiptRoute(app: HttpApp, ctx: ApiContext): void {
         const [row] = await recordReceipts(trx, [{ claim, statement: checked }]);
         return { id: row!.id, fresh: true };
       });
-      const row = await selectReceipts(ctx.db, tenantId).where("r.id", "=", recorded.id).executeTakeFirstOrThrow();
+      const row = await findReceipt(ctx.db, tenantId, recorded.id);
+      if (!row) throw new AppError("INTERNAL", `receipt ${recorded.id} is gone right after it was recorded`);
       return reply.status(recorded.fresh ? 201 : 200).send(view(row));
     },
   );
@@ -158,11 +125,8 @@ function listReceiptsRoute(app: HttpApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { limit, cursor, deliveryId } = request.query;
-      const after = decodeCursor(cursor, 2);
-      let query = selectReceipts(ctx.db, principalOf(request).tenantId).orderBy("r.created_at").orderBy("r.id").limit(limit + 1);
-      if (deliveryId !== undefined) query = query.where("r.delivery_id", "=", deliveryId);
-      if (after) query = query.where(sql<boolean>`(r.created_at, r.id) > (${after[0]}::timestamptz, ${after[1]})`);
-      const { page, nextCursor: next } = pageOf(await query.execute(), limit, (r) => [r.cursor_at, r.id]);
+      const rows = await listReceipts(ctx.db, principalOf(request).tenantId, { limit, after: decodeCursor(cursor, 2), deliveryId });
+      const { page, nextCursor: next } = pageOf(rows, limit, (r) => [r.cursor_at, r.id]);
       return { data: page.map(view), nextCursor: next };
     },
   );
@@ -175,7 +139,7 @@ function readReceiptRoute(app: HttpApp, ctx: ApiContext): void {
       schema: { tags, security: bearerSecurity, summary: "Read a receipt", params: z.object({ id: z.string().max(64) }), response: { 200: receiptView, ...errorResponses(404) } },
     },
     async (request) => {
-      const row = await selectReceipts(ctx.db, principalOf(request).tenantId).where("r.id", "=", request.params.id).executeTakeFirst();
+      const row = await findReceipt(ctx.db, principalOf(request).tenantId, request.params.id);
       if (!row) throw new AppError("NOT_FOUND", `no receipt ${request.params.id}`, { field: "params.id" });
       return view(row);
     },

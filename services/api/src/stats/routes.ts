@@ -4,6 +4,7 @@ import { bearerSecurity, errorResponses, iso, principalOf, timestamp, type HttpA
 import type { ApiContext } from "../shared/context.js";
 import { deliverySeries, deliveryStats, emptyStats, SERIES_STEP_SECONDS, STATS_WINDOWS, type StatsWindow } from "./store.js";
 import { routeGroup } from "../shared/route-group.js";
+import { endpointIds } from "../webhooks/store.js";
 
 const TAGS = ["Deliveries"];
 
@@ -91,9 +92,7 @@ function statsRoute(app: HttpApp, ctx: ApiContext): void {
     async (request) => {
       const { tenantId } = principalOf(request);
       const { endpointId, window } = request.query;
-      let endpoints = ctx.db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId);
-      if (endpointId !== undefined) endpoints = endpoints.where("id", "=", endpointId);
-      const [ids, stats] = await Promise.all([endpoints.orderBy("created_at").orderBy("id").execute(), deliveryStats(ctx.db, tenantId, window, endpointId)]);
+      const [ids, stats] = await Promise.all([endpointIds(ctx.db, tenantId, endpointId), deliveryStats(ctx.db, tenantId, window, endpointId)]);
       if (endpointId !== undefined && ids.length === 0) throw new AppError("NOT_FOUND", "no such webhook endpoint", { field: "query.endpointId" });
       const points = await deliverySeries(ctx.db, tenantId, window, stats.from, stats.to, endpointId);
       return {
@@ -101,7 +100,7 @@ function statsRoute(app: HttpApp, ctx: ApiContext): void {
         from: iso(stats.from),
         to: iso(stats.to),
         overall: stats.overall,
-        endpoints: ids.map(({ id }) => ({ endpointId: id, ...(stats.byEndpoint.get(id) ?? emptyStats()) })),
+        endpoints: ids.map((id) => ({ endpointId: id, ...(stats.byEndpoint.get(id) ?? emptyStats()) })),
         series: { bucketSeconds: SERIES_STEP_SECONDS[window], points },
       };
     },

@@ -117,6 +117,20 @@ export async function updateEndpoint(trx: Transaction<Database>, tenantId: strin
   return query.where("tenant_id", "=", tenantId).where("id", "=", id).returning(COLUMNS).executeTakeFirstOrThrow();
 }
 
+/** The ids of the tenant's endpoints, oldest first; only `only`, if given and the tenant's. */
+export async function endpointIds(db: Kysely<Database>, tenantId: string, only?: string): Promise<string[]> {
+  let q = db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId);
+  if (only !== undefined) q = q.where("id", "=", only);
+  return (await q.orderBy("created_at").orderBy("id").execute()).map((r) => r.id);
+}
+
+/** Which of `ids` (at least one) are not endpoints of the tenant, in the order given. */
+export async function missingEndpoints(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<string[]> {
+  const found = await db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId).where("id", "in", [...ids]).execute();
+  const have = new Set(found.map((r) => r.id));
+  return ids.filter((id) => !have.has(id));
+}
+
 export async function listEndpoints(
   db: Db,
   tenantId: string,

@@ -10,7 +10,7 @@ import type { ApiContext } from "../shared/context.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { findEndpoint } from "./store.js";
 
-/** The platform's test event type; the fan-out stage never fans it out (services/pipeline/src/fanout/targets.ts). */
+/** The platform's test event type. Its events are stored with `fan_out` false, so the relay never hands them to dispatch (services/pipeline/src/relay/relay.ts). */
 export const TEST_EVENT_TYPE = "webhook.test";
 export const TEST_EVENT_MESSAGE = "This is a test event from Custody.";
 
