@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,8 @@ interface Pkg {
   name: string;
   layer: "lib" | "service" | "verifier" | "console";
   deps: string[];
+  /** `"custody": { "pure": true }` in package.json: no I/O, so it runs in the browser verifier. */
+  pure: boolean;
 }
 
 function packages(): Pkg[] {
@@ -24,8 +27,8 @@ function packages(): Pkg[] {
 }
 
 function load(dir: string, layer: Pkg["layer"]): Pkg {
-  const json = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string> };
-  return { dir, name: json.name, layer, deps: Object.keys(json.dependencies ?? {}) };
+  const json = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string>; custody?: { pure?: boolean } };
+  return { dir, name: json.name, layer, deps: Object.keys(json.dependencies ?? {}), pure: json.custody?.pure === true };
 }
 
 function sourceFiles(dir: string): string[] {
@@ -81,6 +84,41 @@ describe("architecture", () => {
             expect(p.deps, where).toContain(dep);
           }
         }
+      }
+    }
+  });
+
+  it("declares purity only on libs, and lets the verifier, the console and pure libs depend only on pure libs", () => {
+    // The verifier runs offline in a browser page and the console bundles the verifier's modules, so
+    // everything they reach must be pure; a pure lib that depended on an I/O lib would make the
+    // verifier pull that lib in. The console may also depend on the verifier itself.
+    for (const p of pkgs) expect(!p.pure || p.layer === "lib", `${p.name} is declared pure but is not a lib`).toBe(true);
+    const pureOnly = pkgs.filter((p) => p.pure || p.layer === "verifier" || p.layer === "console");
+    expect(pureOnly.filter((p) => p.pure).length).toBeGreaterThan(5);
+    for (const p of pureOnly) {
+      for (const dep of p.deps.filter((d) => d.startsWith("@custody/"))) {
+        const target = byName.get(dep)!;
+        expect(target.pure || (p.layer === "console" && target.layer === "verifier"), `${p.name} -> ${dep}, which is not pure`).toBe(true);
+      }
+    }
+  });
+
+  it("keeps pure libs free of I/O: no Node built-in, no database, broker or HTTP client, no process or Buffer", () => {
+    const builtins = new Set(builtinModules);
+    const ioPackages = /^(?:pg|kysely|nats|pino|pino-pretty|fastify|@fastify\/.*|undici)$/;
+    // libs/config is not pure: it is the one reader of the environment (loadConfig defaults to process.env).
+    for (const p of pkgs.filter((q) => q.pure)) {
+      for (const dep of p.deps) expect(ioPackages.test(dep), `${p.name} depends on ${dep}`).toBe(false);
+      for (const file of sourceFiles(join(root, p.dir, "src"))) {
+        const rel = relative(root, file);
+        if (/\.(test|fixture)\.ts$/.test(rel)) continue;
+        const sideEffects = [...readFileSync(file, "utf8").matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]!);
+        for (const spec of [...importsOf(file), ...sideEffects]) {
+          expect(spec.startsWith("node:") || builtins.has(spec.split("/")[0]!), `${rel} imports ${spec}`).toBe(false);
+        }
+        // Comments may name what the code avoids ("Buffer.from is lenient"); only code counts.
+        const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+        expect(code, `${rel} uses a Node-only global`).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/);
       }
     }
   });
