@@ -1,7 +1,7 @@
-import { sql, type Database, type DeliveryStatus, type Transaction } from "@custody/db";
+import type { Database, DeliveryStatus, Transaction } from "@custody/db";
 import { retryNow } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
-import { deliverySummaryView, findDelivery } from "./store.js";
+import { deliverySummaryView, findDelivery, payloadAndFormatOf } from "./store.js";
 import type { DeliverySummary } from "./schemas.js";
 
 /** Why a delivery in each state other than `dead` or `retrying` cannot be retried now. */
@@ -38,17 +38,15 @@ export async function retryDelivery(
       details: { status: row.status, endpointDisabled: true },
     });
   }
-  const { rows } = await sql<{ erased: boolean; format1: boolean }>`
-    SELECT e.payload IS NULL AS erased, EXISTS (SELECT 1 FROM delivery_seals s WHERE s.delivery_id = ${row.id}) AS format1
-    FROM events e WHERE e.tenant_id = ${tenantId} AND e.id = ${row.event_id}`.execute(trx);
-  if (rows[0]?.erased) {
+  const facts = await payloadAndFormatOf(trx, tenantId, row);
+  if (facts?.erased) {
     // There is no body left to seal and send.
     throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: its event's payload was erased`, {
       field: "params.deliveryId",
       details: { status: row.status, deadReason: row.dead_reason },
     });
   }
-  if (rows[0]?.format1) {
+  if (facts?.format1) {
     // Its attempts were sealed under evidence format 1; a format 2 attempt could not chain to them.
     throw new AppError("CONFLICT", `delivery ${row.id} cannot be retried: it was sealed before evidence format 2; replay its event instead (POST /api/v2/webhooks/{id}/replays)`, {
       field: "params.deliveryId",

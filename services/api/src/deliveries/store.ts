@@ -167,3 +167,11 @@ export async function readDelivery(db: Kysely<Database>, tenantId: string, endpo
         : { shape: body.shape, removed: (Array.isArray(body.removed) ? (body.removed as RemovedField[]) : []).map((f) => ({ path: String(f.path) })) },
   };
 }
+
+/** Whether a delivery's event payload was erased, and whether it has evidence format 1 seals. */
+export async function payloadAndFormatOf(db: Kysely<Database>, tenantId: string, delivery: { id: string; event_id: string }): Promise<{ erased: boolean; format1: boolean } | undefined> {
+  const { rows } = await sql<{ erased: boolean; format1: boolean }>`
+    SELECT e.payload IS NULL AS erased, EXISTS (SELECT 1 FROM delivery_seals s WHERE s.delivery_id = ${delivery.id}) AS format1
+    FROM events e WHERE e.tenant_id = ${tenantId} AND e.id = ${delivery.event_id}`.execute(db);
+  return rows[0];
+}
