@@ -41,7 +41,10 @@ export interface RunningStage {
  * with it, and the client notices only by two missed idle heartbeats, then pulls again. At nats.js's
  * defaults (30 s expiry, 15 s heartbeat) a consumer sat idle about 30 s after its leader's loss,
  * against a 5 s election (chaos `nats-cluster`); a 1 s heartbeat bounds that to about 2 s after the
- * election. Heartbeats flow only while a pull waits with nothing to deliver.
+ * election. Heartbeats flow only while a pull waits with nothing to deliver. `bind` makes that
+ * re-pull a plain pull: without it the client first asks for the consumer's info, and when that
+ * fails mid-election it backs off for up to the expiry (seen: 17.9 s of stall after a 5.3 s election).
+ * The consumer exists: ensureTopology made it before any stage starts.
  */
 const PULL_EXPIRES_MS = 10_000;
 const PULL_HEARTBEAT_MS = 1_000;
@@ -57,7 +60,7 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
   const { logger } = options;
   const { consumer: durable, schema } = HOPS[options.hop];
   const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS, bind: true });
   const queue: JsMsg[] = [];
   // Every message this process holds, queued, in a batch or waiting on its work, is kept alive with
   // working() well inside ack_wait: only a dead process strands any.
