@@ -2,7 +2,8 @@
  * The platform's processes as `custody up` runs them — the API, the proof service and one pipeline
  * process with every stage — started, SIGKILLed and restarted by the suite. Every exit the suite
  * did not cause is kept with the end of the process's output: a process must ride out every fault
- * without exiting.
+ * without exiting. A scenario may run more of a kind (`api:b`, `pipeline:b`: instances with a
+ * suffix, an API on a port of its own) and give an instance environment of its own.
  */
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "undici";
@@ -11,6 +12,9 @@ import { freePort } from "../bench/pipeline-support.js";
 
 export const PROCESSES = ["api", "proofs", "pipeline"] as const;
 export type ProcessName = (typeof PROCESSES)[number];
+/** A process, or a further instance of one: `<name>:<suffix>`. */
+export type Instance = ProcessName | `${ProcessName}:${string}`;
+const kindOf = (instance: Instance) => instance.split(":")[0] as ProcessName;
 
 const ENTRY: Record<ProcessName, string> = {
   api: "services/api/src/main.ts",
@@ -19,11 +23,12 @@ const ENTRY: Record<ProcessName, string> = {
 };
 
 export const LOG_ORIGIN = "chaos.custody.test/log";
+export const NATS_PREFIX = "chaos";
 /** How long JetStream waits before handing a dead process's messages to another (production default: 30 s). */
 export const ACK_WAIT_MS = 10_000;
 
 export interface Exit {
-  name: ProcessName;
+  name: Instance;
   pid: number;
   code: number | null;
   signal: string | null;
@@ -39,7 +44,11 @@ export class Platform {
   /** Exits nobody asked for. */
   readonly exits: Exit[] = [];
   readonly masterKey = randomBytes(32).toString("base64");
-  private readonly running = new Map<ProcessName, Spawned>();
+  private readonly running = new Map<Instance, Spawned>();
+  /** Environment an instance gets on top of the platform's, kept across its restarts. */
+  private readonly overrides = new Map<Instance, Record<string, string>>();
+  /** HTTP ports of further API and proof-service instances. */
+  private readonly extraPorts = new Map<Instance, number>();
   private readonly killed = new WeakSet<Spawned>();
   private readonly agent = new Agent({ connections: 8, headersTimeout: 10_000, bodyTimeout: 10_000 });
   private stopping = false;
@@ -58,7 +67,7 @@ export class Platform {
       {
         DATABASE_URL: databaseUrl,
         NATS_URL: natsUrl,
-        CUSTODY_NATS_PREFIX: "chaos",
+        CUSTODY_NATS_PREFIX: NATS_PREFIX,
         CUSTODY_LOG_ORIGIN: LOG_ORIGIN,
         CUSTODY_ALLOW_LOOPBACK_TARGETS: "true",
         CUSTODY_STAGE_ACK_WAIT_MS: String(ACK_WAIT_MS),
@@ -72,15 +81,31 @@ export class Platform {
     return { ...this.env, CUSTODY_MASTER_KEY: this.masterKey, ...extra };
   }
 
-  private spawn(name: ProcessName): Spawned {
+  /** Environment `instance` gets from its next start on (replaces what an earlier call gave it). */
+  configure(instance: Instance, env: Record<string, string>): void {
+    this.overrides.set(instance, env);
+  }
+
+  private port(instance: Instance): number {
+    const kind = kindOf(instance);
+    return instance === kind ? this.ports[kind as "api" | "proofs"] : this.extraPorts.get(instance)!;
+  }
+
+  /** The base URL of an API or proof-service instance. */
+  origin(instance: Instance): string {
+    return `http://127.0.0.1:${this.port(instance)}`;
+  }
+
+  private spawn(name: Instance): Spawned {
+    const kind = kindOf(name);
     const extra: Record<string, string> =
-      name === "api"
-        ? { CUSTODY_API_HOST: "127.0.0.1", CUSTODY_API_PORT: String(this.ports.api) }
-        : name === "proofs"
-          ? { CUSTODY_PROOFS_HOST: "127.0.0.1", CUSTODY_PROOFS_PORT: String(this.ports.proofs) }
+      kind === "api"
+        ? { CUSTODY_API_HOST: "127.0.0.1", CUSTODY_API_PORT: String(this.port(name)) }
+        : kind === "proofs"
+          ? { CUSTODY_PROOFS_HOST: "127.0.0.1", CUSTODY_PROOFS_PORT: String(this.port(name)) }
           : // info: the pipeline says "pipeline started" once every stage runs.
             { CUSTODY_LOG_LEVEL: "info" };
-    const p = spawnTs(ENTRY[name], [], this.envFor(extra));
+    const p = spawnTs(ENTRY[kind], [], this.envFor({ ...extra, ...this.overrides.get(name) }));
     this.running.set(name, p);
     void p.exited.then(({ code, signal }) => {
       if (this.killed.has(p) || this.stopping) return;
@@ -90,7 +115,8 @@ export class Platform {
   }
 
   /** Starts a process and waits until it serves (HTTP: /healthz answers; pipeline: every stage runs). */
-  async start(name: ProcessName, timeoutMs = 90_000): Promise<void> {
+  async start(name: Instance, timeoutMs = 90_000): Promise<void> {
+    if (name !== kindOf(name) && kindOf(name) !== "pipeline" && !this.extraPorts.has(name)) this.extraPorts.set(name, await freePort());
     const p = this.spawn(name);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -101,35 +127,45 @@ export class Platform {
     }
   }
 
-  private async serving(name: ProcessName, p: Spawned): Promise<boolean> {
-    if (name === "pipeline") return p.output().includes('"msg":"pipeline started"');
-    const origin = name === "api" ? this.apiOrigin : this.proofsOrigin;
-    return request(`${origin}/healthz`, { dispatcher: this.agent }).then(
+  private async serving(name: Instance, p: Spawned): Promise<boolean> {
+    if (kindOf(name) === "pipeline") return p.output().includes('"msg":"pipeline started"');
+    return request(`${this.origin(name)}/healthz`, { dispatcher: this.agent }).then(
       async (r) => (await r.body.dump(), r.statusCode === 200),
       () => false,
     );
   }
 
-  pid(name: ProcessName): number | undefined {
+  pid(name: Instance): number | undefined {
     return this.running.get(name)?.child.pid;
   }
 
-  alive(name: ProcessName): boolean {
+  alive(name: Instance): boolean {
     const p = this.running.get(name);
     return p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
   }
 
-  output(name: ProcessName): string {
+  output(name: Instance): string {
     return this.running.get(name)?.output() ?? "";
   }
 
   /** SIGKILL (an exit the suite caused, not counted). */
-  async kill(name: ProcessName): Promise<void> {
+  async kill(name: Instance): Promise<void> {
     const p = this.running.get(name);
     if (p === undefined || !this.alive(name)) return;
     this.killed.add(p);
     p.child.kill("SIGKILL");
     await p.exited;
+  }
+
+  /** Stops a further instance (SIGTERM, SIGKILL after 20 s) and forgets it, overrides included. */
+  async remove(name: Instance): Promise<void> {
+    const p = this.running.get(name);
+    if (p !== undefined) {
+      this.killed.add(p);
+      await terminate(p);
+    }
+    this.running.delete(name);
+    this.overrides.delete(name);
   }
 
   /** GET on the API or the proof service: the status, or null without an answer. */
@@ -144,17 +180,17 @@ export class Platform {
   /** SIGTERM to every process, SIGKILL after 20 s. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.running.values()].map(async (p) => {
-        if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-        p.child.kill("SIGTERM");
-        const done = await Promise.race([p.exited.then(() => true), sleep(20_000).then(() => false)]);
-        if (!done) {
-          p.child.kill("SIGKILL");
-          await p.exited;
-        }
-      }),
-    );
+    await Promise.all([...this.running.values()].map(terminate));
     await this.agent.close();
+  }
+}
+
+async function terminate(p: Spawned): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill("SIGTERM");
+  const done = await Promise.race([p.exited.then(() => true), sleep(20_000).then(() => false)]);
+  if (!done) {
+    p.child.kill("SIGKILL");
+    await p.exited;
   }
 }

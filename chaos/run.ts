@@ -25,8 +25,9 @@ import { Run, type Ctx, type Result, type Scenario } from "./scenario.js";
 import { bigResponse, tenantIsolation } from "./scenarios/endpoints.js";
 import { processKills } from "./scenarios/kills.js";
 import { natsDiskFull, natsKill, postgresStop } from "./scenarios/outages.js";
+import { natsCluster, sequencerFailover } from "./scenarios/scale-out.js";
 
-const SCENARIOS: Scenario[] = [postgresStop, natsKill, processKills, tenantIsolation, bigResponse, natsDiskFull];
+const SCENARIOS: Scenario[] = [postgresStop, natsKill, processKills, tenantIsolation, bigResponse, natsDiskFull, natsCluster, sequencerFailover];
 /** A scenario that runs longer than this is stopped as failed, and the run ends there (its processes may be in any state). */
 const SCENARIO_LIMIT_MS = 6 * 60_000;
 
