@@ -1,6 +1,6 @@
 import { custodyRoot, hopsFromBytes } from "@custody/custody";
 import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
-import { toHex } from "@custody/merkle";
+import { toHex } from "@custody/encoding";
 import { AppError } from "@custody/errors";
 import type { DeliveryDetail, DeliverySummary } from "./schemas.js";
 import { iso } from "@custody/http";
