@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { benchAudit } from "./audit.js";
+import { benchConsole } from "./console.js";
 import { benchLedger } from "./ledger.js";
 import { benchPipeline } from "./pipeline.js";
 import { printResult, type BenchResult } from "./report.js";
@@ -13,6 +14,7 @@ const parts: Record<string, () => Promise<BenchResult>> = {
   ledger: benchLedger,
   pipeline: () => benchPipeline(process.argv.slice(2)),
   audit: () => benchAudit(process.argv.slice(2)),
+  console: () => benchConsole(process.argv.slice(2)),
 };
 
 // `--flag[=value]` and `NAME=value` arguments are options of the parts, not part names.
