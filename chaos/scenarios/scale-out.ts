@@ -91,6 +91,12 @@ export const natsCluster: Scenario = {
       const setup = await cluster.connectTo(cluster.nodes.map((n) => n.name));
       watchers.push(setup);
       await ensureTopology(setup, NATS_PREFIX, ACK_WAIT_MS, 1);
+      // More replicas than servers: refused with the setting's name, the stream left as it was.
+      const tooMany = await ensureTopology(setup, NATS_PREFIX, ACK_WAIT_MS, 5).then(() => "accepted", (err: Error) => err.message);
+      run.expect(/CUSTODY_NATS_REPLICAS/.test(tooMany), `R5 on a 3-node cluster: ${tooMany}`);
+      const after = await (await setup.jetstreamManager()).streams.info(stream);
+      run.expect(after.config.num_replicas === 1, `a refused R5 left the stream at R${after.config.num_replicas}`);
+      run.extra["R5 on 3 nodes"] = tooMany.slice(0, 160);
       await ctx.platform.kill("pipeline");
       ctx.platform.configure("pipeline", { NATS_URL: cluster.url, CUSTODY_NATS_REPLICAS: "3" });
       await ctx.platform.start("pipeline");
