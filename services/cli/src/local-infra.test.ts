@@ -47,3 +47,29 @@ describe.skipIf(!hasNats)("a local nats-server started by ensureNats", () => {
     expect(stopped).toBe("stopped");
   });
 });
+
+describe("ensureNats with a list of servers (a cluster)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "custody-local-nats-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const logger = createLogger({ service: "test", level: "silent", pretty: false });
+
+  it("starts no server when none answers, and says why", async () => {
+    const ports = [await freePort(), await freePort()];
+    await expect(ensureNats(ports.map((p) => `nats://127.0.0.1:${p}`).join(","), dir, logger)).rejects.toThrowError(/no NATS server in NATS_URL answers/);
+    for (const p of ports) expect(natsPid(p)).toBeUndefined();
+  });
+
+  it.skipIf(!hasNats)("uses the members that answer when the first does not", async () => {
+    const down = await freePort();
+    const up = await freePort();
+    const local = await ensureNats(`nats://127.0.0.1:${up}`, dir, logger);
+    try {
+      const url = `nats://127.0.0.1:${down},nats://127.0.0.1:${up}`;
+      const used = await ensureNats(url, dir, logger);
+      expect(used).toMatchObject({ url, origin: "existing server" });
+      expect(natsPid(down)).toBeUndefined();
+    } finally {
+      await local.stop();
+    }
+  });
+});

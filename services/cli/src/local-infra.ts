@@ -99,9 +99,19 @@ function installNatsServer(logger: Logger): string | undefined {
 /**
  * Uses the NATS at `url` when it answers with JetStream. Otherwise starts `nats-server` (installing
  * Debian's package when it is missing and we may) with JetStream and its store in `<dataDir>/nats`.
+ * A list of servers is a cluster: any member that answers will do, and none is ever started here,
+ * since a lone server on one member's port would join no cluster and take clients from it.
  */
 export async function ensureNats(url: string, dataDir: string, logger: Logger): Promise<LocalService> {
-  const first = new URL(url.split(",")[0]!.trim());
+  const servers = url.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (servers.length > 1) {
+    const nc = await connectBus({ url, name: "custody-up-probe" }).catch((err: unknown) => {
+      throw new AppError("DEPENDENCY_UNAVAILABLE", `no NATS server in NATS_URL answers (${url}); a local one is started only for a single URL: ${(err as Error).message}`, { cause: err });
+    });
+    await nc.close();
+    return { url, origin: "existing server", stop: async () => undefined };
+  }
+  const first = new URL(servers[0]!);
   const host = first.hostname;
   const port = Number(first.port || 4222);
   if (await portAnswers(host, port)) {
