@@ -78,3 +78,34 @@ export function comparePositions(a: CommitPosition, b: CommitPosition): number {
   const s = BigInt(a.seq) - BigInt(b.seq);
   return s === 0n ? 0 : s < 0n ? -1 : 1;
 }
+
+/**
+ * Thrown when the ledger holds entries with transaction ids the cluster has not reached: the
+ * database was restored (pg_dump / pg_restore) into another Postgres cluster whose transaction
+ * counter is behind the one that wrote it. New entries would then take smaller xids than entries
+ * already sequenced, sort before the readers' positions in the commit-safe order, and never be
+ * relayed or given a leaf. docs/operations.md says how to advance the counter (pg_resetwal).
+ */
+export class XidCounterBehind extends Error {
+  override readonly name = "XidCounterBehind";
+  constructor(
+    readonly ledgerXid: string,
+    readonly nextXid: string,
+  ) {
+    super(
+      `the ledger holds entries of transaction ${ledgerXid} but this Postgres cluster's next transaction id is ${nextXid}: ` +
+        "the database was restored into another cluster; advance its transaction counter past the ledger's (docs/operations.md, restore) before writing",
+    );
+  }
+}
+
+/** Throws XidCounterBehind when the newest entry's xid is not below the cluster's next xid (see there). */
+export async function assertXidCounterAhead(db: Kysely<Database>): Promise<void> {
+  // pg_snapshot_xmax is the next xid to be assigned, read without taking one.
+  const { rows } = await sql<{ ledger: string | null; next: string; behind: boolean }>`
+    SELECT max(xid)::text AS ledger, pg_snapshot_xmax(pg_current_snapshot())::text AS next,
+           coalesce(max(xid) >= pg_snapshot_xmax(pg_current_snapshot()), false) AS behind
+    FROM ledger_entries`.execute(db);
+  const r = rows[0]!;
+  if (r.behind) throw new XidCounterBehind(r.ledger!, r.next);
+}

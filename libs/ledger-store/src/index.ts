@@ -1,3 +1,3 @@
 export { appendEntries, entryInsert, leafIndexesOf, type NewEntry, type AppendedEntry } from "./append.js";
 export { fetchNodes, loadNodes, loadFrontier, rootAt, inclusionProofAt, inclusionProofsAt, consistencyProofBetween, committedTreeSize } from "./tree-store.js";
-export { entriesAfter, comparePositions, ORIGIN_POSITION, type CommitPosition, type EntriesAfter, type OrderedEntry } from "./commit-order.js";
+export { entriesAfter, comparePositions, assertXidCounterAhead, XidCounterBehind, ORIGIN_POSITION, type CommitPosition, type EntriesAfter, type OrderedEntry } from "./commit-order.js";

@@ -1,7 +1,7 @@
 import { announce, type EventMessage, type NatsConnection } from "@custody/bus";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { EVENTS_CHANNEL } from "@custody/events";
-import { entriesAfter, type CommitPosition } from "@custody/ledger-store";
+import { assertXidCounterAhead, entriesAfter, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import { HeldBackDelay } from "../shared/held-back.js";
 import { Leadership, type LeaderSession } from "../shared/leadership.js";
@@ -47,6 +47,7 @@ export class Relay {
   }
 
   private async lead({ db, client }: LeaderSession): Promise<void> {
+    await assertXidCounterAhead(db);
     client.on("notification", () => this.leadership.poke());
     await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     await client.query("SET synchronous_commit = off");

@@ -1,5 +1,5 @@
 import { sql, type Database, type Kysely } from "@custody/db";
-import { entriesAfter, loadFrontier, type CommitPosition } from "@custody/ledger-store";
+import { assertXidCounterAhead, entriesAfter, loadFrontier, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import { appendLeaves, hashFromDecomposition, type StoredNode } from "@custody/merkle";
 import { formatCheckpoint, signNote, type Signer } from "@custody/note";
@@ -78,6 +78,7 @@ export class Sequencer {
   }
 
   private async lead(db: Kysely<Database>): Promise<void> {
+    await assertXidCounterAhead(db);
     const state = await this.loadState(db);
     while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
     state.position = await this.positionOf(db);
