@@ -192,10 +192,13 @@ export const natsCluster: Scenario = {
     } finally {
       for (const w of watchers) await w.close().catch(() => undefined);
       // Back to the suite's own NATS for the scenarios after this one.
-      await ctx.platform.kill("pipeline");
-      ctx.platform.configure("pipeline", {});
-      await ctx.platform.start("pipeline");
-      await cluster.stop();
+      try {
+        await ctx.platform.kill("pipeline");
+        ctx.platform.configure("pipeline", {});
+        await ctx.platform.start("pipeline");
+      } finally {
+        await cluster.stop();
+      }
     }
   },
 };
