@@ -25,6 +25,13 @@ export const fields = {
     .url()
     .default("postgres://postgres@127.0.0.1:5432/custody")
     .describe("PostgreSQL connection URL. The database is created by `custody migrate` if it does not exist."),
+  DATABASE_READ_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "PostgreSQL URL of a streaming replica (hot standby) of `DATABASE_URL`'s database for the public ledger proofs (checkpoint, inclusion and consistency proofs, entries and tlog-proof bundles), served by the proof service and by the API. Unset (the default): they read from `DATABASE_URL`. Each answer is read in one snapshot of the replica; one that needs a tree size, leaf or checkpoint the replica has not replayed yet answers 503 `REPLICA_BEHIND` with `Retry-After`, never a proof of another size. Keys, chain-of-custody documents, recall, replay and authentication always use `DATABASE_URL`. The pool has `CUSTODY_DB_POOL_MAX` connections of its own.",
+    ),
   CUSTODY_DB_POOL_MAX: positiveInt.max(200).default(10).describe("Maximum connections in each process's Postgres pool."),
   CUSTODY_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000).describe("Statement timeout set on every pooled connection, in milliseconds."),
   CUSTODY_DB_CONNECT_TIMEOUT_MS: positiveInt.max(300_000).default(5_000).describe("How long a new Postgres connection may take before the attempt fails (a request then answers 503 DATABASE_UNAVAILABLE), in milliseconds."),

@@ -20,6 +20,7 @@ export const serviceFields = {
     ...common,
     "CUSTODY_API_HOST",
     "CUSTODY_API_PORT",
+    "DATABASE_READ_URL",
     "CUSTODY_ALLOW_LOOPBACK_TARGETS",
     "CUSTODY_SECRET_OVERLAP_HOURS",
     "CUSTODY_INGEST_RATE_PER_SECOND",
@@ -29,7 +30,7 @@ export const serviceFields = {
     "CUSTODY_PORTAL_FRAME_ANCESTORS",
     "CUSTODY_CONSOLE_DIR",
   ],
-  proofs: [...common, "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
+  proofs: [...common, "DATABASE_READ_URL", "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
   pipeline: [
     ...common,
     "CUSTODY_PIPELINE_STAGES",

@@ -48,6 +48,11 @@ export const ErrorCodes = {
   DATABASE_UNAVAILABLE: 503,
   /** The process is draining for shutdown; another instance, or this one restarted, will answer. */
   SHUTTING_DOWN: 503,
+  /**
+   * A proof read from the read replica (DATABASE_READ_URL) needs a tree size, leaf or checkpoint the
+   * replica has not replayed yet though the primary has it; answered with Retry-After.
+   */
+  REPLICA_BEHIND: 503,
   // Non-HTTP codes used by the CLI and workers; the status only matters if one ever reaches HTTP.
   CONFIG_INVALID: 500,
   MIGRATION_CHECKSUM_MISMATCH: 500,

@@ -52,6 +52,9 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
         throw new AppError("NOT_FOUND", "no such webhook endpoint", { field: "query.endpointId" });
       }
       const only = endpointId !== undefined ? [endpointId] : visible;
+      // Always the primary (ctx.db), never the read replica: a tenant expects the document to show an
+      // event and its deliveries as soon as the API accepted or recorded them, and most of what it
+      // reads (events, deliveries, seals, outcomes) has no tree size to tell a lagging replica by.
       return chainOfCustody(ctx.db, principalOf(request).tenantId, request.params.evtId, ctx.logOrigin, format === undefined ? undefined : (Number(format) as 1 | 2), only);
     },
   );

@@ -14,6 +14,8 @@ export interface Dependencies {
   logger: Logger;
   db: Db;
   pool: pg.Pool;
+  /** The read replica's pool (DATABASE_READ_URL), for the proof routes; absent when it is not set. */
+  readDb: Db | undefined;
   /** Only for processes that use the bus (the pipeline): the API and the proof service never publish. */
   nc: NatsConnection | undefined;
   readiness: Record<string, () => Promise<void>>;
@@ -22,7 +24,15 @@ export interface Dependencies {
 }
 
 /** What every long-running service holds: a logger, a Postgres pool and, if it uses the bus, a NATS connection. */
-export async function openDependencies(service: string, config: CommonConfig, options: { nats: boolean }): Promise<Dependencies> {
+export async function openDependencies(
+  service: string,
+  config: CommonConfig,
+  options: {
+    nats: boolean;
+    /** Report not ready while the read replica does not answer: for a process whose reads depend on it. */
+    replicaReadiness?: boolean;
+  },
+): Promise<Dependencies> {
   useNativeCrypto();
   const logger = createLogger({ service, level: config.CUSTODY_LOG_LEVEL });
   const { db, pool } = createDb({
@@ -33,20 +43,34 @@ export async function openDependencies(service: string, config: CommonConfig, op
     applicationName: `custody-${service}`,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
+  const readUrl = "DATABASE_READ_URL" in config ? config.DATABASE_READ_URL : undefined;
+  const read =
+    readUrl === undefined
+      ? undefined
+      : createDb({
+          url: readUrl,
+          poolMax: config.CUSTODY_DB_POOL_MAX,
+          statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
+          connectTimeoutMs: config.CUSTODY_DB_CONNECT_TIMEOUT_MS,
+          applicationName: `custody-${service}-read`,
+        });
+  read?.pool.on("error", (err) => logger.warn({ err }, "idle Postgres replica connection failed"));
   const nc = options.nats ? await connectBus({ url: config.NATS_URL, name: `custody-${service}` }) : undefined;
   return {
     logger,
     db,
     pool,
+    readDb: read?.db,
     nc,
     readiness: {
       // On a connection of its own: a pool busy with work must not read as Postgres being down.
       postgres: postgresReadiness(config.DATABASE_URL, READINESS_TIMEOUT_MS, `custody-${service}-readiness`),
+      ...(readUrl !== undefined && options.replicaReadiness === true ? { postgresReplica: postgresReadiness(readUrl, READINESS_TIMEOUT_MS, `custody-${service}-readiness`) } : {}),
       ...(nc === undefined ? {} : { nats: () => checkJetStream(nc) }),
     },
     async close() {
       await nc?.drain().catch((err: unknown) => logger.warn({ err }, "NATS drain failed"));
-      await db.destroy();
+      await Promise.all([db.destroy(), read?.db.destroy()]);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Db } from "@custody/db";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerProofRoutes } from "@custody/proof-routes";
 import { apiKeyRoutes } from "./api-keys/routes.js";
@@ -17,6 +18,8 @@ import { webhookRoutes } from "./webhooks/routes.js";
 
 export interface ApiDeps extends ApiContext {
   readiness: Record<string, ReadinessCheck>;
+  /** The read replica (DATABASE_READ_URL) for the proof routes' public ledger reads; absent, they read `db`. */
+  readDb?: Db | undefined;
   /** Monotonic milliseconds for the ingest rate limit; tests pass one they can step. */
   ingestClock?: Clock;
 }
@@ -51,6 +54,6 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   await app.register(portalSessionRoutes, { prefix: "/api/v2", ...deps });
   await app.register(consoleRoutes, { prefix: "/console", ...deps });
   // Every /api/v2 route on one base URL.
-  registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
+  registerProofRoutes(app, { db: deps.db, readDb: deps.readDb, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;
 }

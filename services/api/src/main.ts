@@ -8,6 +8,7 @@ const config = loadConfig("api");
 const deps = await openDependencies("api", config, { nats: false });
 const app = await buildApiApp({
   db: deps.db,
+  readDb: deps.readDb,
   config,
   masterKey: resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger),
   logger: deps.logger,

@@ -6,6 +6,8 @@ import { registerProofRoutes } from "@custody/proof-routes";
 
 export interface ProofsDeps {
   db: Db;
+  /** The read replica (DATABASE_READ_URL) for the public ledger reads; absent, they read `db`. */
+  readDb?: Db | undefined;
   config: Config<"proofs">;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
@@ -23,6 +25,6 @@ export async function buildProofsApp(deps: ProofsDeps): Promise<HttpApp> {
       version: "2.0.0",
     },
   });
-  registerProofRoutes(app, { db: deps.db, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
+  registerProofRoutes(app, { db: deps.db, readDb: deps.readDb, logger: deps.logger, logOrigin: deps.config.CUSTODY_LOG_ORIGIN });
   return app;
 }

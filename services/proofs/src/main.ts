@@ -4,8 +4,8 @@ import { openDependencies } from "@custody/runtime";
 import { buildProofsApp } from "./app.js";
 
 const config = loadConfig("proofs");
-const deps = await openDependencies("proofs", config, { nats: false });
-const app = await buildProofsApp({ db: deps.db, config, logger: deps.logger, readiness: deps.readiness });
+const deps = await openDependencies("proofs", config, { nats: false, replicaReadiness: true });
+const app = await buildProofsApp({ db: deps.db, readDb: deps.readDb, config, logger: deps.logger, readiness: deps.readiness });
 const address = await serve(app, {
   host: config.CUSTODY_PROOFS_HOST,
   port: config.CUSTODY_PROOFS_PORT,
