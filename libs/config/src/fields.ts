@@ -77,19 +77,36 @@ export const fields = {
     .pipe(z.array(z.enum(["all", ...PIPELINE_STAGES])).min(1))
     .describe(`Which pipeline stages this process runs, comma-separated: \`all\` or any of ${PIPELINE_STAGES.map((s) => `\`${s}\``).join(", ")}. Run stages in separate processes to scale them apart.`),
   CUSTODY_SECRET_OVERLAP_HOURS: positiveInt.max(24 * 30).default(24).describe("How long a rotated-out endpoint signing secret stays valid (deliveries carry signatures of both), in hours."),
-  CUSTODY_INGEST_RATE_PER_SECOND: positiveInt.default(2_000).describe("Events each tenant may append per second (token bucket, per API process); beyond it, 429 with Retry-After."),
-  CUSTODY_INGEST_BURST: positiveInt.default(4_000).describe("Events a tenant may append at once above its steady rate."),
+  CUSTODY_INGEST_RATE_PER_SECOND: positiveInt
+    .default(2_000)
+    .describe("Events each tenant may append per second across all API processes (a token bucket in each, holding its share: this ÷ the live API processes); beyond it, 429 with Retry-After."),
+  CUSTODY_INGEST_BURST: positiveInt.default(4_000).describe("Events a tenant may append at once above its steady rate, across all API processes (each holds its share)."),
   CUSTODY_MAX_BATCH_EVENTS: positiveInt.max(10_000).default(500).describe("Most events in one `POST /api/v2/events/batch`."),
   CUSTODY_MAX_JSON_DEPTH: positiveInt.max(256).default(32).describe("Deepest nesting accepted in an event's `data` and `metadata`."),
   CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most events dispatch (and deliveries the scheduler) handles in one batch: one Postgres write, one seal signature per 4,096 attempts."),
   CUSTODY_STAGE_ACK_WAIT_MS: positiveInt.min(1_000).max(600_000).default(30_000).describe("How long JetStream waits before handing an unacknowledged pipeline message to another process: how long the messages of a process that died stay stranded (live ones are kept alive while they work)."),
   CUSTODY_DELIVER_CONCURRENCY: positiveInt.max(10_000).default(512).describe("Most HTTP deliveries in flight in one pipeline process."),
-  CUSTODY_ENDPOINT_CONCURRENCY: positiveInt.max(1_000).default(16).describe("Most deliveries in flight to one endpoint (or one callback origin) from one pipeline process."),
+  CUSTODY_ENDPOINT_CONCURRENCY: positiveInt
+    .max(1_000)
+    .default(16)
+    .describe(
+      "Most deliveries in flight to one endpoint (or one callback origin) across all delivering pipeline processes: each allows this ÷ the live ones, rounded down, at least 1. An endpoint's own rate limit is split among them the same way.",
+    ),
   CUSTODY_ENDPOINT_QUEUE: positiveInt.max(100_000).default(256).describe("Most attempts of a slow endpoint (or callback origin: one whose exchange has run over 1 s) sending or waiting their turn in one pipeline process; beyond it, its new deliveries are parked in Postgres for the scheduler, so a slow endpoint holds back only its own. An endpoint that answers is never parked."),
   CUSTODY_DELIVERY_TIMEOUT_MS: positiveInt.max(60_000).default(10_000).describe("How long one delivery attempt may take, connect to last byte, in milliseconds."),
   CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS: positiveInt.default(120).describe("An endpoint whose deliveries have failed continuously for this long is disabled (and a `webhook.endpoint.disabled` event is sent to its tenant)."),
   CUSTODY_SCHEDULER_INTERVAL_MS: positiveInt.default(250).describe("How often the retry scheduler looks for deliveries whose next attempt is due, in milliseconds."),
   CUSTODY_RELAY_POLL_MS: positiveInt.default(500).describe("How often the relay looks for committed events when no notification woke it, in milliseconds."),
+  CUSTODY_PEER_HEARTBEAT_MS: positiveInt
+    .min(100)
+    .max(10_000)
+    .default(1_000)
+    .describe("How often an API or delivering pipeline process writes its heartbeat in Postgres and counts its live peers, by which it splits the limits that hold across processes (ingest rate, endpoint rate and concurrency), in milliseconds."),
+  CUSTODY_PEER_TTL_MS: positiveInt
+    .min(200)
+    .max(60_000)
+    .default(3_000)
+    .describe("How long a process's heartbeat counts: a process silent this long (killed, hung, cut off) is taken for dead and its share of the limits returns to its peers, in milliseconds. At least twice CUSTODY_PEER_HEARTBEAT_MS, and the same in every process."),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),

@@ -42,6 +42,13 @@ describe("loadConfig", () => {
     expect(loadConfig("api", { CUSTODY_NATS_REPLICAS: "9" })).not.toHaveProperty("CUSTODY_NATS_REPLICAS");
   });
 
+  it("refuses a peer TTL shorter than two heartbeats, in the API and the pipeline", () => {
+    for (const service of ["api", "pipeline"] as const) {
+      expect(loadConfig(service, { CUSTODY_PEER_HEARTBEAT_MS: "500", CUSTODY_PEER_TTL_MS: "1000" }).CUSTODY_PEER_TTL_MS).toBe(1000);
+      expect(() => loadConfig(service, { CUSTODY_PEER_HEARTBEAT_MS: "1000", CUSTODY_PEER_TTL_MS: "1500" })).toThrowError(/CUSTODY_PEER_TTL_MS/);
+    }
+  });
+
   it("treats an empty variable as unset", () => {
     expect(loadConfig("api", { CUSTODY_API_PORT: "" }).CUSTODY_API_PORT).toBe(3000);
   });

@@ -33,6 +33,11 @@ export function loadConfig<S extends ServiceName>(service: S, env: Record<string
     });
   }
   const config = parsed.data as Record<string, unknown>;
+  const { CUSTODY_PEER_HEARTBEAT_MS: beat, CUSTODY_PEER_TTL_MS: ttl } = config;
+  // One late beat must not make a live process look dead and hand its share to the others.
+  if (typeof beat === "number" && typeof ttl === "number" && ttl < 2 * beat) {
+    throw new AppError("CONFIG_INVALID", `CUSTODY_PEER_TTL_MS (${ttl}) must be at least twice CUSTODY_PEER_HEARTBEAT_MS (${beat})`, { field: "CUSTODY_PEER_TTL_MS" });
+  }
   if (config.CUSTODY_ENV === "production") {
     if (config.CUSTODY_MASTER_KEY === undefined) {
       throw new AppError("MASTER_KEY_MISSING", "CUSTODY_MASTER_KEY is required when CUSTODY_ENV=production (base64 of 32 random bytes: `openssl rand -base64 32`)", { field: "CUSTODY_MASTER_KEY" });

@@ -345,6 +345,12 @@ export interface IdempotencyRecordsTable {
   created_at: Generated<Date>;
 }
 
+export interface ProcessHeartbeatsTable {
+  kind: string;
+  process_id: string;
+  last_seen: Generated<Date>;
+}
+
 export interface SchemaMigrationsTable {
   name: string;
   checksum: string;
@@ -381,5 +387,6 @@ export interface Database {
   replays: ReplaysTable;
   receipts: ReceiptsTable;
   portal_sessions: PortalSessionsTable;
+  process_heartbeats: ProcessHeartbeatsTable;
   schema_migrations: SchemaMigrationsTable;
 }

@@ -22,6 +22,8 @@ export interface ApiDeps extends ApiContext {
   readDb?: Db | undefined;
   /** Monotonic milliseconds for the ingest rate limit; tests pass one they can step. */
   ingestClock?: Clock;
+  /** Live API processes (`LivePeers`), among which the ingest rate limit is split; 1 when absent. */
+  ingestPeers?: () => number;
 }
 
 /** 256 KiB: the largest event body the ingest accepts. */

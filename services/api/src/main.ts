@@ -1,11 +1,13 @@
 import { loadConfig } from "@custody/config";
 import { serve } from "@custody/http";
 import { resolveMasterKey } from "@custody/keys";
-import { openDependencies } from "@custody/runtime";
+import { LivePeers, openDependencies } from "@custody/runtime";
 import { buildApiApp } from "./app.js";
 
 const config = loadConfig("api");
 const deps = await openDependencies("api", config, { nats: false });
+const peers = new LivePeers({ db: deps.db, kind: "api", heartbeatMs: config.CUSTODY_PEER_HEARTBEAT_MS, ttlMs: config.CUSTODY_PEER_TTL_MS, logger: deps.logger });
+await peers.start();
 const app = await buildApiApp({
   db: deps.db,
   readDb: deps.readDb,
@@ -13,12 +15,16 @@ const app = await buildApiApp({
   masterKey: resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger),
   logger: deps.logger,
   readiness: deps.readiness,
+  ingestPeers: () => peers.count,
 });
 const address = await serve(app, {
   host: config.CUSTODY_API_HOST,
   port: config.CUSTODY_API_PORT,
   logger: deps.logger,
   graceMs: config.CUSTODY_SHUTDOWN_GRACE_MS,
-  close: () => deps.close(),
+  close: async () => {
+    await peers.stop();
+    await deps.close();
+  },
 });
 deps.logger.info({ address }, "api listening");

@@ -1,7 +1,7 @@
 import { loadConfig } from "@custody/config";
 import { ensureTopology } from "@custody/bus";
 import { resolveMasterKey } from "@custody/keys";
-import { onShutdown, openDependencies } from "@custody/runtime";
+import { LivePeers, onShutdown, openDependencies } from "@custody/runtime";
 import { Deliverer } from "./deliver/deliverer.js";
 import { OutcomeRecorder } from "./deliver/recorder.js";
 import { createSender } from "./deliver/sender.js";
@@ -70,11 +70,15 @@ if (runs("dispatch") || runs("scheduler")) {
   const now = () => new Date();
   const endpoints = new EndpointDirectory(deps.db);
   const secrets = new SecretStore(deps.db, masterKey);
+  // Every process that sends (dispatch or scheduler) takes an equal share of each endpoint's limits.
+  const peers = new LivePeers({ db: deps.db, kind: "deliver", heartbeatMs: config.CUSTODY_PEER_HEARTBEAT_MS, ttlMs: config.CUSTODY_PEER_TTL_MS, logger: logger("deliver") });
+  await peers.start();
   const sender = createSender({
     allowLoopback: config.CUSTODY_ALLOW_LOOPBACK_TARGETS,
     timeoutMs: config.CUSTODY_DELIVERY_TIMEOUT_MS,
     maxInFlight: config.CUSTODY_DELIVER_CONCURRENCY,
     maxPerEndpoint: config.CUSTODY_ENDPOINT_CONCURRENCY,
+    peers: () => peers.count,
   });
   const disableAfterMs = config.CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS * 3_600_000;
   const recorder = new OutcomeRecorder({ db: deps.db, logger: logger("deliver"), endpoints, disableAfterMs, now });
@@ -119,6 +123,7 @@ if (runs("dispatch") || runs("scheduler")) {
   stops.push(async () => {
     await recorder.stop();
     await sender.close();
+    await peers.stop();
   });
 }
 

@@ -75,7 +75,57 @@ describe("TokenBuckets", () => {
   });
 });
 
+describe("TokenBuckets.setLimits", () => {
+  it("counts the time before a change at the old rate and drops tokens above the new burst", () => {
+    const clock = manualClock();
+    const buckets = new TokenBuckets({ ratePerSecond: 10, burst: 10, now: clock.now });
+    expect(buckets.take("a", 10).admitted).toBe(true);
+    clock.advance(500);
+    // 5 tokens refilled at 10/s before the rate halves; the new burst of 4 keeps 4 of them.
+    buckets.setLimits(5, 4);
+    expect(buckets.take("a", 4).admitted).toBe(true);
+    expect(buckets.take("a", 1)).toEqual({ admitted: false, retryAfterSeconds: 1 });
+    clock.advance(200);
+    expect(buckets.take("a", 1).admitted).toBe(true);
+  });
+});
+
 describe("IngestRateLimit", () => {
+  it("holds this process's share of the rate and burst while it has peers, and all of it alone", () => {
+    const clock = manualClock();
+    let peers = 2;
+    const limit = new IngestRateLimit({ ratePerSecond: 10, burst: 4, now: clock.now, peers: () => peers });
+    const admitted = () => {
+      try {
+        limit.charge("ten_a", 1);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Half the burst, then half the rate: one event per 200 ms.
+    expect([admitted(), admitted(), admitted()]).toEqual([true, true, false]);
+    clock.advance(200);
+    expect([admitted(), admitted()]).toEqual([true, false]);
+    // The peer is gone: the whole rate from the next charge on, one event per 100 ms.
+    peers = 1;
+    expect(admitted()).toBe(false);
+    clock.advance(100);
+    expect([admitted(), admitted()]).toEqual([true, false]);
+  });
+
+  it("keeps a burst share of at least one event", () => {
+    const clock = manualClock();
+    const limit = new IngestRateLimit({ ratePerSecond: 4, burst: 1, now: clock.now, peers: () => 4 });
+    limit.charge("ten_a", 1);
+    expect(() => limit.charge("ten_a", 1)).toThrow(AppError);
+    clock.advance(999);
+    expect(() => limit.charge("ten_a", 1)).toThrow(AppError);
+    clock.advance(1);
+    expect(() => limit.charge("ten_a", 1)).not.toThrow();
+  });
+
+
   it("throws 429 RATE_LIMITED with Retry-After in whole seconds", () => {
     const clock = manualClock();
     const limit = new IngestRateLimit({ ratePerSecond: 1, burst: 2, now: clock.now });

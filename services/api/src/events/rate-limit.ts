@@ -1,4 +1,5 @@
 import { AppError } from "@custody/errors";
+import { rateShare } from "@custody/runtime/peer-share";
 
 /** Milliseconds on a clock that only moves forward; injected so tests can step time by hand. */
 export type Clock = () => number;
@@ -24,23 +25,39 @@ interface Bucket {
 }
 
 /**
- * One token bucket per key, in memory. Per process: with N API processes a tenant gets N times
- * the rate, which the configuration's description says. A refused take spends nothing, so a client
- * that honours Retry-After is admitted when it comes back.
+ * One token bucket per key, in memory. A refused take spends nothing, so a client that honours
+ * Retry-After is admitted when it comes back.
  */
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly rate: number;
-  private readonly burst: number;
+  private rate: number;
+  private burst: number;
   private readonly now: Clock;
   private readonly sweepAbove: number;
 
   constructor(options: TokenBucketOptions) {
-    if (!(options.ratePerSecond > 0) || !(options.burst > 0)) throw new RangeError("rate and burst must be positive");
+    TokenBuckets.check(options.ratePerSecond, options.burst);
     this.rate = options.ratePerSecond;
     this.burst = options.burst;
     this.now = options.now ?? monotonicClock;
     this.sweepAbove = options.sweepAbove ?? 10_000;
+  }
+
+  private static check(rate: number, burst: number): void {
+    if (!(rate > 0) || !(burst > 0)) throw new RangeError("rate and burst must be positive");
+  }
+
+  /**
+   * Adopts a new rate and burst for every key. Each bucket is first filled up to now at the old rate,
+   * so time before the change counts at the rate that held then; tokens above the new burst go.
+   */
+  setLimits(ratePerSecond: number, burst: number): void {
+    TokenBuckets.check(ratePerSecond, burst);
+    const now = this.now();
+    for (const key of this.buckets.keys()) this.buckets.set(key, this.refilled(key, now));
+    this.rate = ratePerSecond;
+    this.burst = burst;
+    for (const bucket of this.buckets.values()) bucket.tokens = Math.min(bucket.tokens, burst);
   }
 
   /**
@@ -83,16 +100,36 @@ export class TokenBuckets {
   }
 }
 
-/** The per-tenant ingest limit: throws 429 RATE_LIMITED with `Retry-After` when the tenant is over it. */
+export interface IngestRateLimitOptions {
+  /** The tenant's limit across all API processes. */
+  ratePerSecond: number;
+  burst: number;
+  now?: Clock;
+  /** Live API processes, this one included (a field read of `LivePeers`); 1 when absent. */
+  peers?: () => number;
+}
+
+/**
+ * The per-tenant ingest limit: throws 429 RATE_LIMITED with `Retry-After` when the tenant is over
+ * it. Each API process holds its share of the rate and the burst (`rateShare`), so the tenant gets
+ * the configured rate in total however many processes serve it.
+ */
 export class IngestRateLimit {
   private readonly buckets: TokenBuckets;
+  private peers = 1;
 
-  constructor(private readonly options: { ratePerSecond: number; burst: number; now?: Clock }) {
+  constructor(private readonly options: IngestRateLimitOptions) {
     this.buckets = new TokenBuckets(options);
   }
 
   /** Charges `events` events to `tenantId`. */
   charge(tenantId: string, events: number): void {
+    const peers = this.options.peers?.() ?? 1;
+    if (peers !== this.peers) {
+      this.peers = peers;
+      // A burst share under one token would let a single event through at a fraction of its cost (a cost above the burst is charged as the burst).
+      this.buckets.setLimits(rateShare(this.options.ratePerSecond, peers), Math.max(1, rateShare(this.options.burst, peers)));
+    }
     const admission = this.buckets.take(tenantId, events);
     if (admission.admitted) return;
     throw new AppError(

@@ -23,6 +23,8 @@ export interface EventRoutesContext extends ApiContext {
   committer: IngestCommitter;
   /** Monotonic milliseconds for the ingest rate limit; tests pass one they can step. */
   ingestClock?: Clock;
+  /** Live API processes, among which the ingest rate limit is split; 1 when absent. */
+  ingestPeers?: () => number;
 }
 
 const errors = <S extends number>(...statuses: S[]) =>
@@ -41,7 +43,12 @@ export async function eventRoutes(app: HttpApp, ctx: EventRoutesContext): Promis
   const validators = new DataSchemaValidators();
   const policy = { allowLoopback: config.CUSTODY_ALLOW_LOOPBACK_TARGETS };
   const ingest: Ingest = {
-    rateLimit: new IngestRateLimit({ ratePerSecond: config.CUSTODY_INGEST_RATE_PER_SECOND, burst: config.CUSTODY_INGEST_BURST, now: ctx.ingestClock }),
+    rateLimit: new IngestRateLimit({
+      ratePerSecond: config.CUSTODY_INGEST_RATE_PER_SECOND,
+      burst: config.CUSTODY_INGEST_BURST,
+      now: ctx.ingestClock,
+      peers: ctx.ingestPeers,
+    }),
     deps: () => ({ db: ctx.db, committer: ctx.committer, eventTypes: ctx.eventTypes, validators, checkTarget: callbackTargetChecker(policy, ctx.resolver) }),
     prepare: (body, prefix, now) => prepareEvent(body, { maxJsonDepth: config.CUSTODY_MAX_JSON_DEPTH, now, newId: () => newId("evt"), prefix }),
   };

@@ -69,6 +69,23 @@ describe("Semaphore", () => {
     expect(order).toEqual([3, 4, 5]);
     expect(s.inUse).toBe(2);
   });
+
+  it("lets waiters in when its limit rises, and retires released slots while over a lowered one", async () => {
+    const s = new Semaphore(1);
+    await s.acquire();
+    const admitted: number[] = [];
+    const waiting = [2, 3, 4].map((n) => s.acquire().then(() => admitted.push(n)));
+    s.setLimit(3);
+    await Promise.all(waiting.slice(0, 2));
+    expect([admitted, s.inUse, s.waiting]).toEqual([[2, 3], 3, 1]);
+    s.setLimit(1);
+    s.release();
+    s.release();
+    expect([s.inUse, s.waiting]).toEqual([1, 1]);
+    s.release();
+    await waiting[2];
+    expect([admitted, s.inUse, s.waiting]).toEqual([[2, 3, 4], 1, 0]);
+  });
 });
 
 describe("DeliveryLimiter", () => {
@@ -129,6 +146,27 @@ describe("DeliveryLimiter", () => {
     const release = await limiter.acquire("fast", null);
     release();
     expect(t.sleeps).toHaveLength(4);
+  });
+
+  it("holds this process's share of a key's concurrency and rate, and takes it all back when its peers go", async () => {
+    const t = fakeTime();
+    let peers = 3;
+    const limiter = new DeliveryLimiter({ maxInFlight: 100, maxPerKey: 8, peers: () => peers, ...t });
+    // 8 slots among 3 processes: 2 here (rounded down); 30/s among 3: 10/s, so 100 ms apart.
+    const held = [await limiter.acquire("k", 30), await limiter.acquire("k", 30)];
+    let thirdIn = false;
+    const third = limiter.acquire("k", 30).then((r) => ((thirdIn = true), r));
+    await new Promise((r) => setImmediate(r));
+    expect([thirdIn, t.sleeps]).toEqual([false, [100]]);
+    // Alone now: 8 slots and 30/s, from the next caller on.
+    peers = 1;
+    const fourth = await limiter.acquire("k", 30);
+    await new Promise((r) => setImmediate(r));
+    expect(thirdIn).toBe(true);
+    // Queued behind the reservation made at 10/s, then 1/30 s apart.
+    expect(t.sleeps).toEqual([100, 67, 100]);
+    for (const release of [...held, await third, fourth]) release();
+    expect(limiter.inFlight).toBe(0);
   });
 
   it("forgets a key only once its bucket has refilled", async () => {

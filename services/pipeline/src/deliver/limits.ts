@@ -1,20 +1,39 @@
 /**
  * The deliver stage's throttles: a counting semaphore, a token bucket, and the keyed limiter that
- * combines them per endpoint. Pure bookkeeping — the clock and the sleep are injected, so the
- * tests drive time by hand.
+ * combines them per endpoint. Pure bookkeeping — the clock, the sleep and the count of live
+ * delivering processes are injected, so the tests drive them by hand.
  */
+import { concurrencyShare, rateShare } from "@custody/runtime/peer-share";
 
 /** A FIFO counting semaphore: waiters get slots in the order they asked. */
 export class Semaphore {
   private active = 0;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(readonly limit: number) {
+  constructor(private max: number) {
+    Semaphore.check(max);
+  }
+
+  private static check(limit: number): void {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a semaphore needs a limit >= 1, got ${limit}`);
   }
 
+  get limit(): number {
+    return this.max;
+  }
+
+  /** A higher limit lets waiters in at once; a lower one takes effect as holders release (none is taken back). */
+  setLimit(limit: number): void {
+    Semaphore.check(limit);
+    this.max = limit;
+    while (this.active < this.max && this.waiters.length > 0) {
+      this.active++;
+      this.waiters.shift()!();
+    }
+  }
+
   acquire(): Promise<void> {
-    if (this.active < this.limit) {
+    if (this.active < this.max) {
       this.active++;
       return Promise.resolve();
     }
@@ -22,6 +41,11 @@ export class Semaphore {
   }
 
   release(): void {
+    if (this.active > this.max) {
+      // Over a lowered limit: the slot retires instead of passing on.
+      this.active--;
+      return;
+    }
     const next = this.waiters.shift();
     // The slot passes straight to the next waiter, so a newcomer can never overtake it.
     if (next !== undefined) next();
@@ -109,8 +133,10 @@ export function burstFor(ratePerSecond: number): number {
 export interface LimiterSettings {
   /** Most requests in flight in total (CUSTODY_DELIVER_CONCURRENCY). */
   maxInFlight: number;
-  /** Most requests in flight per key (CUSTODY_ENDPOINT_CONCURRENCY). */
+  /** Most requests in flight per key across all delivering processes (CUSTODY_ENDPOINT_CONCURRENCY). */
   maxPerKey: number;
+  /** Live delivering processes, this one included, among which each key's concurrency and rate are split; 1 when absent. */
+  peers?: () => number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
 }
@@ -127,7 +153,8 @@ interface KeyState {
 const SWEEP_ABOVE = 1_000;
 
 /**
- * Bounds deliveries in total and per key, and paces each key by its rate limit. Order of waiting:
+ * Bounds deliveries in total and per key, and paces each key by its rate limit; a key's bound and
+ * rate are this process's share of them (`concurrencyShare`, `rateShare`). Order of waiting:
  * the key's concurrency slot, then its rate-limit turn, then a global slot — so a request paced
  * by its endpoint never sits on a global slot other endpoints could use.
  */
@@ -184,15 +211,18 @@ export class DeliveryLimiter {
 
   private stateOf(key: string, ratePerSecond: number | null): KeyState {
     if (this.keys.size > SWEEP_ABOVE) this.sweep();
+    const peers = this.settings.peers?.() ?? 1;
+    const slots = concurrencyShare(this.settings.maxPerKey, peers);
     let state = this.keys.get(key);
     if (state === undefined) {
-      state = { slots: new Semaphore(this.settings.maxPerKey), bucket: undefined, users: 0 };
+      state = { slots: new Semaphore(slots), bucket: undefined, users: 0 };
       this.keys.set(key, state);
-    }
+    } else if (state.slots.limit !== slots) state.slots.setLimit(slots);
     const now = this.settings.now();
-    if (ratePerSecond === null) state.bucket = undefined;
-    else if (state.bucket === undefined) state.bucket = new TokenBucket(ratePerSecond, burstFor(ratePerSecond), now);
-    else if (state.bucket.rate !== ratePerSecond) state.bucket.setRate(ratePerSecond, burstFor(ratePerSecond), now);
+    const rate = ratePerSecond === null ? null : rateShare(ratePerSecond, peers);
+    if (rate === null) state.bucket = undefined;
+    else if (state.bucket === undefined) state.bucket = new TokenBucket(rate, burstFor(rate), now);
+    else if (state.bucket.rate !== rate) state.bucket.setRate(rate, burstFor(rate), now);
     return state;
   }
 

@@ -17,6 +17,8 @@ export interface SenderSettings {
   maxInFlight: number;
   /** CUSTODY_ENDPOINT_CONCURRENCY */
   maxPerEndpoint: number;
+  /** Live delivering processes (`LivePeers`), among which each endpoint's concurrency and rate are split; 1 when absent. */
+  peers?: () => number;
   /** Name resolution for the connect-time address check; the OS resolver unless a test injects one. */
   resolver?: Resolver;
   /** Wall clock for startedAt and the rate-limit buckets. */
@@ -174,7 +176,7 @@ export function createSender(settings: SenderSettings): Sender {
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 60_000,
   });
-  const limiter = new DeliveryLimiter({ maxInFlight: settings.maxInFlight, maxPerKey: settings.maxPerEndpoint, now, sleep });
+  const limiter = new DeliveryLimiter({ maxInFlight: settings.maxInFlight, maxPerKey: settings.maxPerEndpoint, peers: settings.peers, now, sleep });
 
   /**
    * One exchange on undici's dispatch API: no response stream is made, the status, headers and at
