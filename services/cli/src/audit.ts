@@ -4,7 +4,7 @@ import { loadConfig } from "@custody/config";
 import { Kysely, PostgresDialect, sql, type Database } from "@custody/db";
 import { listPlatformKeys } from "@custody/keys";
 import { completedNodeRanges, LedgerAuditor, type AuditCheckpoint, type AuditReport, type SignatureAccepts, type TreeHasher } from "@custody/ledger";
-import { comparePositions } from "@custody/ledger-store";
+import { comparePositions, sequencedPosition } from "@custody/ledger-store";
 import { parseVerifierKey } from "@custody/note";
 import { useNativeCrypto } from "@custody/runtime";
 import { copyReader, ORIGIN, READ_SETTINGS, RESET_SETTINGS, rowReader, strayStatement, type LeafChunk, type LedgerReader, type NodeChunk, type Position } from "./audit-read.js";
@@ -43,23 +43,10 @@ async function checkpointsIn(trx: Kysely<Database>, above: number, upTo: number 
   return rows.map((r) => ({ treeSize: Number(r.tree_size), rootHash: new Uint8Array(r.root_hash), note: r.note }));
 }
 
-/**
- * The sequencer's position in the commit-safe order (libs/ledger-store commit-order.ts): that of the
- * last sequenced entry that has one (xid > 0), or past every entry appended before migration 0006
- * (xid 0) when none has. As the sequencer's `positionOf` reads it.
- */
-async function sequencerPosition(trx: Kysely<Database>): Promise<Position> {
-  const { rows } = await sql<{ xid: string; seq: string }>`
-    SELECT e.xid::text AS xid, e.seq::text AS seq FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id
-    WHERE e.xid > '0'::xid8 ORDER BY l.leaf_index DESC LIMIT 1`.execute(trx);
-  return rows[0] ?? AFTER_LEGACY;
-}
-
-const AFTER_LEGACY: Position = { xid: "0", seq: "9223372036854775807" };
 
 /**
  * Which entries without a leaf are not waiting for one. The sequencer follows the commit-safe order
- * from its position (`sequencerPosition`): an entry after it is waiting, and so is an entry appended
+ * from its position (`sequencedPosition` in libs/ledger-store): an entry after it is waiting, and so is an entry appended
  * before migration 0006 (xid 0) that is still in the old ledger_pending queue, which the sequencer
  * drains first. Any other entry without a leaf was skipped, or lost its leaf.
  */
@@ -140,7 +127,7 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
         return { leaves, nodes, checkpoints, reached, withoutLeaf };
       };
       auditor.addCheckpoints(await checkpointsIn(trx, -1, 0));
-      const sequencer = await sequencerPosition(trx);
+      const sequencer = await sequencedPosition(trx);
       for (const setting of READ_SETTINGS) await sql.raw(setting).execute(trx);
       let next = read(-1, 0, Math.min(chunkLeaves, FIRST_CHUNK_LEAVES), ORIGIN);
       let position = ORIGIN;

@@ -1,7 +1,19 @@
-import { sql, type Database, type Kysely } from "@custody/db";
-import { assertXidCounterAhead, entriesAfter, loadFrontier, type CommitPosition } from "@custody/ledger-store";
+import type { Database, Kysely } from "@custody/db";
+import {
+  AFTER_LEGACY,
+  assertXidCounterAhead,
+  dequeueLegacy,
+  entriesAfter,
+  extendTree,
+  legacyQueued,
+  loadFrontier,
+  sequencedPosition,
+  storeCheckpoint,
+  type CommitPosition,
+  type ExtendedTree,
+} from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
-import { appendLeaves, hashFromDecomposition, type StoredNode } from "@custody/merkle";
+import { hashFromDecomposition, type StoredNode } from "@custody/merkle";
 import { formatCheckpoint, signNote, type Signer } from "@custody/note";
 import { HeldBackDelay } from "../shared/held-back.js";
 import { Leadership } from "../shared/leadership.js";
@@ -20,9 +32,6 @@ export interface SequencerOptions {
 // The one advisory lock that makes a sequencer the leader. Any constant works if every replica uses it.
 const LEADER_LOCK = "7234567890123456789";
 
-/** Thrown when a compare-and-swap on ledger_head finds another writer moved it: leadership is gone. */
-class LostLeadership extends Error {}
-
 interface TreeState {
   size: number;
   root: Uint8Array;
@@ -32,8 +41,6 @@ interface TreeState {
   position: CommitPosition;
 }
 
-/** Past every entry appended before migration 0006 (xid 0): those were sequenced from ledger_pending. */
-const AFTER_LEGACY: CommitPosition = { xid: "0", seq: "9223372036854775807" };
 /** How soon to look again when an entry is committed but an older transaction still runs. */
 const HELD_BACK_RETRY_MS = 5;
 
@@ -81,7 +88,7 @@ export class Sequencer {
     await assertXidCounterAhead(db);
     const state = await this.loadState(db);
     while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
-    state.position = await this.positionOf(db);
+    state.position = await sequencedPosition(db);
     let lastCheckpointAt = 0;
     const heldBackDelay = new HeldBackDelay(HELD_BACK_RETRY_MS, this.options.logger);
     while (!this.leadership.stopped) {
@@ -107,40 +114,7 @@ export class Sequencer {
     return { size, root, frontier, checkpointSize: Number(head.checkpoint_size), position: AFTER_LEGACY };
   }
 
-  /**
-   * Where to follow the commit order from: the position of the last sequenced entry that was read in
-   * that order (entries sequenced from the pre-0006 queue have xid 0 and no place in it).
-   */
-  private async positionOf(db: Kysely<Database>): Promise<CommitPosition> {
-    const last = await sql<{ xid: string; seq: string }>`
-      SELECT e.xid::text AS xid, e.seq FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id
-      WHERE e.xid > '0'::xid8 ORDER BY l.leaf_index DESC LIMIT 1`.execute(db);
-    const row = last.rows[0];
-    return row === undefined ? AFTER_LEGACY : { xid: row.xid, seq: String(row.seq) };
-  }
-
-  /** Appends `leafHashes` (for `entryIds`) to the tree in the caller's transaction: leaves, new nodes, head CAS. */
-  private async extend(trx: Kysely<Database>, state: TreeState, entryIds: readonly string[], leafHashes: readonly Uint8Array[]) {
-    const appended = appendLeaves(state.frontier, state.size, leafHashes);
-    await sql`
-      INSERT INTO ledger_leaves (leaf_index, entry_id)
-      SELECT * FROM unnest(${sql.val(entryIds.map((_, i) => String(state.size + i)))}::bigint[], ${sql.val([...entryIds])}::text[])`.execute(trx);
-    await sql`
-      INSERT INTO ledger_tree_nodes (level, idx, hash)
-      SELECT * FROM unnest(
-        ${sql.val(appended.newNodes.map((n) => n.level))}::smallint[],
-        ${sql.val(appended.newNodes.map((n) => String(n.index)))}::bigint[],
-        ${sql.val(appended.newNodes.map((n) => Buffer.from(n.hash)))}::bytea[])`.execute(trx);
-    const moved = await trx
-      .updateTable("ledger_head")
-      .set({ tree_size: appended.size, root_hash: Buffer.from(appended.root), updated_at: new Date() })
-      .where("tree_size", "=", String(state.size))
-      .executeTakeFirst();
-    if (moved.numUpdatedRows !== 1n) throw new LostLeadership(`ledger_head moved away from size ${state.size}`);
-    return appended;
-  }
-
-  private commit(state: TreeState, appended: { size: number; root: Uint8Array; frontier: readonly StoredNode[] }): void {
+  private commit(state: TreeState, appended: ExtendedTree): void {
     state.size = appended.size;
     state.root = appended.root;
     state.frontier = [...appended.frontier];
@@ -150,7 +124,7 @@ export class Sequencer {
     const result = await db.transaction().execute(async (trx) => {
       const { entries, heldBack } = await entriesAfter(trx, state.position, this.options.batchSize);
       if (entries.length === 0) return { heldBack };
-      const appended = await this.extend(trx, state, entries.map((e) => e.id), entries.map((e) => new Uint8Array(e.leafHash)));
+      const appended = await extendTree(trx, state, entries.map((e) => e.id), entries.map((e) => new Uint8Array(e.leafHash)));
       return { heldBack, appended, last: entries[entries.length - 1]! };
     });
     if (!result.appended) return { added: 0, heldBack: result.heldBack };
@@ -166,12 +140,10 @@ export class Sequencer {
    */
   private async sequenceLegacyBatch(db: Kysely<Database>, state: TreeState): Promise<number> {
     const result = await db.transaction().execute(async (trx) => {
-      const pending = await sql<{ seq: string; entry_id: string; leaf_hash: Buffer }>`
-        SELECT p.seq, p.entry_id, e.leaf_hash FROM ledger_pending p JOIN ledger_entries e ON e.id = p.entry_id
-        ORDER BY p.seq LIMIT ${this.options.batchSize}`.execute(trx);
-      if (pending.rows.length === 0) return undefined;
-      const appended = await this.extend(trx, state, pending.rows.map((r) => r.entry_id), pending.rows.map((r) => new Uint8Array(r.leaf_hash)));
-      await sql`DELETE FROM ledger_pending WHERE seq = ANY(${sql.val(pending.rows.map((r) => r.seq))}::bigint[])`.execute(trx);
+      const pending = await legacyQueued(trx, this.options.batchSize);
+      if (pending.length === 0) return undefined;
+      const appended = await extendTree(trx, state, pending.map((r) => r.entryId), pending.map((r) => r.leafHash));
+      await dequeueLegacy(trx, pending.map((r) => r.seq));
       return appended;
     });
     if (!result) return 0;
@@ -184,20 +156,9 @@ export class Sequencer {
     const signer = await this.options.signer();
     const note = signNote(formatCheckpoint({ origin: signer.name, size: state.size, rootHash: state.root }), [signer]);
     const size = state.size;
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto("ledger_checkpoints")
-        .values({ tree_size: size, root_hash: Buffer.from(state.root), note, key_id: Buffer.from(signer.keyId).toString("hex") })
-        .onConflict((oc) => oc.column("tree_size").doNothing())
-        .execute();
-      const moved = await trx
-        .updateTable("ledger_head")
-        .set({ checkpoint_size: size, updated_at: new Date() })
-        .where("checkpoint_size", "=", String(state.checkpointSize))
-        .where("tree_size", ">=", String(size))
-        .executeTakeFirst();
-      if (moved.numUpdatedRows !== 1n) throw new LostLeadership(`ledger_head checkpoint moved away from ${state.checkpointSize}`);
-    });
+    await db.transaction().execute((trx) =>
+      storeCheckpoint(trx, { size, root: state.root, note, keyId: Buffer.from(signer.keyId).toString("hex"), previousSize: state.checkpointSize }),
+    );
     state.checkpointSize = size;
     this.options.logger.debug({ size }, "checkpoint signed");
   }
