@@ -96,7 +96,10 @@ async function buildLedger(url: string, opts: Options): Promise<void> {
     for (let i = 0; i < opts.entries; i += APPEND_BATCH) {
       const n = Math.min(APPEND_BATCH, opts.entries - i);
       // The rows carry no tenant reference (no tenants table rows needed); the documents name one.
-      await appendEntries(db, Array.from({ length: n }, (_, j) => ({ tenantId: null, document: entryAt(i + j, tenants, keyId) })));
+      await appendEntries(
+        db,
+        Array.from({ length: n }, (_, j) => ({ tenantId: null, document: entryAt(i + j, tenants, keyId) })),
+      );
       appendBar.update(i + n);
     }
     appendBar.stop();

@@ -27,7 +27,10 @@ export async function benchLedger(): Promise<BenchResult> {
     const appendBar = progress("append backlog", BACKLOG);
     const appendStart = performance.now();
     for (let i = 0; i < BACKLOG; i += APPEND_BATCH) {
-      await appendEntries(t.db, Array.from({ length: APPEND_BATCH }, (_, j) => doc(i + j)));
+      await appendEntries(
+        t.db,
+        Array.from({ length: APPEND_BATCH }, (_, j) => doc(i + j)),
+      );
       appendBar.update(i + APPEND_BATCH);
     }
     appendBar.stop();
@@ -53,7 +56,10 @@ export async function benchLedger(): Promise<BenchResult> {
     const steadyStart = performance.now();
     let sent = 0;
     while (sent < STEADY_SECONDS * STEADY_RATE) {
-      await appendEntries(t.db, Array.from({ length: perTick }, (_, j) => doc(BACKLOG + sent + j)));
+      await appendEntries(
+        t.db,
+        Array.from({ length: perTick }, (_, j) => doc(BACKLOG + sent + j)),
+      );
       sent += perTick;
       steadyBar.update(sent);
       const due = steadyStart + (sent / STEADY_RATE) * 1000;

@@ -85,9 +85,5 @@ export async function ingestPhase(ctx: PhaseContext): Promise<void> {
     ...(failed.size > 0 ? ["", `refused requests by status: ${JSON.stringify(Object.fromEntries(failed))}`] : []),
   ]);
   ctx.section("ingest: CPU over the steady window", ctx.cpuLines(c0, c1, "ingest"));
-  ctx.section("ingest: Postgres CPU by client (backend → client socket owner · application_name)", [
-    "| client | % of one core |",
-    "| --- | --- |",
-    ...pgClients.map((r) => `| ${r.label} | ${r.pct} |`),
-  ]);
+  ctx.section("ingest: Postgres CPU by client (backend → client socket owner · application_name)", ["| client | % of one core |", "| --- | --- |", ...pgClients.map((r) => `| ${r.label} | ${r.pct} |`)]);
 }

@@ -73,8 +73,13 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let output = "";
-    child.stdout.on("data", (c: Buffer) => ((stdout += c.toString()), (output += c.toString())));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      output += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
     const timer = setTimeout(() => {
       log(`${cmd} ${args.join(" ")}: no end after ${opts.timeoutMs / 1000} s; stopping it (pid ${child.pid})`);
       child.kill("SIGTERM");
@@ -88,7 +93,11 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
 }
 
 const lastJsonLine = <T>(text: string, what: string): T => {
-  const line = text.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+  const line = text
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .pop();
   if (line === undefined) throw new Error(`${what}: no JSON line in its output:\n${text.slice(-2000)}`);
   return JSON.parse(line) as T;
 };
@@ -130,7 +139,13 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
   const platformGroups = (label: string) => label === "api" || label.startsWith("pipeline") || label === "postgres (this database's backends)" || label === "nats-server";
   const custodyPct = (a: CpuSnapshot, b: CpuSnapshot) => {
     const { perGroup, wallMs } = CpuMeter.msBetween(a, b);
-    return Math.round((Object.entries(perGroup).filter(([k]) => platformGroups(k)).reduce((s, [, v]) => s + v, 0) / wallMs) * 100);
+    return Math.round(
+      (Object.entries(perGroup)
+        .filter(([k]) => platformGroups(k))
+        .reduce((s, [, v]) => s + v, 0) /
+        wallMs) *
+        100,
+    );
   };
 
   async function runPeer(round: number): Promise<RunResult> {
@@ -240,10 +255,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     await type.body.dump();
     if (type.statusCode !== 200) log(`peer round ${round}: Custody has no event type load.x.final after load.mjs (GET → ${type.statusCode})`);
     figures["peer: Custody took load.mjs's event type (1 yes, 0 no)"] = type.statusCode === 200 ? 1 : 0;
-    const { rows } = await ctx.admin.query<{ status: string; n: number }>(
-      "SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status",
-      [tenant.tenantId],
-    );
+    const { rows } = await ctx.admin.query<{ status: string; n: number }>("SELECT status, count(*)::int AS n FROM deliveries WHERE tenant_id = $1 GROUP BY status ORDER BY status", [tenant.tenantId]);
     const delivered = Math.max(1, load.delivered);
     return {
       who: "custody",
@@ -290,7 +302,10 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
   const peer = side("peer");
   const custody = side("custody");
   const of = opts.peerRounds === 1 ? "" : ` (median of ${opts.peerRounds})`;
-  for (const [name, s] of [["bullmq-baseline", peer], ["Custody", custody]] as const) {
+  for (const [name, s] of [
+    ["bullmq-baseline", peer],
+    ["Custody", custody],
+  ] as const) {
     figures[`peer: ${name} deliveries/s${of}`] = Math.round(s.deliveredPerSec);
     figures[`peer: ${name} ÷ load.mjs bare ceiling`] = Math.round(s.ratio * 1000) / 1000;
     figures[`peer: ${name} ingest→delivered p50 (ms)`] = s.p50;
@@ -328,11 +343,15 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
         `${round1(r.windowMs / 1000)} s`,
         JSON.stringify(r.statuses).replace(/"/g, ""),
         "",
-      ].join(" | ").trim(),
+      ]
+        .join(" | ")
+        .trim(),
     ),
     "",
     "CPU ms by process group over each run's window (before load.mjs → after the settle):",
     "",
-    ...runs.map((r) => `- ${r.who === "peer" ? "bullmq-baseline" : "Custody"}: ${JSON.stringify(r.cpuMs)}${r.otherPlatformPct === undefined ? "" : `; Custody's idle platform meanwhile: ${r.otherPlatformPct} % of a core`}`),
+    ...runs.map(
+      (r) => `- ${r.who === "peer" ? "bullmq-baseline" : "Custody"}: ${JSON.stringify(r.cpuMs)}${r.otherPlatformPct === undefined ? "" : `; Custody's idle platform meanwhile: ${r.otherPlatformPct} % of a core`}`,
+    ),
   ]);
 }

@@ -169,7 +169,11 @@ export class PgActivitySampler {
 }
 
 function normaliseQuery(q: string): string {
-  return q.replace(/\s+/g, " ").replace(/\$\d+(, ?\$\d+)*/g, "$…").trim().slice(0, 140);
+  return q
+    .replace(/\s+/g, " ")
+    .replace(/\$\d+(, ?\$\d+)*/g, "$…")
+    .trim()
+    .slice(0, 140);
 }
 
 export interface PgCounters {
@@ -187,10 +191,7 @@ export interface PgCounters {
 }
 
 export async function pgCounters(client: pg.Client, database: string): Promise<PgCounters> {
-  const db = await client.query(
-    `SELECT xact_commit::float8, xact_rollback::float8, tup_inserted::float8, tup_updated::float8, tup_fetched::float8 FROM pg_stat_database WHERE datname = $1`,
-    [database],
-  );
+  const db = await client.query(`SELECT xact_commit::float8, xact_rollback::float8, tup_inserted::float8, tup_updated::float8, tup_fetched::float8 FROM pg_stat_database WHERE datname = $1`, [database]);
   const wal = await client.query(`SELECT wal_records::float8, wal_fpi::float8, wal_bytes::float8, wal_sync::float8, wal_write::float8 FROM pg_stat_wal`);
   return { ...db.rows[0], ...wal.rows[0] } as PgCounters;
 }
@@ -275,7 +276,10 @@ export function summariseProfile(file: string, window?: { fromUs: number; toUs: 
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === "(idle)") continue;
     busy += us;
-    const short = url.replace(/^file:\/\//, "").replace(/^.*\/(node_modules\/)/, "$1").replace(/^.*\/main\//, "");
+    const short = url
+      .replace(/^file:\/\//, "")
+      .replace(/^.*\/(node_modules\/)/, "$1")
+      .replace(/^.*\/main\//, "");
     const name = `${functionName || "(anonymous)"} ${short === "" ? "" : `${short}:${lineNumber + 1}`}`.trim();
     fn.set(name, (fn.get(name) ?? 0) + us);
     const m = moduleOf(url, functionName);

@@ -29,11 +29,7 @@ export interface ReceiverSample {
   body: string;
 }
 
-export type ReceiverMessage =
-  | { port: number }
-  | { counts: ReceiverCounts }
-  | { records: { ids: string[]; at: number[] } }
-  | { sample: ReceiverSample | null };
+export type ReceiverMessage = { port: number } | { counts: ReceiverCounts } | { records: { ids: string[]; at: number[] } } | { sample: ReceiverSample | null };
 
 export type ParentMessage = { secrets: Record<string, string> } | { record: boolean } | { dump: true } | { sample: true };
 

@@ -54,7 +54,21 @@ import { createTestDatabase } from "@custody/db/testing";
 import { createTenant } from "@custody/tenancy";
 import { spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
 import type { ReceiverSample } from "./pipeline-receiver.js";
-import { counterDelta, CpuMeter, PgBackendMeter, statementsFromLog, type CpuGroup, monotonicUs, pgCounters, PgActivitySampler, summariseProfile, tableTuples, type CpuSnapshot, type PgCounters, type ProfileSummary } from "./pipeline-probes.js";
+import {
+  counterDelta,
+  CpuMeter,
+  PgBackendMeter,
+  statementsFromLog,
+  type CpuGroup,
+  monotonicUs,
+  pgCounters,
+  PgActivitySampler,
+  summariseProfile,
+  tableTuples,
+  type CpuSnapshot,
+  type PgCounters,
+  type ProfileSummary,
+} from "./pipeline-probes.js";
 import { ingestPhase } from "./pipeline-ingest.js";
 import { latencyPhase } from "./pipeline-latency.js";
 import { parseOptions } from "./pipeline-options.js";
@@ -131,7 +145,15 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     await waitFor(
       async () => {
         if (api.child.exitCode !== null) throw new Error(`the API exited:\n${api.output()}`);
-        return (await request(`${origin}/readyz`).then((r) => (r.body.dump(), r.statusCode), () => 0)) === 200;
+        return (
+          (await request(`${origin}/readyz`).then(
+            (r) => {
+              void r.body.dump();
+              return r.statusCode;
+            },
+            () => 0,
+          )) === 200
+        );
       },
       60_000,
       "the API",
@@ -370,7 +392,10 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
         "| --- | --- | --- | --- |",
         ...series.map((x, i) => `| ${x.s} | ${x.accepted - (series[i - 1]?.accepted ?? 0)} | ${x.delivered - (series[i - 1]?.delivered ?? 0)} | ${x.capped ? "yes" : ""} |`),
       ]);
-      section("throughput: deliveries by status after the drain", statuses.rows.map((r) => `- ${r.status}: ${r.n}`).concat(failed.size > 0 ? [`- refused requests by status: ${JSON.stringify(Object.fromEntries(failed))}`] : []));
+      section(
+        "throughput: deliveries by status after the drain",
+        statuses.rows.map((r) => `- ${r.status}: ${r.n}`).concat(failed.size > 0 ? [`- refused requests by status: ${JSON.stringify(Object.fromEntries(failed))}`] : []),
+      );
       section("throughput: CPU over the steady window", cpuLines(steady!.cpu, end.cpu, "throughput"));
       // CPU time per unit of work is what contention on this shared machine distorts least. The
       // ingest side (API process + the Postgres backends serving it) is charged per accepted
@@ -384,7 +409,14 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
         const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
         const apiNode = ms(perGroup.api ?? 0, eventsPerSecond);
         const apiPg = ms(sum(pgClients.filter((c) => c.label.startsWith("api ")).map((c) => c.pct)), eventsPerSecond);
-        const pipeNode = ms(sum(Object.entries(perGroup).filter(([k]) => k.startsWith("pipeline")).map(([, v]) => v)), throughputDeliveriesPerSecond);
+        const pipeNode = ms(
+          sum(
+            Object.entries(perGroup)
+              .filter(([k]) => k.startsWith("pipeline"))
+              .map(([, v]) => v),
+          ),
+          throughputDeliveriesPerSecond,
+        );
         const pipePg = ms(sum(pgClients.filter((c) => c.label.startsWith("pipeline")).map((c) => c.pct)), throughputDeliveriesPerSecond);
         const nats = ms(perGroup["nats-server"] ?? 0, throughputDeliveriesPerSecond);
         const gen = ms(perGroup["load generator (bench)"] ?? 0, eventsPerSecond);
@@ -479,7 +511,11 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     let errorLines = 0;
     let deadlocks = 0;
     for (const c of children) {
-      const out = c.p.output().trim().split("\n").filter((l) => l.length > 0);
+      const out = c.p
+        .output()
+        .trim()
+        .split("\n")
+        .filter((l) => l.length > 0);
       errorLines += out.filter((l) => l.includes('"level":50') || l.includes('"level":60')).length;
       deadlocks += out.filter((l) => l.includes("deadlock detected")).length;
       if (out.length > 0) section(`${c.label}: log (warnings and errors, last 20 lines of ${out.length})`, ["```", ...out.slice(-20).map((l) => l.slice(0, 600)), "```"]);
@@ -491,9 +527,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     const ceilingStart = performance.now();
     if (opts.phases.has("ceiling") && sample !== null) {
       const key = Buffer.from(ceilingSecret.slice("whsec_".length), "base64");
-      const template = Object.fromEntries(
-        Object.entries(sample.headers).filter(([k]) => !["host", "content-length", "connection", "webhook-id", "webhook-timestamp", "webhook-signature"].includes(k)),
-      );
+      const template = Object.fromEntries(Object.entries(sample.headers).filter(([k]) => !["host", "content-length", "connection", "webhook-id", "webhook-timestamp", "webhook-signature"].includes(k)));
       const body = Buffer.from(sample.body);
       const ceilingAgent = new Agent({ connections: opts.ceilingConcurrency, pipelining: 1, keepAliveTimeout: 60_000 });
       let bad = 0;
@@ -552,9 +586,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     section("end of the run: live and dead tuples per table (pg_stat_user_tables; autovacuum is off on this machine)", [
       "| table | live tuples | dead tuples | dead ÷ live | size incl. indexes + TOAST |",
       "| --- | --- | --- | --- | --- |",
-      ...tuples
-        .filter((r) => r.live + r.dead > 0)
-        .map((r) => `| ${r.table} | ${r.live} | ${r.dead} | ${r.live > 0 ? `${Math.round((r.dead / r.live) * 100)} %` : "–"} | ${Math.round(r.bytes / 1024)} KiB |`),
+      ...tuples.filter((r) => r.live + r.dead > 0).map((r) => `| ${r.table} | ${r.live} | ${r.dead} | ${r.live > 0 ? `${Math.round((r.dead / r.live) * 100)} %` : "–"} | ${Math.round(r.bytes / 1024)} KiB |`),
     ]);
   } finally {
     for (const c of children) await stopProcess(c.p, c.label).catch(() => undefined);
@@ -582,7 +614,12 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
             ...s.modules.map((m) => `| ${m.name} | ${m.ms} | ${m.pct} |`),
           ]);
           report.push(`\n#### top functions by self time\n`, "| function | ms | % |", "| --- | --- | --- |", ...s.functions.map((m) => `| ${m.name.replace(/\|/g, "\\|")} | ${m.ms} | ${m.pct} |`));
-          log(s.functions.slice(0, 12).map((m) => `  ${String(m.pct).padStart(5)} %  ${m.name}`).join("\n"));
+          log(
+            s.functions
+              .slice(0, 12)
+              .map((m) => `  ${String(m.pct).padStart(5)} %  ${m.name}`)
+              .join("\n"),
+          );
         }
       }
     }

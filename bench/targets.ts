@@ -19,8 +19,7 @@ export interface TargetRow {
   note?: string;
 }
 
-const fmt = (x: number | undefined | null, digits = 0): string =>
-  x === undefined || x === null ? "–" : Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: digits }) : "∞";
+const fmt = (x: number | undefined | null, digits = 0): string => (x === undefined || x === null ? "–" : Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: digits }) : "∞");
 const kb = (bytes: number | undefined) => (bytes === undefined ? "–" : `${fmt(bytes / 1000, 2)} KB`);
 
 /** The audit benchmark's leaves/s figure, from bench/results/audit.json if it is there. */
@@ -67,24 +66,30 @@ export function targetsOf(f: Record<string, number | undefined>, opts: Options, 
   // 2. CPU per delivery, all of the platform's processes.
   {
     const ms = f["throughput cost: platform CPU ms per delivery"];
-    push({
-      target: "CPU per delivery: API, pipeline, their Postgres backends, NATS",
-      figure: `${fmt(ms, 2)} ms`,
-      goal: "≤ 0.7 ms",
-      verdict: ms === undefined ? "not measured" : verdict(ms <= 0.7),
-      note: ms === undefined ? "phase throughput not run" : `throughput window; ingest ÷ ${opts.endpoints} endpoints`,
-    }, ["throughput"]);
+    push(
+      {
+        target: "CPU per delivery: API, pipeline, their Postgres backends, NATS",
+        figure: `${fmt(ms, 2)} ms`,
+        goal: "≤ 0.7 ms",
+        verdict: ms === undefined ? "not measured" : verdict(ms <= 0.7),
+        note: ms === undefined ? "phase throughput not run" : `throughput window; ingest ÷ ${opts.endpoints} endpoints`,
+      },
+      ["throughput"],
+    );
   }
   // 3. Platform ÷ bare ceiling, and ahead of the peer in the same run.
   {
     const pct = f["ratio: platform deliveries/s ÷ ceiling (%)"];
-    push({
-      target: "platform ÷ bare ceiling (undici → receiver), same run",
-      figure: `${fmt(pct, 1)} % (${fmt(f["throughput: deliveries/s sustained"])} ÷ ${fmt(f["ceiling: undici → receiver (req/s)"])})`,
-      goal: "≥ 18 %",
-      verdict: pct === undefined ? "not measured" : verdict(pct >= 18),
-      note: pct === undefined ? "needs phases throughput and ceiling" : undefined,
-    }, ["throughput", "ceiling"]);
+    push(
+      {
+        target: "platform ÷ bare ceiling (undici → receiver), same run",
+        figure: `${fmt(pct, 1)} % (${fmt(f["throughput: deliveries/s sustained"])} ÷ ${fmt(f["ceiling: undici → receiver (req/s)"])})`,
+        goal: "≥ 18 %",
+        verdict: pct === undefined ? "not measured" : verdict(pct >= 18),
+        note: pct === undefined ? "needs phases throughput and ceiling" : undefined,
+      },
+      ["throughput", "ceiling"],
+    );
     const ratio = f["peer: Custody ÷ bullmq-baseline deliveries/s"];
     const c = f[Object.keys(f).find((k) => k.startsWith("peer: Custody deliveries/s")) ?? ""];
     const p = f[Object.keys(f).find((k) => k.startsWith("peer: bullmq-baseline deliveries/s")) ?? ""];
@@ -136,7 +141,8 @@ export function targetsOf(f: Record<string, number | undefined>, opts: Options, 
       verdict: "not measured",
     };
     if (sustained === undefined) row.note = "phase latency not run";
-    else if (opts.rate === 1_000 && sustained === 0) row.verdict = "missed"; // given up on within a shorter window too
+    else if (opts.rate === 1_000 && sustained === 0)
+      row.verdict = "missed"; // given up on within a shorter window too
     else if (opts.rate !== 1_000 || opts.latencySeconds < 20) row.note = `--rate=${opts.rate}, --latency-seconds=${opts.latencySeconds}`;
     else {
       row.verdict = verdict(sustained === 1 && undelivered === 0 && (p99 ?? Infinity) <= 250);
@@ -165,13 +171,16 @@ export function targetsOf(f: Record<string, number | undefined>, opts: Options, 
   {
     const stored = f["throughput pg: bytes stored per delivery (tables + indexes)"];
     const wal = f["throughput pg: WAL bytes per delivery (cluster-wide)"];
-    push({
-      target: "bytes stored / WAL per delivery",
-      figure: `${kb(stored)} / ${kb(wal)}`,
-      goal: "≤ 3 KB / ≤ 5 KB",
-      verdict: stored === undefined || wal === undefined ? "not measured" : verdict(stored <= 3_000 && wal <= 5_000),
-      note: stored === undefined ? "phase throughput not run" : "KB = 1,000 bytes; WAL is cluster-wide (includes other databases' writes)",
-    }, ["throughput"]);
+    push(
+      {
+        target: "bytes stored / WAL per delivery",
+        figure: `${kb(stored)} / ${kb(wal)}`,
+        goal: "≤ 3 KB / ≤ 5 KB",
+        verdict: stored === undefined || wal === undefined ? "not measured" : verdict(stored <= 3_000 && wal <= 5_000),
+        note: stored === undefined ? "phase throughput not run" : "KB = 1,000 bytes; WAL is cluster-wide (includes other databases' writes)",
+      },
+      ["throughput"],
+    );
   }
   // 8. custody audit, measured elsewhere.
   {

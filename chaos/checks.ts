@@ -175,7 +175,11 @@ export async function deliveryStates(db: Db, tenantId: string): Promise<Record<s
   const { rows } = await sql<{ endpoint_id: string | null; status: string; n: string }>`
     SELECT endpoint_id, status, count(*) AS n FROM deliveries WHERE tenant_id = ${tenantId} GROUP BY endpoint_id, status`.execute(db);
   const out: Record<string, Record<string, number>> = {};
-  for (const r of rows) (out[r.endpoint_id ?? "callback"] ??= {})[r.status] = Number(r.n);
+  for (const r of rows) {
+    const byStatus = out[r.endpoint_id ?? "callback"] ?? {};
+    byStatus[r.status] = Number(r.n);
+    out[r.endpoint_id ?? "callback"] = byStatus;
+  }
   return out;
 }
 
@@ -209,11 +213,22 @@ export async function audit(db: Db, platform: Platform, timeoutMs = 60_000): Pro
   while (Number((await retrying(() => db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow())).checkpoint_size) < target) {
     if (Date.now() > deadline) {
       const head = await db.selectFrom("ledger_head").selectAll().executeTakeFirst();
-      const sequencer = platform.output("pipeline").split("\n").filter((l) => l.includes("sequencer")).slice(-5).join("\n");
+      const sequencer = platform
+        .output("pipeline")
+        .split("\n")
+        .filter((l) => l.includes("sequencer"))
+        .slice(-5)
+        .join("\n");
       const sessions = await sql<Record<string, unknown>>`
         SELECT pid, application_name, state, backend_xid::text, backend_xmin::text, xact_start, state_change, wait_event_type, wait_event, left(query, 120) AS query
         FROM pg_stat_activity WHERE backend_type = 'client backend'`.execute(db);
-      return { ok: false, treeSize: 0, checkpoints: 0, findings: [`the sequencer did not checkpoint ${target} entries within ${timeoutMs} ms: ledger_head ${JSON.stringify(head)}\n${sequencer}\nsessions: ${JSON.stringify(sessions.rows, null, 1)}`], ms: Date.now() - started };
+      return {
+        ok: false,
+        treeSize: 0,
+        checkpoints: 0,
+        findings: [`the sequencer did not checkpoint ${target} entries within ${timeoutMs} ms: ledger_head ${JSON.stringify(head)}\n${sequencer}\nsessions: ${JSON.stringify(sessions.rows, null, 1)}`],
+        ms: Date.now() - started,
+      };
     }
     await sleep(200);
   }

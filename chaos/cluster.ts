@@ -30,9 +30,7 @@ function strayPids(root: string): number[] {
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       if (cmdline.split("\0")[0]?.endsWith("nats-server") && cmdline.includes(root)) out.push(Number(entry));
-    } catch {
-      continue;
-    }
+    } catch {}
   }
   return out;
 }

@@ -130,7 +130,10 @@ export class Platform {
   private async serving(name: Instance, p: Spawned): Promise<boolean> {
     if (kindOf(name) === "pipeline") return p.output().includes('"msg":"pipeline started"');
     return request(`${this.origin(name)}/healthz`, { dispatcher: this.agent }).then(
-      async (r) => (await r.body.dump(), r.statusCode === 200),
+      async (r) => {
+        await r.body.dump();
+        return r.statusCode === 200;
+      },
       () => false,
     );
   }
@@ -172,7 +175,10 @@ export class Platform {
   async probe(name: "api" | "proofs", path: string): Promise<number | null> {
     const origin = name === "api" ? this.apiOrigin : this.proofsOrigin;
     return request(`${origin}${path}`, { dispatcher: this.agent }).then(
-      async (r) => (await r.body.dump(), r.statusCode),
+      async (r) => {
+        await r.body.dump();
+        return r.statusCode;
+      },
       () => null,
     );
   }

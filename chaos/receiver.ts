@@ -97,7 +97,9 @@ function answerBig(path: string, bytes: number, res: ServerResponse): void {
 function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
   const path = req.url ?? "/";
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : String(v)]));
-  const attempt = createHash("sha256").update(headers["x-custody-record"] ?? "").digest("hex");
+  const attempt = createHash("sha256")
+    .update(headers["x-custody-record"] ?? "")
+    .digest("hex");
   const digest = digestOf(body, headers);
   const behaviour = behaviours.get(path) ?? { mode: "ok" as const };
   let status: number | null;
@@ -138,7 +140,10 @@ function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     res.on("close", () => hanging.delete(res));
     return;
   }
-  if (behaviour.mode === "big") return answerBig(path, behaviour.bigBytes, res);
+  if (behaviour.mode === "big") {
+    answerBig(path, behaviour.bigBytes, res);
+    return;
+  }
   res.writeHead(status, { "content-type": "text/plain" });
   res.end(status === 200 ? "ok" : "no");
 }
@@ -169,8 +174,7 @@ process.on("message", (m: ParentToReceiver) => {
       behaviours.set(path, b);
       if (b.secret !== undefined) verifiers.set(path, new Webhook(b.secret));
     }
-  }
-  else if ("flush" in m) {
+  } else if ("flush" in m) {
     flush();
     send({ flushed: true });
   }

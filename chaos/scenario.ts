@@ -154,10 +154,19 @@ export async function closeScenario(ctx: Ctx, run: Run, c: Closing): Promise<voi
   const stored = await retrying(() => storedEventIds(ctx.db, c.tenant.tenantId, c.types));
   const storedSet = new Set(stored);
   const missing = accepted.filter((e) => !storedSet.has(e.id));
-  run.expect(missing.length === 0, `${missing.length} accepted events are not in Postgres: ${missing.slice(0, 3).map((e) => e.id).join(", ")}`);
+  run.expect(
+    missing.length === 0,
+    `${missing.length} accepted events are not in Postgres: ${missing
+      .slice(0, 3)
+      .map((e) => e.id)
+      .join(", ")}`,
+  );
   const eventIds = [...new Set([...accepted.map((e) => e.id), ...stored])];
 
-  const flush = async () => (await ctx.receiver.flush(), ctx.receiver.requests);
+  const flush = async () => {
+    await ctx.receiver.flush();
+    return ctx.receiver.requests;
+  };
   const complete = await awaitDeliveries(flush, c.paths, eventIds, c.drainTimeoutMs ?? 120_000);
   const requests = await flush();
   const d = await retrying(() => deliveryFigures(ctx.db, requests, c.paths, eventIds));
@@ -186,7 +195,11 @@ export async function closeScenario(ctx: Ctx, run: Run, c: Closing): Promise<voi
     if (drained !== undefined) run.figures.recoverMs = Math.max(drained, back ?? 0);
   }
   const states = await retrying(() => deliveryStates(ctx.db, c.tenant.tenantId));
-  const healthy = new Set(Object.values(c.tenant.endpoints).filter((e) => c.paths.includes(e.path)).map((e) => e.id));
+  const healthy = new Set(
+    Object.values(c.tenant.endpoints)
+      .filter((e) => c.paths.includes(e.path))
+      .map((e) => e.id),
+  );
   for (const [endpointId, counts] of Object.entries(states)) {
     if (!healthy.has(endpointId)) continue;
     const other = Object.entries(counts).filter(([s]) => s !== "delivered");

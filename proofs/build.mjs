@@ -60,9 +60,7 @@ export function renderPage(template, script) {
   const parts = template.split("@@SCRIPT@@");
   if (parts.length !== 2) throw new Error("the template must contain @@SCRIPT@@ exactly once");
   const scriptText = `\n${safe}\n`;
-  return (parts[0] + `<script>${scriptText}</script>` + parts[1])
-    .replace("@@SCRIPT_HASH@@", `sha256-${sha256Base64(scriptText)}`)
-    .replace("@@STYLE_HASH@@", `sha256-${sha256Base64(style)}`);
+  return (parts[0] + `<script>${scriptText}</script>` + parts[1]).replace("@@SCRIPT_HASH@@", `sha256-${sha256Base64(scriptText)}`).replace("@@STYLE_HASH@@", `sha256-${sha256Base64(style)}`);
 }
 
 export async function buildAll(outDir, committed) {

@@ -18,7 +18,10 @@ interface Pkg {
 
 function packages(): Pkg[] {
   const out: Pkg[] = [];
-  for (const [parent, layer] of [["libs", "lib"], ["services", "service"]] as const) {
+  for (const [parent, layer] of [
+    ["libs", "lib"],
+    ["services", "service"],
+  ] as const) {
     for (const name of readdirSync(join(root, parent))) out.push(load(join(parent, name), layer));
   }
   out.push(load("proofs", "verifier"));
@@ -60,8 +63,7 @@ describe("architecture", () => {
   it("lets services depend on libs only, libs on libs only, and the verifier on pure libs only", () => {
     // Two exceptions, both about the browser console: it bundles the verifier's own modules (custody
     // is verified in the page by the verifier's code), and the API serves its built files.
-    const allowed = (from: Pkg, to: Pkg) =>
-      to.layer === "lib" || (from.layer === "console" && to.layer === "verifier") || (from.name === "@custody/api" && to.layer === "console");
+    const allowed = (from: Pkg, to: Pkg) => to.layer === "lib" || (from.layer === "console" && to.layer === "verifier") || (from.name === "@custody/api" && to.layer === "console");
     for (const p of pkgs) {
       for (const dep of p.deps.filter((d) => d.startsWith("@custody/"))) {
         const target = byName.get(dep);
@@ -117,7 +119,9 @@ describe("architecture", () => {
           expect(spec.startsWith("node:") || builtins.has(spec.split("/")[0]!), `${rel} imports ${spec}`).toBe(false);
         }
         // Comments may name what the code avoids ("Buffer.from is lenient"); only code counts.
-        const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+        const code = readFileSync(file, "utf8")
+          .replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/\/\/.*$/gm, "");
         expect(code, `${rel} uses a Node-only global`).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/);
       }
     }

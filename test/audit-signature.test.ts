@@ -112,7 +112,10 @@ describe("the audit's node:crypto signature check", () => {
   });
 
   it("leaves every checkpoint's verdict and message as the strict check gives them", () => {
-    const mine = signerFromSeed("custody.sig-test/log", Uint8Array.from({ length: 32 }, (_, i) => i + 1));
+    const mine = signerFromSeed(
+      "custody.sig-test/log",
+      Uint8Array.from({ length: 32 }, (_, i) => i + 1),
+    );
     const retired = generateSigner("custody.sig-test/log");
     const stranger = generateSigner("custody.sig-test/log");
     const keys = [verifierKeyOf(retired), verifierKeyOf(mine)];

@@ -80,7 +80,14 @@ describe("custody audit", () => {
     sequencer.stop();
     await running;
     // Appended after the sequencer stopped: waiting in the commit-safe order, not lost.
-    late.push(...(await appendEntries(t.db, [1, 2, 3].map((n) => ({ tenantId: null, document: { v: 1 as const, kind: "event" as const, late: n } })))).map((e) => e.id));
+    late.push(
+      ...(
+        await appendEntries(
+          t.db,
+          [1, 2, 3].map((n) => ({ tenantId: null, document: { v: 1 as const, kind: "event" as const, late: n } })),
+        )
+      ).map((e) => e.id),
+    );
     // Copies are made from this database: nothing may stay connected to it.
     await t.db.destroy();
   }, 120_000);
@@ -201,7 +208,10 @@ describe("custody audit", () => {
       await copy(async (db) => {
         const a = await at(db, 100);
         const b = await at(db, 1200);
-        for (const [row, body] of [[a, b.body], [b, a.body]] as const) {
+        for (const [row, body] of [
+          [a, b.body],
+          [b, a.body],
+        ] as const) {
           await sql`UPDATE ledger_entries SET body = ${body}, leaf_hash = ${Buffer.from(leafHash(body))} WHERE id = ${row.id}`.execute(db);
         }
       }),

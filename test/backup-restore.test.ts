@@ -82,7 +82,10 @@ describe.skipIf(!hasPgDump)("a ledger backed up with pg_dump and restored", () =
     try {
       await append(db, 30, 320);
       await sequence(restoredUrl(), db, 350);
-      const leaves = await db.selectFrom("ledger_leaves").select((eb) => [eb.fn.countAll<string>().as("n"), eb.fn.max("leaf_index").as("max")]).executeTakeFirstOrThrow();
+      const leaves = await db
+        .selectFrom("ledger_leaves")
+        .select((eb) => [eb.fn.countAll<string>().as("n"), eb.fn.max("leaf_index").as("max")])
+        .executeTakeFirstOrThrow();
       expect({ n: Number(leaves.n), max: Number(leaves.max) }).toEqual({ n: 350, max: 349 });
     } finally {
       await db.destroy();

@@ -79,7 +79,9 @@ describe.skipIf(skipReason !== undefined)(`the console in Chromium${skipReason =
   /** axe-core injected into the page: no serious or critical violation. */
   async function axe(p: Page, what: string): Promise<void> {
     await p.evaluate(axeSource);
-    const violations = await p.evaluate<AxeViolation[]>(`axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`);
+    const violations = await p.evaluate<AxeViolation[]>(
+      `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`,
+    );
     const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
     expect(bad, `${what}: ${JSON.stringify(bad, null, 2)}`).toEqual([]);
   }

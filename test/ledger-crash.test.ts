@@ -180,7 +180,10 @@ describe("ledger under sequencer crashes", () => {
       const report = await tamperedCopy(async (db) => {
         const a = await entryAt(db, 100);
         const b = await entryAt(db, 9_000);
-        for (const [row, body] of [[a, b.body], [b, a.body]] as const) {
+        for (const [row, body] of [
+          [a, b.body],
+          [b, a.body],
+        ] as const) {
           await sql`UPDATE ledger_entries SET body = ${body}, leaf_hash = ${Buffer.from(leafHash(body))} WHERE id = ${row.id}`.execute(db);
         }
       });

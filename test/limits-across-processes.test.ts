@@ -75,9 +75,27 @@ describe("the tenant ingest rate across two API processes", () => {
         }),
       );
     }
-    await waitFor(async () => (await Promise.all(origins.map((o) => fetch(`${o}/healthz`).then((r) => r.ok, () => false)))).every(Boolean), 30_000, "both APIs");
+    await waitFor(
+      async () =>
+        (
+          await Promise.all(
+            origins.map((o) =>
+              fetch(`${o}/healthz`).then(
+                (r) => r.ok,
+                () => false,
+              ),
+            ),
+          )
+        ).every(Boolean),
+      30_000,
+      "both APIs",
+    );
     await peersSettled(t.db, "api", 2);
-    const made = await fetch(`${origins[0]}/api/v2/event-types`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ name: "load.tick", description: "load" }) });
+    const made = await fetch(`${origins[0]}/api/v2/event-types`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/json" },
+      body: JSON.stringify({ name: "load.tick", description: "load" }),
+    });
     expect(made.status).toBe(201);
 
     // Two processes, each offered 2 × RATE / 2: the pair admits RATE, not 2 × RATE as separate buckets would.

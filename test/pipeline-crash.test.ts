@@ -114,7 +114,6 @@ interface DeliveryRow {
   attempts: number;
 }
 
-
 describe("pipeline under SIGKILL of every stage", () => {
   const platform = new TestPlatform();
   const receiver = new DelayedReceiver();
@@ -141,9 +140,11 @@ describe("pipeline under SIGKILL of every stage", () => {
   }
 
   async function deliveriesOf(tenantId: string): Promise<DeliveryRow[]> {
-    return (await sql<DeliveryRow>`
+    return (
+      await sql<DeliveryRow>`
       SELECT id, event_id, endpoint_id, kind, idempotency_key::text AS idempotency_key, status, attempts
-      FROM deliveries WHERE tenant_id = ${tenantId} AND replay_id IS NULL ORDER BY id`.execute(platform.t.db)).rows;
+      FROM deliveries WHERE tenant_id = ${tenantId} AND replay_id IS NULL ORDER BY id`.execute(platform.t.db)
+    ).rows;
   }
 
   async function statusCounts(tenantId: string): Promise<Record<string, number>> {
@@ -155,10 +156,12 @@ describe("pipeline under SIGKILL of every stage", () => {
   async function snapshot(tenantId: string): Promise<string> {
     const db = platform.t.db;
     const counts = await statusCounts(tenantId);
-    const more = (await sql<{ seals: string; outcomes: string; unrelayed: string }>`
+    const more = (
+      await sql<{ seals: string; outcomes: string; unrelayed: string }>`
       SELECT (SELECT count(*) FROM attempt_seals s JOIN deliveries d ON d.id = s.delivery_id WHERE d.tenant_id = ${tenantId}) AS seals,
              (SELECT count(*) FROM attempt_outcomes WHERE tenant_id = ${tenantId}) AS outcomes,
-             (SELECT count(*) FROM ledger_entries e, relay_cursor c WHERE e.kind = 'event' AND (e.xid, e.seq) > (c.xid, c.seq)) AS unrelayed`.execute(db)).rows[0]!;
+             (SELECT count(*) FROM ledger_entries e, relay_cursor c WHERE e.kind = 'event' AND (e.xid, e.seq) > (c.xid, c.seq)) AS unrelayed`.execute(db)
+    ).rows[0]!;
     const jsm = await platform.nc.jetstreamManager();
     const consumers = await Promise.all(
       Object.values(HOPS).map(async ({ consumer: c }) => {
@@ -188,10 +191,7 @@ describe("pipeline under SIGKILL of every stage", () => {
         `${expected} deliveries delivered`,
       );
     } catch (err) {
-      throw new Error(
-        `${(err as Error).message}: ${await snapshot(tenantId)}\n` +
-          `${stages.log.join("\n")}\n${stages.unexpectedExits.join("\n")}\n${stages.outputs()}`,
-      );
+      throw new Error(`${(err as Error).message}: ${await snapshot(tenantId)}\n` + `${stages.log.join("\n")}\n${stages.unexpectedExits.join("\n")}\n${stages.outputs()}`);
     }
     return Date.now() - started;
   }
@@ -208,18 +208,28 @@ describe("pipeline under SIGKILL of every stage", () => {
     const deliveries = await deliveriesOf(tenantId);
     expect(deliveries.filter((d) => d.status !== "delivered")).toEqual([]);
 
-    const keysOf = (await sql<{ delivery_id: string; attempt_no: number }>`
-      SELECT s.delivery_id, s.attempt_no FROM attempt_seals s JOIN deliveries d ON d.id = s.delivery_id WHERE d.tenant_id = ${tenantId}`.execute(db)).rows;
-    const seals = await loadSeals(db, keysOf.map((k) => ({ deliveryId: k.delivery_id, attemptNo: k.attempt_no })));
+    const keysOf = (
+      await sql<{ delivery_id: string; attempt_no: number }>`
+      SELECT s.delivery_id, s.attempt_no FROM attempt_seals s JOIN deliveries d ON d.id = s.delivery_id WHERE d.tenant_id = ${tenantId}`.execute(db)
+    ).rows;
+    const seals = await loadSeals(
+      db,
+      keysOf.map((k) => ({ deliveryId: k.delivery_id, attemptNo: k.attempt_no })),
+    );
     expect(seals).toHaveLength(keysOf.length);
     // Rebuilding each outcome record checks it against the leaf its batch logged.
     const outcomes = await outcomesOf(db, seals);
-    const recordedKeys = (await sql<{ delivery_id: string; attempt_no: number; outcome: string }>`
-      SELECT delivery_id, attempt_no, outcome FROM attempt_outcomes WHERE tenant_id = ${tenantId}`.execute(db)).rows;
+    const recordedKeys = (
+      await sql<{ delivery_id: string; attempt_no: number; outcome: string }>`
+      SELECT delivery_id, attempt_no, outcome FROM attempt_outcomes WHERE tenant_id = ${tenantId}`.execute(db)
+    ).rows;
     expect(outcomes.size).toBe(recordedKeys.length);
 
     // No attempt sealed or recorded twice, no batch without its members, no batch entry without its batch.
-    for (const [table, members] of [["custody_batches", "attempt_seals"], ["outcome_batches", "attempt_outcomes"]] as const) {
+    for (const [table, members] of [
+      ["custody_batches", "attempt_seals"],
+      ["outcome_batches", "attempt_outcomes"],
+    ] as const) {
       const torn = await sql<{ id: string; size: number; n: string }>`
         SELECT b.id, b.size, (SELECT count(*) FROM ${sql.table(members)} m WHERE m.batch_id = b.id) AS n FROM ${sql.table(table)} b`.execute(db);
       expect(torn.rows.filter((b) => Number(b.n) !== b.size)).toEqual([]);
@@ -227,8 +237,10 @@ describe("pipeline under SIGKILL of every stage", () => {
     const batchEntries = (await sql<{ kind: string; n: string }>`SELECT kind, count(*) AS n FROM ledger_entries WHERE kind IN ('seal', 'outcomes') GROUP BY kind`.execute(db)).rows;
     const batches = (await sql<{ seals: string; outcomes: string }>`SELECT (SELECT count(*) FROM custody_batches) AS seals, (SELECT count(*) FROM outcome_batches) AS outcomes`.execute(db)).rows[0]!;
     expect(Object.fromEntries(batchEntries.map((e) => [e.kind, e.n]))).toEqual({ seal: batches.seals, outcomes: batches.outcomes });
-    for (const e of (await sql<{ body: Buffer; root: Buffer; leaves: Buffer }>`
-      SELECT e.body, b.root, b.leaves FROM custody_batches b JOIN ledger_entries e ON e.id = b.entry_id`.execute(db)).rows) {
+    for (const e of (
+      await sql<{ body: Buffer; root: Buffer; leaves: Buffer }>`
+      SELECT e.body, b.root, b.leaves FROM custody_batches b JOIN ledger_entries e ON e.id = b.entry_id`.execute(db)
+    ).rows) {
       expect(decodeEntry(e.body)).toMatchObject({ kind: "seal", batchRoot: toHex(e.root) });
       expect(toHex(batchFromLeafHashes(unpackLeafHashes(e.leaves)).root)).toBe(toHex(e.root));
     }
@@ -284,11 +296,7 @@ describe("pipeline under SIGKILL of every stage", () => {
   async function checkLedger(): Promise<number> {
     const db = platform.t.db;
     const total = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ledger_entries`.execute(db)).rows[0]!.n);
-    await waitFor(
-      async () => Number((await db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size) === (await total()),
-      30_000,
-      "the last checkpoint",
-    );
+    await waitFor(async () => Number((await db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size) === (await total()), 30_000, "the last checkpoint");
     const n = await total();
     const leaves = (await sql<{ n: string; lo: string | null; hi: string | null }>`SELECT count(*) AS n, min(leaf_index) AS lo, max(leaf_index) AS hi FROM ledger_leaves`.execute(db)).rows[0]!;
     expect(leaves).toEqual({ n: String(n), lo: "0", hi: String(n - 1) });
@@ -298,136 +306,128 @@ describe("pipeline under SIGKILL of every stage", () => {
     return n;
   }
 
-  it(
-    `delivers ${EVENTS} events to every target at least once while every stage is SIGKILLed and restarted`,
-    async () => {
-      const t0 = Date.now();
-      const { auth, tenantId } = await platform.tenant("Crash");
-      const api = (method: "GET" | "POST" | "PATCH", url: string, payload?: unknown) => apiAs(auth, method, url, payload);
-      await api("POST", "/api/v2/event-types", { name: "order.placed", description: "an order", personalDataFields: ["/email"] });
-      const a = await api("POST", "/api/v2/webhooks", { url: `${base}/a`, subscriptions: ["*"] });
-      const b = await api("POST", "/api/v2/webhooks", { url: `${base}/b`, subscriptions: ["*"] });
-      const pathOf = (d: DeliveryRow) => (d.kind === "callback" ? "/cb" : d.endpoint_id === a.id ? "/a" : d.endpoint_id === b.id ? "/b" : `?${d.endpoint_id}`);
+  it(`delivers ${EVENTS} events to every target at least once while every stage is SIGKILLed and restarted`, async () => {
+    const t0 = Date.now();
+    const { auth, tenantId } = await platform.tenant("Crash");
+    const api = (method: "GET" | "POST" | "PATCH", url: string, payload?: unknown) => apiAs(auth, method, url, payload);
+    await api("POST", "/api/v2/event-types", { name: "order.placed", description: "an order", personalDataFields: ["/email"] });
+    const a = await api("POST", "/api/v2/webhooks", { url: `${base}/a`, subscriptions: ["*"] });
+    const b = await api("POST", "/api/v2/webhooks", { url: `${base}/b`, subscriptions: ["*"] });
+    const pathOf = (d: DeliveryRow) => (d.kind === "callback" ? "/cb" : d.endpoint_id === a.id ? "/a" : d.endpoint_id === b.id ? "/b" : `?${d.endpoint_id}`);
 
-      // Load: a steady trickle of batches through the API.
-      let loading = true;
-      const load = (async () => {
-        try {
-          for (let batch = 0; batch < BATCHES; batch++) {
-            const events = Array.from({ length: PER_BATCH }, (_, i) => {
-              const n = batch * PER_BATCH + i;
-              return { id: `crash-${n}`, type: "order.placed", data: { n, email: `p${n}@example.com`, total: n * 3 }, ...(hasCallback(n) ? { callbackUrl: `${base}/cb` } : {}) };
-            });
-            const accepted = await api("POST", "/api/v2/events/batch", { events });
-            expect(accepted.results.map((r: { status: number }) => r.status)).toEqual(events.map(() => 201));
-            await sleep(BATCH_EVERY_MS);
-          }
-        } finally {
-          loading = false;
+    // Load: a steady trickle of batches through the API.
+    let loading = true;
+    const load = (async () => {
+      try {
+        for (let batch = 0; batch < BATCHES; batch++) {
+          const events = Array.from({ length: PER_BATCH }, (_, i) => {
+            const n = batch * PER_BATCH + i;
+            return { id: `crash-${n}`, type: "order.placed", data: { n, email: `p${n}@example.com`, total: n * 3 }, ...(hasCallback(n) ? { callbackUrl: `${base}/cb` } : {}) };
+          });
+          const accepted = await api("POST", "/api/v2/events/batch", { events });
+          expect(accepted.results.map((r: { status: number }) => r.status)).toEqual(events.map(() => 201));
+          await sleep(BATCH_EVERY_MS);
         }
-      })();
+      } finally {
+        loading = false;
+      }
+    })();
 
-      // The killer: every 0.5–1.2 s a random stage (sometimes two at once) is SIGKILLed and restarted
-      // 0–400 ms later. Victims are stages that are up and working — the least killed more often than
-      // not, so each is hit mid-load — and now and then one that is still booting. Restarting costs
-      // seconds of CPU (tsx), so a faster killer only measures how long processes take to boot.
-      const killer = (async () => {
-        let stopAt = Infinity;
-        while ((loading || STAGES.some((s) => stages.workingKills[s] < 2)) && Date.now() < stopAt && !stages.stopping) {
-          if (!loading && stopAt === Infinity) stopAt = Date.now() + 60_000;
-          await sleep(500 + Math.random() * 700);
-          const booting = STAGES.filter((s) => stages.alive(s) && !stages.ready(s));
-          const working = STAGES.filter((s) => stages.ready(s));
-          let victims: Stage[];
-          if (booting.length > 0 && Math.random() < 0.1) victims = [pick(booting)];
-          else {
-            if (working.length === 0) continue;
-            const fewest = Math.min(...working.map((s) => stages.workingKills[s]));
-            const first = Math.random() < 0.6 ? pick(working.filter((s) => stages.workingKills[s] === fewest)) : pick(working);
-            const others = working.filter((s) => s !== first);
-            victims = others.length > 0 && Math.random() < 0.2 ? [first, pick(others)] : [first];
-          }
-          await Promise.all(victims.map((s) => stages.kill(s)));
-          await sleep(Math.random() * 400);
-          for (const s of victims) stages.start(s);
+    // The killer: every 0.5–1.2 s a random stage (sometimes two at once) is SIGKILLed and restarted
+    // 0–400 ms later. Victims are stages that are up and working — the least killed more often than
+    // not, so each is hit mid-load — and now and then one that is still booting. Restarting costs
+    // seconds of CPU (tsx), so a faster killer only measures how long processes take to boot.
+    const killer = (async () => {
+      let stopAt = Infinity;
+      while ((loading || STAGES.some((s) => stages.workingKills[s] < 2)) && Date.now() < stopAt && !stages.stopping) {
+        if (!loading && stopAt === Infinity) stopAt = Date.now() + 60_000;
+        await sleep(500 + Math.random() * 700);
+        const booting = STAGES.filter((s) => stages.alive(s) && !stages.ready(s));
+        const working = STAGES.filter((s) => stages.ready(s));
+        let victims: Stage[];
+        if (booting.length > 0 && Math.random() < 0.1) victims = [pick(booting)];
+        else {
+          if (working.length === 0) continue;
+          const fewest = Math.min(...working.map((s) => stages.workingKills[s]));
+          const first = Math.random() < 0.6 ? pick(working.filter((s) => stages.workingKills[s] === fewest)) : pick(working);
+          const others = working.filter((s) => s !== first);
+          victims = others.length > 0 && Math.random() < 0.2 ? [first, pick(others)] : [first];
         }
-      })();
-      const progress = setInterval(() => void snapshot(tenantId).then((s) => console.log(`[crash] loading ${((Date.now() - t0) / 1000).toFixed(0)} s: ${s}`)), 10_000);
-      await load;
-      await killer;
-      clearInterval(progress);
-      const loadMs = Date.now() - t0;
-      for (const s of STAGES) expect(stages.workingKills[s], `kills of a working ${s}`).toBeGreaterThanOrEqual(2);
+        await Promise.all(victims.map((s) => stages.kill(s)));
+        await sleep(Math.random() * 400);
+        for (const s of victims) stages.start(s);
+      }
+    })();
+    const progress = setInterval(() => void snapshot(tenantId).then((s) => console.log(`[crash] loading ${((Date.now() - t0) / 1000).toFixed(0)} s: ${s}`)), 10_000);
+    await load;
+    await killer;
+    clearInterval(progress);
+    const loadMs = Date.now() - t0;
+    for (const s of STAGES) expect(stages.workingKills[s], `kills of a working ${s}`).toBeGreaterThanOrEqual(2);
 
-      const expected = Array.from({ length: EVENTS }, (_, n) => (hasCallback(n) ? 3 : 2)).reduce((x, y) => x + y, 0);
-      const drainMs = await drain(tenantId, expected, 90_000);
+    const expected = Array.from({ length: EVENTS }, (_, n) => (hasCallback(n) ? 3 : 2)).reduce((x, y) => x + y, 0);
+    const drainMs = await drain(tenantId, expected, 90_000);
 
-      const events = await sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE tenant_id = ${tenantId}`.execute(platform.t.db);
-      expect(Number(events.rows[0]!.n)).toBe(EVENTS);
-      const perEvent = await sql<{ event_id: string; n: string; endpoints: string; callbacks: string }>`
+    const events = await sql<{ n: string }>`SELECT count(*) AS n FROM events WHERE tenant_id = ${tenantId}`.execute(platform.t.db);
+    expect(Number(events.rows[0]!.n)).toBe(EVENTS);
+    const perEvent = await sql<{ event_id: string; n: string; endpoints: string; callbacks: string }>`
         SELECT event_id, count(*) AS n, count(DISTINCT endpoint_id) AS endpoints, count(*) FILTER (WHERE kind = 'callback') AS callbacks
         FROM deliveries WHERE tenant_id = ${tenantId} AND replay_id IS NULL GROUP BY event_id`.execute(platform.t.db);
-      expect(perEvent.rows).toHaveLength(EVENTS);
-      for (const r of perEvent.rows) {
-        const n = Number(r.event_id.replace("crash-", ""));
-        expect({ event: r.event_id, n: Number(r.n), endpoints: Number(r.endpoints), callbacks: Number(r.callbacks) }).toEqual({
-          event: r.event_id,
-          n: hasCallback(n) ? 3 : 2,
-          endpoints: 2,
-          callbacks: hasCallback(n) ? 1 : 0,
-        });
-      }
+    expect(perEvent.rows).toHaveLength(EVENTS);
+    for (const r of perEvent.rows) {
+      const n = Number(r.event_id.replace("crash-", ""));
+      expect({ event: r.event_id, n: Number(r.n), endpoints: Number(r.endpoints), callbacks: Number(r.callbacks) }).toEqual({
+        event: r.event_id,
+        n: hasCallback(n) ? 3 : 2,
+        endpoints: 2,
+        callbacks: hasCallback(n) ? 1 : 0,
+      });
+    }
 
-      const custody = await checkCustody(tenantId, ["/a", "/b", "/cb"], pathOf);
-      expect(custody.deliveries).toBe(expected);
-      // The relay has passed every event.
-      const unrelayed = await sql<{ n: string }>`
+    const custody = await checkCustody(tenantId, ["/a", "/b", "/cb"], pathOf);
+    expect(custody.deliveries).toBe(expected);
+    // The relay has passed every event.
+    const unrelayed = await sql<{ n: string }>`
         SELECT count(*) AS n FROM ledger_entries e, relay_cursor c WHERE e.kind = 'event' AND (e.xid, e.seq) > (c.xid, c.seq)`.execute(platform.t.db);
-      expect(Number(unrelayed.rows[0]!.n)).toBe(0);
-      const ledgerSize = await checkLedger();
-      expect(stages.unexpectedExits).toEqual([]);
+    expect(Number(unrelayed.rows[0]!.n)).toBe(0);
+    const ledgerSize = await checkLedger();
+    expect(stages.unexpectedExits).toEqual([]);
 
-      console.log(
-        `[pipeline-crash] events=${EVENTS} deliveries=${custody.deliveries} received=${custody.received} duplicates=${custody.duplicates} ` +
-          `ledger=${ledgerSize} load=${(loadMs / 1000).toFixed(1)}s drain=${(drainMs / 1000).toFixed(1)}s kills: ${stages.summary()}`,
-      );
-    },
-    240_000,
-  );
+    console.log(
+      `[pipeline-crash] events=${EVENTS} deliveries=${custody.deliveries} received=${custody.received} duplicates=${custody.duplicates} ` +
+        `ledger=${ledgerSize} load=${(loadMs / 1000).toFixed(1)}s drain=${(drainMs / 1000).toFixed(1)}s kills: ${stages.summary()}`,
+    );
+  }, 240_000);
 
-  it(
-    "a dispatch process killed while a slow receiver holds its requests open re-sends only exact copies, and every delivery ends delivered",
-    async () => {
-      const t0 = Date.now();
-      const { auth, tenantId } = await platform.tenant("Slow");
-      const api = (method: "GET" | "POST" | "PATCH", url: string, payload?: unknown) => apiAs(auth, method, url, payload);
-      await api("POST", "/api/v2/event-types", { name: "slow.thing", description: "slow" });
-      await api("POST", "/api/v2/webhooks", { url: `${base}/slow`, subscriptions: ["*"] });
-      receiver.respond = (req) => (req.path === "/slow" ? { status: 200, body: "ok", delayMs: 1_500 } : { status: 200, body: "ok" });
-      stages.restartDead();
+  it("a dispatch process killed while a slow receiver holds its requests open re-sends only exact copies, and every delivery ends delivered", async () => {
+    const t0 = Date.now();
+    const { auth, tenantId } = await platform.tenant("Slow");
+    const api = (method: "GET" | "POST" | "PATCH", url: string, payload?: unknown) => apiAs(auth, method, url, payload);
+    await api("POST", "/api/v2/event-types", { name: "slow.thing", description: "slow" });
+    await api("POST", "/api/v2/webhooks", { url: `${base}/slow`, subscriptions: ["*"] });
+    receiver.respond = (req) => (req.path === "/slow" ? { status: 200, body: "ok", delayMs: 1_500 } : { status: 200, body: "ok" });
+    stages.restartDead();
 
-      const COUNT = 30;
-      const events = Array.from({ length: COUNT }, (_, n) => ({ id: `slow-${n}`, type: "slow.thing", data: { n } }));
-      await api("POST", "/api/v2/events/batch", { events });
-      // Requests are in flight (the receiver has them, its answers are 1.5 s away): kill the sender now.
-      await waitFor(async () => receiver.on("/slow").length >= 5, 30_000, "slow requests in flight");
-      const inFlight = receiver.on("/slow").length;
-      await stages.kill("dispatch");
-      await sleep(200);
-      stages.start("dispatch");
+    const COUNT = 30;
+    const events = Array.from({ length: COUNT }, (_, n) => ({ id: `slow-${n}`, type: "slow.thing", data: { n } }));
+    await api("POST", "/api/v2/events/batch", { events });
+    // Requests are in flight (the receiver has them, its answers are 1.5 s away): kill the sender now.
+    await waitFor(async () => receiver.on("/slow").length >= 5, 30_000, "slow requests in flight");
+    const inFlight = receiver.on("/slow").length;
+    await stages.kill("dispatch");
+    await sleep(200);
+    stages.start("dispatch");
 
-      const drainMs = await drain(tenantId, COUNT, 60_000);
-      const custody = await checkCustody(tenantId, ["/slow"], () => "/slow");
-      expect(custody.deliveries).toBe(COUNT);
-      // The requests cut off by the kill went out again, as exact copies.
-      expect(custody.duplicates).toBeGreaterThanOrEqual(1);
-      const ledgerSize = await checkLedger();
-      expect(stages.unexpectedExits).toEqual([]);
-      console.log(
-        `[pipeline-crash/slow] events=${COUNT} deliveries=${custody.deliveries} received=${custody.received} duplicates=${custody.duplicates} ` +
-          `in-flight-at-kill=${inFlight} ledger=${ledgerSize} drain=${(drainMs / 1000).toFixed(1)}s total=${((Date.now() - t0) / 1000).toFixed(1)}s`,
-      );
-    },
-    120_000,
-  );
+    const drainMs = await drain(tenantId, COUNT, 60_000);
+    const custody = await checkCustody(tenantId, ["/slow"], () => "/slow");
+    expect(custody.deliveries).toBe(COUNT);
+    // The requests cut off by the kill went out again, as exact copies.
+    expect(custody.duplicates).toBeGreaterThanOrEqual(1);
+    const ledgerSize = await checkLedger();
+    expect(stages.unexpectedExits).toEqual([]);
+    console.log(
+      `[pipeline-crash/slow] events=${COUNT} deliveries=${custody.deliveries} received=${custody.received} duplicates=${custody.duplicates} ` +
+        `in-flight-at-kill=${inFlight} ledger=${ledgerSize} drain=${(drainMs / 1000).toFixed(1)}s total=${((Date.now() - t0) / 1000).toFixed(1)}s`,
+    );
+  }, 120_000);
 });

@@ -122,7 +122,14 @@ describe("pipeline end to end", () => {
       expect(decodeEntry(o.body)).toMatchObject({ kind: "outcomes", v: 2, batchRoot: toHex(batch.root) });
     }
     // Every entry sequenced, checkpointed, and the whole ledger re-derives.
-    const total = Number((await platform.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+    const total = Number(
+      (
+        await platform.t.db
+          .selectFrom("ledger_entries")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     await waitFor(async () => Number((await platform.t.db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size) === total, 20_000, "checkpoint");
     const report = await runAudit(platform.t.db, ORIGIN, () => undefined);
     expect(report.findings).toEqual([]);
@@ -137,7 +144,10 @@ describe("pipeline end to end", () => {
       const eventId = String(req.headers["webhook-id"]);
       const res = await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${eventId}/chain-of-custody`, headers: auth });
       const checks = verifyProof({ document: res.json(), payload: req.body, key: keys, secret: secrets[req.path]!.current });
-      expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+      expect(
+        checks.filter((c) => !c.ok),
+        JSON.stringify(checks),
+      ).toEqual([]);
     }
   });
 });

@@ -34,7 +34,15 @@ describe("proof service, recall and replay", () => {
     return res.body;
   };
   const headSize = async () => Number((await platform.t.db.selectFrom("ledger_head").select("checkpoint_size").executeTakeFirstOrThrow()).checkpoint_size);
-  const entryCount = async () => Number((await platform.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow()).n);
+  const entryCount = async () =>
+    Number(
+      (
+        await platform.t.db
+          .selectFrom("ledger_entries")
+          .select((eb) => eb.fn.countAll<string>().as("n"))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   /** Call once the receiver has seen what it should: waits for the records and the checkpoint to catch up. */
   const settled = async () => {
     await waitFor(async () => (await platform.t.db.selectFrom("deliveries").select("status").where("status", "in", ["pending", "delivering", "retrying"]).execute()).length === 0, 30_000, "deliveries to settle");
@@ -176,7 +184,10 @@ describe("proof service, recall and replay", () => {
       const document = await ok("proofs", "GET", `/api/v2/webhooks/events/${eventId}/chain-of-custody`);
       for (const r of requests) {
         const checks = verifyProof({ document, payload: r.body, key: keys, secret: endpointSecret });
-        expect(checks.filter((c) => !c.ok), `${eventId}: ${JSON.stringify(checks)}`).toEqual([]);
+        expect(
+          checks.filter((c) => !c.ok),
+          `${eventId}: ${JSON.stringify(checks)}`,
+        ).toEqual([]);
         expect(checks.map((c) => c.name)).toEqual(["checkpoint", "event", "prepared", "ingested", "signed", "root", "custody record", "seal", "chain", "outcome", "hmac"]);
       }
       const tampered = Buffer.from(requests[0]!.body);

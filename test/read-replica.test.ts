@@ -100,7 +100,10 @@ describe.skipIf(skipReason !== undefined)("proof routes on a streaming read repl
     started.push(dataDir);
   };
   const append = async (n: number) =>
-    appendEntries(primary, Array.from({ length: n }, (_, i) => ({ tenantId, document: { v: 1 as const, kind: "event" as const, n: i, r: randomBytes(6).toString("hex") } })));
+    appendEntries(
+      primary,
+      Array.from({ length: n }, (_, i) => ({ tenantId, document: { v: 1 as const, kind: "event" as const, n: i, r: randomBytes(6).toString("hex") } })),
+    );
   const get = async (app: HttpApp, url: string) => {
     const res = await app.inject({ url, headers: auth });
     return { status: res.statusCode, retryAfter: res.headers["retry-after"], body: String(res.headers["content-type"]).includes("json") ? res.json() : res.body };

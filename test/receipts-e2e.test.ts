@@ -99,7 +99,10 @@ describe("counter-signed receipts", () => {
     const keys = ((await platform.proofs.inject({ method: "GET", url: "/api/v2/proofs/keys" })).json().keys as Array<{ vkey: string }>).map((k) => parseVerifierKey(k.vkey));
     for (const req of receiver.requests) {
       const checks = verifyProof({ document: doc, payload: req.body, key: keys, receiptKey: ed.getPublicKey(endpointKey) });
-      expect(checks.filter((c) => !c.ok), JSON.stringify(checks)).toEqual([]);
+      expect(
+        checks.filter((c) => !c.ok),
+        JSON.stringify(checks),
+      ).toEqual([]);
       expect(checks.at(-1)).toMatchObject({ name: "receipt", ok: true });
     }
   });

@@ -93,9 +93,7 @@ export const tenantIsolation: Scenario = {
     const goneRequests = ctx.receiver.on(b.endpoints.gone!.path).length;
     const hangRequests = ctx.receiver.on(b.endpoints.hang!.path).length;
     const goneView = await apiCall(ctx, b.apiKey, "GET", `/api/v2/webhooks/${b.endpoints.gone!.id}`);
-    const hangStates = await retrying(() =>
-      sql<{ status: string; n: string }>`SELECT status, count(*) AS n FROM deliveries WHERE endpoint_id = ${b.endpoints.hang!.id} GROUP BY status`.execute(ctx.db),
-    );
+    const hangStates = await retrying(() => sql<{ status: string; n: string }>`SELECT status, count(*) AS n FROM deliveries WHERE endpoint_id = ${b.endpoints.hang!.id} GROUP BY status`.execute(ctx.db));
 
     Object.assign(run.extra, {
       "A lag before B (p50/p99 ms)": `${ms(percentile(base, 50))} / ${ms(percentile(base, 99))} (${base.length} events)`,
@@ -161,7 +159,10 @@ export const bigResponse: Scenario = {
       "pipeline RSS before / max (MB)": `${Math.round(rssBefore)} / ${Math.round(rssMax)}`,
     });
     run.expect(reports.length === events, `${reports.length} of ${events} big answers ended`);
-    run.expect(reports.every((x) => !x.completed), "the sender read a 200 MB answer to its end");
+    run.expect(
+      reports.every((x) => !x.completed),
+      "the sender read a 200 MB answer to its end",
+    );
     run.expect(maxWritten < 32 * 1024 * 1024, `the sender let ${maxWritten} bytes of an answer through before hanging up`);
     run.expect(rssMax - rssBefore < 100, `the pipeline grew by ${Math.round(rssMax - rssBefore)} MB while reading 200 MB answers`);
     run.expect(ctx.receiver.on(path).length === events, `${ctx.receiver.on(path).length} requests for ${events} deliveries (a 200 with a long body is delivered once)`);

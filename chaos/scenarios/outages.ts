@@ -6,7 +6,7 @@
  */
 import { Load } from "../load.js";
 import { PROCESSES, type ProcessName } from "../platform.js";
-import { closeScenario, makeTenant, sleep, type Ctx, type Run, type Scenario, type Tenant } from "../scenario.js";
+import { closeScenario, makeTenant, sleep, type Ctx, type Scenario, type Tenant } from "../scenario.js";
 
 const ok = { behaviour: { mode: "ok" as const } };
 
@@ -65,8 +65,14 @@ export const postgresStop: Scenario = {
       "proofs /checkpoint during": counts(during.proofs),
       "API /readyz after": counts(after.apiReady),
     });
-    run.expect(Object.keys(during.apiReady).every((s) => s === "503"), `API /readyz answered ${counts(during.apiReady)} while Postgres was down (503 only)`);
-    run.expect(Object.keys(during.proofs).every((s) => s === "503"), `the proof service answered ${counts(during.proofs)} while Postgres was down (503 only)`);
+    run.expect(
+      Object.keys(during.apiReady).every((s) => s === "503"),
+      `API /readyz answered ${counts(during.apiReady)} while Postgres was down (503 only)`,
+    );
+    run.expect(
+      Object.keys(during.proofs).every((s) => s === "503"),
+      `the proof service answered ${counts(during.proofs)} while Postgres was down (503 only)`,
+    );
     // Grace after the start: a connection that broke with the server may fail one more request.
     await closeScenario(ctx, run, { tenant, loads: [load], paths: Object.values(tenant.endpoints).map((e) => e.path), types: ["pg.load"], outages: [{ from, to: liftedAt + 5_000 }], liftedAt });
     const now = pids(ctx);

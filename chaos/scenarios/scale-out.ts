@@ -92,7 +92,10 @@ export const natsCluster: Scenario = {
       watchers.push(setup);
       await ensureTopology(setup, NATS_PREFIX, ACK_WAIT_MS, 1);
       // More replicas than servers: refused with the setting's name, the stream left as it was.
-      const tooMany = await ensureTopology(setup, NATS_PREFIX, ACK_WAIT_MS, 5).then(() => "accepted", (err: Error) => err.message);
+      const tooMany = await ensureTopology(setup, NATS_PREFIX, ACK_WAIT_MS, 5).then(
+        () => "accepted",
+        (err: Error) => err.message,
+      );
       run.expect(/CUSTODY_NATS_REPLICAS/.test(tooMany), `R5 on a 3-node cluster: ${tooMany}`);
       const after = await (await setup.jetstreamManager()).streams.info(stream);
       run.expect(after.config.num_replicas === 1, `a refused R5 left the stream at R${after.config.num_replicas}`);
@@ -229,9 +232,7 @@ export const sequencerFailover: Scenario = {
       const tenant = await makeTenant(ctx, "failover", ["failover.load"], { a: ok, b: ok });
       const paths = Object.values(tenant.endpoints).map((e) => e.path);
       const rate = 15;
-      const loads = [ctx.platform.apiOrigin, ctx.platform.origin("api:b")].map(
-        (origin, i) => new Load({ origin, apiKey: tenant.apiKey, idPrefix: `failover${i}`, type: "failover.load", ratePerSecond: rate }),
-      );
+      const loads = [ctx.platform.apiOrigin, ctx.platform.origin("api:b")].map((origin, i) => new Load({ origin, apiKey: tenant.apiKey, idPrefix: `failover${i}`, type: "failover.load", ratePerSecond: rate }));
       for (const l of loads) l.start();
       await sleep(6_000);
 

@@ -21,7 +21,17 @@ if (PORTAL && linkToken !== undefined) {
   history.replaceState(null, "", `${location.pathname}#/deliveries`);
 }
 
-const THEME_VARS: Record<string, string> = { accent: "--accent", accentText: "--accent-text", background: "--bg", surface: "--surface", text: "--text", muted: "--muted", border: "--border", radius: "--radius", font: "--font" };
+const THEME_VARS: Record<string, string> = {
+  accent: "--accent",
+  accentText: "--accent-text",
+  background: "--bg",
+  surface: "--surface",
+  text: "--text",
+  muted: "--muted",
+  border: "--border",
+  radius: "--radius",
+  font: "--font",
+};
 
 function applyTheme(theme: Record<string, string>): void {
   for (const [name, value] of Object.entries(theme)) {

@@ -117,7 +117,7 @@ export function CopyButton({ text, label = "Copy" }: { text: string; label?: str
 /** A value shown once (a signing secret, a portal link): selectable, with a copy button. */
 export function Secret({ label, value, note }: { label: string; value: string; note: string }) {
   return (
-    <div class="secret" role="region" aria-label={label}>
+    <section class="secret" aria-label={label}>
       <p>
         <strong>{label}</strong> — {note}
       </p>
@@ -125,7 +125,7 @@ export function Secret({ label, value, note }: { label: string; value: string; n
         {value}
       </code>{" "}
       <CopyButton text={value} />
-    </div>
+    </section>
   );
 }
 
@@ -147,6 +147,7 @@ export function Time({ at }: { at: string | null | undefined }) {
 
 export function Field({ label, hint, children }: { label: string; hint?: string; children: ComponentChildren }) {
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is `children`, an <input> or <select> the caller passes.
     <label class="field">
       <span class="label">{label}</span>
       {children}

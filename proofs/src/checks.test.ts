@@ -80,10 +80,17 @@ describe("verifyProof on real documents", () => {
     // A receipt entry the platform logged for a statement about different bytes.
     const seed = ed.utils.randomSecretKey();
     const key = ed.getPublicKey(seed);
-    const statement = new TextEncoder().encode(
-      `{"bodySha256":"${toHex(sha256(new Uint8Array([1])))}","delivery":"dlv_thin","event":"evt_fixture1","kind":"custody-receipt","receivedAt":"2025-03-01T12:00:00Z","v":1}`,
-    );
-    const entry = { v: 1, kind: "receipt", tenant: "ten_fixture", delivery: "dlv_thin", event: "evt_fixture1", statement: encodeBase64(statement), signature: encodeBase64(ed.sign(statement, seed)), publicKey: toHex(key) };
+    const statement = new TextEncoder().encode(`{"bodySha256":"${toHex(sha256(new Uint8Array([1])))}","delivery":"dlv_thin","event":"evt_fixture1","kind":"custody-receipt","receivedAt":"2025-03-01T12:00:00Z","v":1}`);
+    const entry = {
+      v: 1,
+      kind: "receipt",
+      tenant: "ten_fixture",
+      delivery: "dlv_thin",
+      event: "evt_fixture1",
+      statement: encodeBase64(statement),
+      signature: encodeBase64(ed.sign(statement, seed)),
+      publicKey: toHex(key),
+    };
     const doc = clone(base.document);
     doc.deliveries[0].receipt = { entry: encodeBase64(new TextEncoder().encode(JSON.stringify(entry))), leafIndex: null, inclusion: [] };
     const check = verifyProof({ document: doc, payload: base.thin.body, key: base.keys, receiptKey: key }).at(-1)!;
@@ -155,7 +162,11 @@ describe("verifyProof on real documents", () => {
     delete headers["webhook-id"];
     expect(firstFailure(verifyProof({ document: upper, payload: base.thin.body, key: base.keys }))).toMatchObject({ name: "signed" });
     expect(firstFailure(verifyProof({ document: upper, payload: base.thin.body, key: base.keys }))!.detail).toMatch(/not a lowercase HTTP token/);
-    for (const [name, value] of [["x-custody-event", "case.completed"], ["idempotency-key", "00000000-0000-4000-8000-000000000000"], ["content-type", "text/plain"]]) {
+    for (const [name, value] of [
+      ["x-custody-event", "case.completed"],
+      ["idempotency-key", "00000000-0000-4000-8000-000000000000"],
+      ["content-type", "text/plain"],
+    ]) {
       const doc = clone(base.document);
       doc.deliveries[1].attempts[0].headers[name!] = value;
       const fail = firstFailure(verifyProof({ document: doc, payload: base.thin.body, key: base.keys }));
@@ -184,7 +195,12 @@ describe("key rotation", () => {
     expect(failing(run([newKey]))).toEqual(["seal"]);
     expect(failing(run([oldKey]))[0]).toBe("checkpoint");
     // The keys endpoint's JSON, as the CLI's --key @FILE reads it.
-    const json = JSON.stringify({ keys: [{ keyId: "a", vkey: formatVerifierKey(newKey), validFrom: "", validTo: null }, { keyId: "b", vkey: formatVerifierKey(oldKey), validFrom: "", validTo: "" }] });
+    const json = JSON.stringify({
+      keys: [
+        { keyId: "a", vkey: formatVerifierKey(newKey), validFrom: "", validTo: null },
+        { keyId: "b", vkey: formatVerifierKey(oldKey), validFrom: "", validTo: "" },
+      ],
+    });
     expect(allOk(verifyProof({ document: mixed.document, payload: mixed.thin.body, key: parseKeys(json) }))).toBe(true);
     expect(allOk(verifyProof({ document: mixed.document, payload: mixed.thin.body, key: parseKeys(`# keys\n${formatVerifierKey(oldKey)}\n\n${formatVerifierKey(newKey)}\n`) }))).toBe(true);
   });

@@ -94,7 +94,14 @@ export function verifyProof(input: ProofInput): Check[] {
 
   if (input.secret !== undefined) {
     const secret = input.secret;
-    checks.push(someItem("hmac", matched, (r) => r.label, (ref) => hmacOf(payload, secret, ref)));
+    checks.push(
+      someItem(
+        "hmac",
+        matched,
+        (r) => r.label,
+        (ref) => hmacOf(payload, secret, ref),
+      ),
+    );
   }
   if (input.receiptKey !== undefined) {
     checks.push(receiptCheck(ctx, [...new Set(matched.map((r) => r.delivery))], input.receiptKey, digest));

@@ -142,7 +142,14 @@ describe("custody-verify proof", () => {
     expect(out.checks.map((c) => c.name)).toEqual(PROOF_ORDER.slice(0, 9));
     const bad = await run(["proof", "--json", "--proof", file("doc.json"), "--payload", file("flipped.bin"), "--key", fx.vkey]);
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, checks: [{ name: "checkpoint", ok: true }, { name: "event", ok: true }, { name: "prepared", ok: false }] });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      ok: false,
+      checks: [
+        { name: "checkpoint", ok: true },
+        { name: "event", ok: true },
+        { name: "prepared", ok: false },
+      ],
+    });
   });
 
   it("exits 1 and names the failing check for forged evidence", async () => {
@@ -183,7 +190,9 @@ describe("custody-verify checkpoint and redaction", () => {
     expect(notes).toHaveLength(16);
     // All 16 go through verifyCheckpoint in checks.test.ts; here the smallest, a middle and the largest.
     const picked = [0, 7, 15];
-    picked.forEach((i) => writeFileSync(file(`tessera-${i}`), notes[i]!.note));
+    picked.forEach((i) => {
+      writeFileSync(file(`tessera-${i}`), notes[i]!.note);
+    });
     const results = await pool(picked, 3, (i) => run(["checkpoint", "--checkpoint", file(`tessera-${i}`), "--key", vkey]));
     results.forEach((r, n) => {
       expect(r.code).toBe(0);

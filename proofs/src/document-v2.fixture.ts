@@ -162,7 +162,18 @@ function otherAttempt(): AttemptToSeal {
 /** Another tenant's outcome record, to fill an outcome batch around ours. */
 function otherOutcome(): Uint8Array {
   const n = others++;
-  return encodeOutcomeRecord({ tenant: "ten_other", delivery: `dlv_other_${n}`, attempt: 1, root: toHex(sha256(enc.encode(`other root ${n}`))), outcome: "delivered", status: 200, error: null, startedAt: OCCURRED_AT.toISOString(), durationMs: 7, responseSha256: toHex(sha256(new Uint8Array())) });
+  return encodeOutcomeRecord({
+    tenant: "ten_other",
+    delivery: `dlv_other_${n}`,
+    attempt: 1,
+    root: toHex(sha256(enc.encode(`other root ${n}`))),
+    outcome: "delivered",
+    status: 200,
+    error: null,
+    startedAt: OCCURRED_AT.toISOString(),
+    durationMs: 7,
+    responseSha256: toHex(sha256(new Uint8Array())),
+  });
 }
 
 export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
@@ -170,7 +181,8 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
   const sealSigner = options.sealSigner ?? (() => signer);
   const entries: Uint8Array[] = [];
   const append = (doc: EntryDocument) => entries.push(encodeEntry(doc)) - 1;
-  const filler = () => append(eventEntry({ tenantId: "ten_other", eventId: `evt_filler_${entries.length}`, type: "case.completed", payloadSha256: sha256(enc.encode(String(entries.length))), occurredAt: OCCURRED_AT, supersedes: null }));
+  const filler = () =>
+    append(eventEntry({ tenantId: "ten_other", eventId: `evt_filler_${entries.length}`, type: "case.completed", payloadSha256: sha256(enc.encode(String(entries.length))), occurredAt: OCCURRED_AT, supersedes: null }));
   const batchEntry = (batch: SealBatchName | OutcomeBatchName, entry: EntryDocument) => append(options.batchEntry ? options.batchEntry(batch, entry) : entry);
 
   filler();
@@ -180,11 +192,23 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
   const ingested = leafHash(entries[eventIndex]!);
 
   const secrets = { thin: generateSecret(), previous: generateSecret(), fat: generateSecret(), cb: generateSecret() };
-  const thin = deliveryOf(data, { id: "dlv_thin", target: { endpoint: "wh_thin" }, idempotencyKey: "0b9f3f7e-8c1d-4a57-9b7e-3f1e2d4c5b6a", shape: "thin", status: "delivered", replayOf: null, replay: null }, PERSONAL_FIELDS);
+  const thin = deliveryOf(
+    data,
+    { id: "dlv_thin", target: { endpoint: "wh_thin" }, idempotencyKey: "0b9f3f7e-8c1d-4a57-9b7e-3f1e2d4c5b6a", shape: "thin", status: "delivered", replayOf: null, replay: null },
+    PERSONAL_FIELDS,
+  );
   const fat = deliveryOf(data, { id: "dlv_fat", target: { endpoint: "wh_fat" }, idempotencyKey: "5d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d", shape: "fat", status: "delivered", replayOf: null, replay: null }, ["/tags/1"]);
   const cb = deliveryOf(data, { id: "dlv_cb", target: { callback: true }, idempotencyKey: "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d", shape: "thin", status: "delivered", replayOf: null, replay: null }, PERSONAL_FIELDS);
-  const cancelled = deliveryOf(data, { id: "dlv_cancelled", target: { endpoint: "wh_late" }, idempotencyKey: "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9", shape: "thin", status: "cancelled", replayOf: null, replay: null }, PERSONAL_FIELDS);
-  const replay = deliveryOf(data, { id: "dlv_replay", target: { endpoint: "wh_fat" }, idempotencyKey: "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", shape: "fat", status: "delivering", replayOf: "dlv_fat", replay: "rpl_fixture1" }, ["/tags/1"]);
+  const cancelled = deliveryOf(
+    data,
+    { id: "dlv_cancelled", target: { endpoint: "wh_late" }, idempotencyKey: "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9", shape: "thin", status: "cancelled", replayOf: null, replay: null },
+    PERSONAL_FIELDS,
+  );
+  const replay = deliveryOf(
+    data,
+    { id: "dlv_replay", target: { endpoint: "wh_fat" }, idempotencyKey: "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f", shape: "fat", status: "delivering", replayOf: "dlv_fat", replay: "rpl_fixture1" },
+    ["/tags/1"],
+  );
 
   // dlv_thin's endpoint counter-signs a receipt in its 2xx response (FORMAT §11).
   const receiptSeed = randomSeed();
@@ -216,20 +240,22 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
   const seal = (batch: SealBatchName, ours: Attempt[], before: number, after: number) => {
     const toSeal: AttemptToSeal[] = [
       ...Array.from({ length: before }, otherAttempt),
-      ...ours.map((a) => (options.attempt ?? ((_: string, x: AttemptToSeal) => x))(label(a), {
-        tenant: TENANT,
-        delivery: a.delivery.id,
-        event: EVENT_ID,
-        eventType: EVENT_TYPE,
-        attempt: a.attempt,
-        target: a.delivery.target,
-        previous: previousOf(a),
-        idempotencyKey: a.delivery.idempotencyKey,
-        body: a.delivery.body,
-        ingested,
-        redacted: a.delivery.redacted,
-        secrets: a.secrets.map((secret) => ({ secret, keyId: secretKeyId(secret) })),
-      })),
+      ...ours.map((a) =>
+        (options.attempt ?? ((_: string, x: AttemptToSeal) => x))(label(a), {
+          tenant: TENANT,
+          delivery: a.delivery.id,
+          event: EVENT_ID,
+          eventType: EVENT_TYPE,
+          attempt: a.attempt,
+          target: a.delivery.target,
+          previous: previousOf(a),
+          idempotencyKey: a.delivery.idempotencyKey,
+          body: a.delivery.body,
+          ingested,
+          redacted: a.delivery.redacted,
+          secrets: a.secrets.map((secret) => ({ secret, keyId: secretKeyId(secret) })),
+        }),
+      ),
       ...Array.from({ length: after }, otherAttempt),
     ];
     const by = sealSigner(batch);
@@ -243,7 +269,11 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
       const resealed = sealLeaves(records, by);
       const signature = sealSignatureOf(resealed.note, by.name);
       ({ note, root } = resealed);
-      sealed = sealed.map((s, i) => ({ ...s, record: records[i]!, headers: { ...s.headers, ...formatCustodyHeadersV2(records[i]!, { signer: by.name, size: resealed.size, index: i, path: resealed.members[i]!.path, signature }) } }));
+      sealed = sealed.map((s, i) => ({
+        ...s,
+        record: records[i]!,
+        headers: { ...s.headers, ...formatCustodyHeadersV2(records[i]!, { signer: by.name, size: resealed.size, index: i, path: resealed.members[i]!.path, signature }) },
+      }));
     }
     const tree = batchOf(records);
     const entry = batchEntry(batch, sealEntry({ batchRoot: toHex(root), size: records.length, keyId: toHex(by.keyId) }));
@@ -279,14 +309,29 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
 
   seal("A", [find("dlv_thin#1"), find("dlv_fat#1"), find("dlv_cb#1")], 1, 1);
   filler();
-  record("X", [[find("dlv_thin#1"), 1], [find("dlv_fat#1"), 2], [find("dlv_cb#1"), 4]], 5, BATCH_TIMES.A);
+  record(
+    "X",
+    [
+      [find("dlv_thin#1"), 1],
+      [find("dlv_fat#1"), 2],
+      [find("dlv_cb#1"), 4],
+    ],
+    5,
+    BATCH_TIMES.A,
+  );
   seal("B", [find("dlv_replay#1"), find("dlv_thin#2")], 0, 1);
-  record("Y", [[find("dlv_thin#2"), 0], [find("dlv_replay#1"), 1]], 2, BATCH_TIMES.B);
+  record(
+    "Y",
+    [
+      [find("dlv_thin#2"), 0],
+      [find("dlv_replay#1"), 1],
+    ],
+    2,
+    BATCH_TIMES.B,
+  );
   seal("C", [find("dlv_thin#3")], 0, 0);
   record("Z", [[find("dlv_thin#3"), 1]], 2, BATCH_TIMES.C);
-  const receiptIndex = append(
-    receiptEntry({ tenantId: TENANT, deliveryId: "dlv_thin", eventId: EVENT_ID, statement: encodeBase64(statement), signature: encodeBase64(receiptSignature), publicKey: toHex(receiptKey) }),
-  );
+  const receiptIndex = append(receiptEntry({ tenantId: TENANT, deliveryId: "dlv_thin", eventId: EVENT_ID, statement: encodeBase64(statement), signature: encodeBase64(receiptSignature), publicKey: toHex(receiptKey) }));
   seal("D", [find("dlv_replay#2")], 2, 0);
   filler();
   const recallIndex = append(recallEntry({ tenantId: TENANT, eventId: EVENT_ID, reason: "sent to the wrong customer", recalledAt: new Date("2026-03-01T13:00:00.000Z") }));
@@ -315,7 +360,10 @@ export function buildFixtureV2(options: FixtureV2Options = {}): FixtureV2 {
     replayOf: d.replayOf,
     replay: d.replay,
     redaction: { shape: d.shape, removed: d.removed },
-    attempts: attempts.filter((a) => a.delivery === d).sort((x, y) => x.attempt - y.attempt).map(attemptJson),
+    attempts: attempts
+      .filter((a) => a.delivery === d)
+      .sort((x, y) => x.attempt - y.attempt)
+      .map(attemptJson),
     receipt: receipt === null ? null : proven(receipt),
   });
 

@@ -133,9 +133,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
   };
 
   filler(3);
-  const eventBytes = encodeEntry(
-    eventEntry({ tenantId: TENANT, eventId: EVENT_ID, type: EVENT_TYPE, payloadSha256: sha256(enc.encode(canonicalJson(data))), occurredAt: OCCURRED_AT, supersedes: null }),
-  );
+  const eventBytes = encodeEntry(eventEntry({ tenantId: TENANT, eventId: EVENT_ID, type: EVENT_TYPE, payloadSha256: sha256(enc.encode(canonicalJson(data))), occurredAt: OCCURRED_AT, supersedes: null }));
   const eventIndex = entries.push(options.eventEntryBytes ? options.eventEntryBytes(eventBytes) : eventBytes) - 1;
   const ingested = leafHash(entries[eventIndex]!);
 
@@ -146,12 +144,39 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
   const fatSecret = generateSecret();
   const callbackSecret = generateSecret();
 
-  const thin1: Attempt = { deliveryId: "dlv_thin", attemptNo: 1, endpointId: "wh_thin", idempotencyKey: "0b9f3f7e-8c1d-4a57-9b7e-3f1e2d4c5b6a", body: thinBody.body, redactedHop: thinBody.redactedHop, secrets: [thinSecret, previousSecret], outcome: { outcome: "retry", status: 500, error: "http_5xx" } };
+  const thin1: Attempt = {
+    deliveryId: "dlv_thin",
+    attemptNo: 1,
+    endpointId: "wh_thin",
+    idempotencyKey: "0b9f3f7e-8c1d-4a57-9b7e-3f1e2d4c5b6a",
+    body: thinBody.body,
+    redactedHop: thinBody.redactedHop,
+    secrets: [thinSecret, previousSecret],
+    outcome: { outcome: "retry", status: 500, error: "http_5xx" },
+  };
   const thin2: Attempt = { ...thin1, attemptNo: 2, secrets: [thinSecret], outcome: { outcome: "delivered", status: 200, error: null } };
-  const fat1: Attempt = { deliveryId: "dlv_fat", attemptNo: 1, endpointId: "wh_fat", idempotencyKey: "5d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d", body: fatBody.body, redactedHop: fatBody.redactedHop, secrets: [fatSecret], outcome: { outcome: "delivered", status: 204, error: null } };
+  const fat1: Attempt = {
+    deliveryId: "dlv_fat",
+    attemptNo: 1,
+    endpointId: "wh_fat",
+    idempotencyKey: "5d2c1b0a-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
+    body: fatBody.body,
+    redactedHop: fatBody.redactedHop,
+    secrets: [fatSecret],
+    outcome: { outcome: "delivered", status: 204, error: null },
+  };
   // Same body bytes as dlv_thin (salts are not in the body), its own salts and so its own redacted hop.
   const cbBody = bodyFor(data, "thin", PERSONAL_FIELDS);
-  const cb1: Attempt = { deliveryId: "dlv_cb", attemptNo: 1, endpointId: null, idempotencyKey: "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d", body: cbBody.body, redactedHop: cbBody.redactedHop, secrets: [callbackSecret], outcome: { outcome: "delivered", status: 200, error: null } };
+  const cb1: Attempt = {
+    deliveryId: "dlv_cb",
+    attemptNo: 1,
+    endpointId: null,
+    idempotencyKey: "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+    body: cbBody.body,
+    redactedHop: cbBody.redactedHop,
+    secrets: [callbackSecret],
+    outcome: { outcome: "delivered", status: 200, error: null },
+  };
 
   /** Seals one batch like the pipeline's seal stage: headers, hops, root, one note, custody entries. */
   const seal = (attempts: Attempt[], at: number, sealSigner: Signer, fillerRoots: number, position: number): SealedAttempt[] => {
@@ -224,9 +249,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
   // dlv_thin's endpoint counter-signs a receipt (FORMAT §10).
   const receiptSeed = ed.utils.randomSecretKey();
   const receiptKey = ed.getPublicKey(receiptSeed);
-  const statement = enc.encode(
-    canonicalJson({ v: 1, kind: "custody-receipt", delivery: "dlv_thin", event: EVENT_ID, bodySha256: toHex(sha256(thinBody.body)), receivedAt: "2025-03-01T12:01:40.500Z" }),
-  );
+  const statement = enc.encode(canonicalJson({ v: 1, kind: "custody-receipt", delivery: "dlv_thin", event: EVENT_ID, bodySha256: toHex(sha256(thinBody.body)), receivedAt: "2025-03-01T12:01:40.500Z" }));
   const receiptIndex = append({
     v: 1,
     kind: "receipt",
@@ -238,9 +261,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
     publicKey: toHex(receiptKey),
   });
   filler(1);
-  const recallIndex = options.recalled
-    ? append({ v: 1, kind: "recall", tenant: TENANT, event: EVENT_ID, reason: "sent to the wrong customer", recalledAt: "2025-03-01T13:00:00.000Z" })
-    : undefined;
+  const recallIndex = options.recalled ? append({ v: 1, kind: "recall", tenant: TENANT, event: EVENT_ID, reason: "sent to the wrong customer", recalledAt: "2025-03-01T13:00:00.000Z" }) : undefined;
 
   const checkpointSize = options.checkpointSize ?? entries.length;
   const leaves = entries.slice(0, checkpointSize).map(leafHash);

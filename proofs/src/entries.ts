@@ -7,7 +7,7 @@ import type { ProvenEntry } from "@custody/custody";
 import { decodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash, verifyInclusion } from "@custody/merkle";
 import { canonicalize, decodeBase64, fromHex } from "@custody/encoding";
-import { type Checkpoint } from "@custody/note";
+import type { Checkpoint } from "@custody/note";
 
 /** A verification failure with a message meant for the person running the verifier. */
 export class CheckFailure extends Error {

@@ -37,7 +37,13 @@ const attempt = (d: Json, label: string): Json => getAt(d, attemptPath(d, label)
 /** Verifies and returns the failing check names, with the details of failures for the message. */
 function verdict(input: ProofInput): { failing: string[]; why: string } {
   const checks = verifyProof(input);
-  return { failing: failing(checks), why: checks.filter((c) => !c.ok).map(formatCheck).join("\n") };
+  return {
+    failing: failing(checks),
+    why: checks
+      .filter((c) => !c.ok)
+      .map(formatCheck)
+      .join("\n"),
+  };
 }
 
 /** Expects exactly `only` to fail. */
@@ -74,13 +80,14 @@ describe("1 checkpoint", () => {
   it("fails for a checkpoint signed by another key of the same name, or for another origin, or a seal note", () => {
     const impostor = generateSigner(ORIGIN);
     const cp = parseCheckpoint(parseNote((f.document as Json).checkpoint).text);
-    const notes = [
-      signNote(formatCheckpoint(cp), [impostor]),
-      signNote(formatCheckpoint({ ...cp, origin: "custody.test/other" }), [signer]),
-      attempt(f.document as Json, "dlv_thin#1").seal.note,
-    ];
+    const notes = [signNote(formatCheckpoint(cp), [impostor]), signNote(formatCheckpoint({ ...cp, origin: "custody.test/other" }), [signer]), attempt(f.document as Json, "dlv_thin#1").seal.note];
     for (const note of notes) {
-      const checks = verifyProof(inputOf(f, edited((d) => (d.checkpoint = note))));
+      const checks = verifyProof(
+        inputOf(
+          f,
+          edited((d) => (d.checkpoint = note)),
+        ),
+      );
       expect(firstFailure(checks)?.name).toBe("checkpoint");
     }
   });
@@ -88,16 +95,61 @@ describe("1 checkpoint", () => {
 
 describe("2 event", () => {
   it("fails alone for a wrong inclusion proof, an unsequenced event entry, or a recall entry of another kind", () => {
-    onlyFails(inputOf(f, edited((d) => (d.event.ledger.inclusion[2] = "0".repeat(64)))), "event");
-    onlyFails(inputOf(f, edited((d) => Object.assign(d.event.ledger, { leafIndex: null, inclusion: [] }))), "event");
-    onlyFails(inputOf(f, edited((d) => (d.recall = proven(f, 0)))), "event");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (d.event.ledger.inclusion[2] = "0".repeat(64))),
+      ),
+      "event",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => Object.assign(d.event.ledger, { leafIndex: null, inclusion: [] })),
+      ),
+      "event",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (d.recall = proven(f, 0))),
+      ),
+      "event",
+    );
   });
 
   it("fails first for an event entry of another event, or a document naming another event type", () => {
     const other = encodeEntry(eventEntry({ tenantId: "ten_fixture", eventId: "evt_other", type: "identity.registration.final", payloadSha256: new Uint8Array(32), occurredAt: new Date(0), supersedes: null }));
-    expect(firstFailure(verifyProof(inputOf(f, edited((d) => (d.event.ledger.entry = encodeBase64(other)))))) ?.name).toBe("event");
-    expect(firstFailure(verifyProof(inputOf(f, edited((d) => (d.event.type = "identity.registration.draft")))))?.name).toBe("event");
-    expect(firstFailure(verifyProof(inputOf(f, edited((d) => (d.event.id = `${EVENT_ID}x`)))))?.name).toBe("event");
+    expect(
+      firstFailure(
+        verifyProof(
+          inputOf(
+            f,
+            edited((d) => (d.event.ledger.entry = encodeBase64(other))),
+          ),
+        ),
+      )?.name,
+    ).toBe("event");
+    expect(
+      firstFailure(
+        verifyProof(
+          inputOf(
+            f,
+            edited((d) => (d.event.type = "identity.registration.draft")),
+          ),
+        ),
+      )?.name,
+    ).toBe("event");
+    expect(
+      firstFailure(
+        verifyProof(
+          inputOf(
+            f,
+            edited((d) => (d.event.id = `${EVENT_ID}x`)),
+          ),
+        ),
+      )?.name,
+    ).toBe("event");
   });
 });
 
@@ -129,13 +181,25 @@ describe("5 signed", () => {
           else headers[name] = value;
         });
         const checks = verifyProof(inputOf(f, doc));
-        expect(firstFailure(checks)?.name, `${name}: ${checks.filter((c) => !c.ok).map(formatCheck).join("\n")}`).toBe("signed");
+        expect(
+          firstFailure(checks)?.name,
+          `${name}: ${checks
+            .filter((c) => !c.ok)
+            .map(formatCheck)
+            .join("\n")}`,
+        ).toBe("signed");
       }
     }
   });
 
   it("fails alone for a content-type other than application/json", () => {
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_thin#2").headers["content-type"] = "text/plain"))), "signed");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_thin#2").headers["content-type"] = "text/plain")),
+      ),
+      "signed",
+    );
   });
 
   it("fails alone for headers the platform signed consistently but with another event type or idempotency key", () => {
@@ -195,10 +259,34 @@ describe("7 custody record", () => {
 
   it("fails alone when the custody headers do not state this record and its seal", () => {
     const other = (d: Json) => attempt(d, "dlv_fat#1").headers;
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-record"] = other(d)["x-custody-record"]))), "custody record");
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-seal"] = other(d)["x-custody-seal"]))), "custody record");
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-seal"] = attempt(d, "dlv_cb#1").headers["x-custody-seal"].replace("signer=custody.test/log", "signer=custody.test/other")))), "custody record");
-    onlyFails(inputOf(f, edited((d) => delete attempt(d, "dlv_cb#1").headers["x-custody-record"])), "custody record");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-record"] = other(d)["x-custody-record"])),
+      ),
+      "custody record",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-seal"] = other(d)["x-custody-seal"])),
+      ),
+      "custody record",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_cb#1").headers["x-custody-seal"] = attempt(d, "dlv_cb#1").headers["x-custody-seal"].replace("signer=custody.test/log", "signer=custody.test/other"))),
+      ),
+      "custody record",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => delete attempt(d, "dlv_cb#1").headers["x-custody-record"]),
+      ),
+      "custody record",
+    );
   });
 });
 
@@ -213,9 +301,27 @@ describe("8 seal", () => {
   });
 
   it("fails alone for a seal entry of the wrong kind, or not yet sequenced", () => {
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_fat#1").seal.entry = attempt(d, "dlv_fat#1").outcome.entry))), "seal");
-    onlyFails(inputOf(f, edited((d) => Object.assign(attempt(d, "dlv_fat#1").seal.entry, { leafIndex: null, inclusion: [] }))), "seal");
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_fat#1").seal.entry.leafIndex += 1))), "seal");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_fat#1").seal.entry = attempt(d, "dlv_fat#1").outcome.entry)),
+      ),
+      "seal",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => Object.assign(attempt(d, "dlv_fat#1").seal.entry, { leafIndex: null, inclusion: [] })),
+      ),
+      "seal",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_fat#1").seal.entry.leafIndex += 1)),
+      ),
+      "seal",
+    );
   });
 
   it("fails alone for a path for the wrong index, the header stating the same wrong index", () => {
@@ -238,10 +344,29 @@ describe("8 seal", () => {
     });
 
   it("fails alone for a note that could pass for a ledger checkpoint, or that has extension lines", () => {
-    onlyFails(inputOf(f, resigned((size, rootHash) => formatCheckpoint({ origin: ORIGIN, size, rootHash }))), "seal");
-    onlyFails(inputOf(f, resigned((size, rootHash) => formatCheckpoint({ origin: `${ORIGIN}/seal`, size, rootHash, extensions: ["note"] }))), "seal");
+    onlyFails(
+      inputOf(
+        f,
+        resigned((size, rootHash) => formatCheckpoint({ origin: ORIGIN, size, rootHash })),
+      ),
+      "seal",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        resigned((size, rootHash) => formatCheckpoint({ origin: `${ORIGIN}/seal`, size, rootHash, extensions: ["note"] })),
+      ),
+      "seal",
+    );
     // The control: the same re-signing of the genuine text passes.
-    expect(verdict(inputOf(f, resigned((size, rootHash) => formatCheckpoint({ origin: `${ORIGIN}/seal`, size, rootHash })))).failing).toEqual([]);
+    expect(
+      verdict(
+        inputOf(
+          f,
+          resigned((size, rootHash) => formatCheckpoint({ origin: `${ORIGIN}/seal`, size, rootHash })),
+        ),
+      ).failing,
+    ).toEqual([]);
   });
 
   it("fails alone for a note signed by a key that was not given", () => {
@@ -254,14 +379,38 @@ describe("8 seal", () => {
 
 describe("9 chain", () => {
   it("fails alone when a middle attempt is omitted", () => {
-    onlyFails(inputOf(f, edited((d) => d.deliveries[0].attempts.splice(1, 1))), "chain");
-    expect(verdict(inputOf(f, edited((d) => d.deliveries[0].attempts.splice(1, 1)))).why).toMatch(/chain — dlv_thin: the attempts are listed as 1, 3, not 1 to 2 in order/);
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => d.deliveries[0].attempts.splice(1, 1)),
+      ),
+      "chain",
+    );
+    expect(
+      verdict(
+        inputOf(
+          f,
+          edited((d) => d.deliveries[0].attempts.splice(1, 1)),
+        ),
+      ).why,
+    ).toMatch(/chain — dlv_thin: the attempts are listed as 1, 3, not 1 to 2 in order/);
   });
 
   it("fails alone when attempts are listed out of order", () => {
     const swapped = edited((d) => d.deliveries[0].attempts.reverse());
     onlyFails(inputOf(f, swapped), "chain");
-    onlyFails({ ...inputOf(f, edited((d) => d.deliveries[4].attempts.reverse())), payload: f.fat.body, secret: f.fat.secret, receiptKey: undefined } as ProofInput, "chain");
+    onlyFails(
+      {
+        ...inputOf(
+          f,
+          edited((d) => d.deliveries[4].attempts.reverse()),
+        ),
+        payload: f.fat.body,
+        secret: f.fat.secret,
+        receiptKey: undefined,
+      } as ProofInput,
+      "chain",
+    );
   });
 
   it("fails alone when an outcome in the middle is missing", () => {
@@ -280,7 +429,12 @@ describe("9 chain", () => {
 
   it("fails alone for a previous that is not the leaf hash of the previous attempt's outcome", () => {
     let first: string | null = null;
-    const fx = forged({ previous: (label, p) => (label === "dlv_thin#2" ? (first = p) : label === "dlv_thin#3" ? first : p) });
+    const fx = forged({
+      previous: (label, p) => {
+        if (label === "dlv_thin#2") first = p;
+        return label === "dlv_thin#3" ? first : p;
+      },
+    });
     onlyFails(inputOf(fx), "chain");
   });
 
@@ -290,13 +444,26 @@ describe("9 chain", () => {
   });
 
   it("accepts a document that shows a prefix of the attempts: a later one extends it", () => {
-    expect(verdict(inputOf(f, edited((d) => d.deliveries[0].attempts.pop()))).failing).toEqual([]);
+    expect(
+      verdict(
+        inputOf(
+          f,
+          edited((d) => d.deliveries[0].attempts.pop()),
+        ),
+      ).failing,
+    ).toEqual([]);
   });
 });
 
 describe("10 outcome", () => {
   it("fails alone for an outcomes entry of the wrong kind", () => {
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_thin#1").outcome.entry = attempt(d, "dlv_thin#1").seal.entry))), "outcome");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_thin#1").outcome.entry = attempt(d, "dlv_thin#1").seal.entry)),
+      ),
+      "outcome",
+    );
   });
 
   it("fails alone for a non-canonical outcome record, or one about another attempt, delivery or root", () => {
@@ -319,9 +486,27 @@ describe("10 outcome", () => {
   });
 
   it("fails alone for a path for the wrong index, an unsequenced outcomes entry, or an entry of another size", () => {
-    onlyFails(inputOf(f, edited((d) => (attempt(d, "dlv_thin#3").outcome.index = 0))), "outcome");
-    onlyFails(inputOf(f, edited((d) => attempt(d, "dlv_thin#3").outcome.path.pop())), "outcome");
-    onlyFails(inputOf(f, edited((d) => Object.assign(attempt(d, "dlv_thin#3").outcome.entry, { leafIndex: null, inclusion: [] }))), "outcome");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => (attempt(d, "dlv_thin#3").outcome.index = 0)),
+      ),
+      "outcome",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => attempt(d, "dlv_thin#3").outcome.path.pop()),
+      ),
+      "outcome",
+    );
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => Object.assign(attempt(d, "dlv_thin#3").outcome.entry, { leafIndex: null, inclusion: [] })),
+      ),
+      "outcome",
+    );
     onlyFails(inputOf(forged({ batchEntry: (batch, entry) => (batch === "Z" ? { ...entry, size: 3 } : entry) })), "outcome");
   });
 });
@@ -330,6 +515,12 @@ describe("11 hmac and 12 receipt", () => {
   it("fail alone for another secret or receipt key", () => {
     onlyFails({ ...inputOf(f), secret: generateSecret() }, "hmac");
     onlyFails({ ...inputOf(f), receiptKey: verifierKeyOf(generateSigner(ORIGIN)).publicKey }, "receipt");
-    onlyFails(inputOf(f, edited((d) => Object.assign(d.deliveries[0].receipt, { leafIndex: null, inclusion: [] }))), "receipt");
+    onlyFails(
+      inputOf(
+        f,
+        edited((d) => Object.assign(d.deliveries[0].receipt, { leafIndex: null, inclusion: [] })),
+      ),
+      "receipt",
+    );
   });
 });

@@ -37,7 +37,12 @@ export function parseKeys(text: string): VerifierKey[] {
   } else {
     // A verifier key contains no whitespace (names cannot, base64 does not), so whitespace separates
     // keys; lines starting with # are comments.
-    items = trimmed.split("\n").filter((line) => !line.trim().startsWith("#")).join(" ").split(/\s+/).filter((s) => s.length > 0);
+    items = trimmed
+      .split("\n")
+      .filter((line) => !line.trim().startsWith("#"))
+      .join(" ")
+      .split(/\s+/)
+      .filter((s) => s.length > 0);
   }
   if (items.length === 0) fail("no verifier key given");
   if (items.length > MAX_KEYS) fail(`more than ${MAX_KEYS} verifier keys`);
@@ -45,7 +50,7 @@ export function parseKeys(text: string): VerifierKey[] {
     try {
       return parseVerifierKey(item);
     } catch (err) {
-      fail(`verifier key ${JSON.stringify(item.length > 80 ? `${item.slice(0, 80)}…` : item)}: ${reason(err)}`);
+      return fail(`verifier key ${JSON.stringify(item.length > 80 ? `${item.slice(0, 80)}…` : item)}: ${reason(err)}`);
     }
   });
 }

@@ -54,7 +54,10 @@ describe("hostile documents", () => {
         let cur: Json = doc;
         for (const key of at.slice(0, -1)) cur = cur[key];
         cur[at.at(-1)!] = value;
-        for (const checks of [verifyProof({ document: doc, payload: f.thin.body, key: f.keys, secret: f.thin.secret, receiptKey: f.thin.receiptKey }), verifyRedaction({ document: doc, original: { data: DATA }, key: f.keys })]) {
+        for (const checks of [
+          verifyProof({ document: doc, payload: f.thin.body, key: f.keys, secret: f.thin.secret, receiptKey: f.thin.receiptKey }),
+          verifyRedaction({ document: doc, original: { data: DATA }, key: f.keys }),
+        ]) {
           expect(checks.length).toBeGreaterThan(0);
           for (const c of checks) expect(typeof c.detail).toBe("string");
         }

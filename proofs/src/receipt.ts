@@ -97,12 +97,17 @@ export function receiptCheck(ctx: Context, deliveries: readonly DeliveryCore[], 
   } catch (err) {
     return { name: "receipt", ok: false, detail: reason(err) };
   }
-  return someItem("receipt", deliveries, (d) => d.id, (d) => {
-    if (d.receipt === null) fail("the delivery has no receipt entry");
-    const read = readProven(d.receipt, "receipt entry");
-    const entry = decodeKind(read.bytes, "receipt", "receipt entry");
-    const receivedAt = checkReceiptEntry(entry, key, { tenant: ctx.eventTenant, delivery: d.id, event: ctx.doc.event.id, bodySha256 });
-    const where = includedUnder(d.receipt, read.leaf, ctx.checkpoint, "receipt entry");
-    return `received ${receivedAt}, signed by the receipt key, ${where}`;
-  });
+  return someItem(
+    "receipt",
+    deliveries,
+    (d) => d.id,
+    (d) => {
+      if (d.receipt === null) fail("the delivery has no receipt entry");
+      const read = readProven(d.receipt, "receipt entry");
+      const entry = decodeKind(read.bytes, "receipt", "receipt entry");
+      const receivedAt = checkReceiptEntry(entry, key, { tenant: ctx.eventTenant, delivery: d.id, event: ctx.doc.event.id, bodySha256 });
+      const where = includedUnder(d.receipt, read.leaf, ctx.checkpoint, "receipt entry");
+      return `received ${receivedAt}, signed by the receipt key, ${where}`;
+    },
+  );
 }

@@ -52,7 +52,10 @@ export function redactionOf(original: JsonValue, d: DeliveryCore, attempts: read
   }
   let hop: string;
   try {
-    const delivered = applyRemovals(original, removed.map((f) => f.path));
+    const delivered = applyRemovals(
+      original,
+      removed.map((f) => f.path),
+    );
     // The library's own check of the same claim: its removal code and ours must agree.
     verifyRedactionClaim({ original, delivered, removed: [...removed] });
     hop = toHex(sha256(redactionHopBytes(delivered, [...removed])));

@@ -68,7 +68,14 @@ export function everyItem<T>(name: CheckName, items: readonly T[], of: Items<T>,
   const first = passed[0];
   if (first === undefined) return { name, ok: true, detail: `no ${plural(of.noun)} in the document` };
   if (passed.every((p) => p.detail === first.detail)) {
-    return { name, ok: true, detail: `${labels(passed.map((p) => p.label), of.noun)}: ${first.detail}` };
+    return {
+      name,
+      ok: true,
+      detail: `${labels(
+        passed.map((p) => p.label),
+        of.noun,
+      )}: ${first.detail}`,
+    };
   }
   return { name, ok: true, detail: summarize(passed.map((p) => `${p.label}: ${p.detail}`)) };
 }

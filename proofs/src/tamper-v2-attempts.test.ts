@@ -77,76 +77,111 @@ function noteOracle(original: string, header: string): (flipped: string) => Chec
   };
 }
 
-const SIGNED_HEADERS = ["idempotency-key", "webhook-id", "webhook-signature", "webhook-timestamp", "x-custody-delivery-id", "x-custody-event", "x-custody-signature", "x-custody-signature-key-id", "x-custody-timestamp", "content-type"];
+const SIGNED_HEADERS = [
+  "idempotency-key",
+  "webhook-id",
+  "webhook-signature",
+  "webhook-timestamp",
+  "x-custody-delivery-id",
+  "x-custody-event",
+  "x-custody-signature",
+  "x-custody-signature-key-id",
+  "x-custody-timestamp",
+  "content-type",
+];
 const HEADER_CHECK: Record<string, CheckName> = { ...Object.fromEntries(SIGNED_HEADERS.map((h) => [h, "signed"])), "x-custody-record": "custody record", "x-custody-seal": "custody record" };
 
 describe("flipping one byte of a format 2 document's delivery evidence", () => {
-  it("any byte of the payload fails prepared (every position)", () => {
-    for (const body of [f.thin.body, f.fat.body]) {
-      const wrong: string[] = [];
-      for (const i of positions(body.length, 1)) {
-        const flipped = Uint8Array.from(body);
-        flipped[i]! ^= 1;
-        const failed = firstFailure(verifyProof({ document: doc, payload: flipped, key: f.keys }));
-        if (failed?.name !== "prepared") wrong.push(`payload byte ${i}: ${failed ? formatCheck(failed) : "passed"}`);
+  it(
+    "any byte of the payload fails prepared (every position)",
+    () => {
+      for (const body of [f.thin.body, f.fat.body]) {
+        const wrong: string[] = [];
+        for (const i of positions(body.length, 1)) {
+          const flipped = Uint8Array.from(body);
+          flipped[i]! ^= 1;
+          const failed = firstFailure(verifyProof({ document: doc, payload: flipped, key: f.keys }));
+          if (failed?.name !== "prepared") wrong.push(`payload byte ${i}: ${failed ? formatCheck(failed) : "passed"}`);
+        }
+        expect(wrong).toEqual([]);
       }
+    },
+    SLOW,
+  );
+
+  it(
+    "every byte of a custody record fails the first check that reads it",
+    () => {
+      const targets = LABELS.map((label): Target => {
+        const original = getAt(doc, [...path(label), "record"]) as string;
+        // One record byte by byte, the others at a stride.
+        return { path: [...path(label), "record"], kind: "base64", expect: recordOracle(original), stride: label === "dlv_thin#2" ? 1 : 5 };
+      });
+      const { wrong, flips } = flipAll(input, targets);
       expect(wrong).toEqual([]);
-    }
-  }, SLOW);
+      expect(flips).toBeGreaterThan(1200);
+    },
+    SLOW,
+  );
 
-  it("every byte of a custody record fails the first check that reads it", () => {
-    const targets = LABELS.map((label): Target => {
-      const original = getAt(doc, [...path(label), "record"]) as string;
-      // One record byte by byte, the others at a stride.
-      return { path: [...path(label), "record"], kind: "base64", expect: recordOracle(original), stride: label === "dlv_thin#2" ? 1 : 5 };
-    });
-    const { wrong, flips } = flipAll(input, targets);
-    expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(1200);
-  }, SLOW);
+  it(
+    "the seal notes, indexes and paths fail seal or, where the custody headers state them, custody record",
+    () => {
+      const targets = LABELS.flatMap((label, n): Target[] => {
+        const a = getAt(doc, path(label)) as Json;
+        return [
+          { path: [...path(label), "seal", "note"], kind: "text", expect: noteOracle(a.seal.note, a.headers["x-custody-seal"]), stride: n === 0 ? 1 : 7 },
+          ...(a.seal.path as string[]).map((_, k): Target => ({ path: [...path(label), "seal", "path", k], kind: "hex", expect: "custody record", stride: 3 })),
+        ];
+      });
+      const { wrong, flips } = flipAll(input, targets);
+      expect(wrong).toEqual([]);
+      expect(flips).toBeGreaterThan(300);
+    },
+    SLOW,
+  );
 
-  it("the seal notes, indexes and paths fail seal or, where the custody headers state them, custody record", () => {
-    const targets = LABELS.flatMap((label, n): Target[] => {
-      const a = getAt(doc, path(label)) as Json;
-      return [
-        { path: [...path(label), "seal", "note"], kind: "text", expect: noteOracle(a.seal.note, a.headers["x-custody-seal"]), stride: n === 0 ? 1 : 7 },
-        ...(a.seal.path as string[]).map((_, k): Target => ({ path: [...path(label), "seal", "path", k], kind: "hex", expect: "custody record", stride: 3 })),
-      ];
-    });
-    const { wrong, flips } = flipAll(input, targets);
-    expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(300);
-  }, SLOW);
+  it(
+    "every header value fails the check that covers it",
+    () => {
+      const targets = LABELS.flatMap((label, n) =>
+        Object.keys(getAt(doc, [...path(label), "headers"]) as Json).map((name): Target => {
+          const expected = HEADER_CHECK[name];
+          if (expected === undefined) throw new Error(`no check listed for header ${name}`);
+          return { path: [...path(label), "headers", name], kind: "text", expect: expected, stride: n === 0 ? 2 : 11 };
+        }),
+      );
+      expect(new Set(targets.map((t) => t.path.at(-1)))).toEqual(new Set(Object.keys(HEADER_CHECK)));
+      const { wrong, flips } = flipAll(input, targets);
+      expect(wrong).toEqual([]);
+      expect(flips).toBeGreaterThan(500);
+    },
+    SLOW,
+  );
 
-  it("every header value fails the check that covers it", () => {
-    const targets = LABELS.flatMap((label, n) =>
-      Object.keys(getAt(doc, [...path(label), "headers"]) as Json).map((name): Target => {
-        const expected = HEADER_CHECK[name];
-        if (expected === undefined) throw new Error(`no check listed for header ${name}`);
-        return { path: [...path(label), "headers", name], kind: "text", expect: expected, stride: n === 0 ? 2 : 11 };
-      }),
-    );
-    expect(new Set(targets.map((t) => t.path.at(-1)))).toEqual(new Set(Object.keys(HEADER_CHECK)));
-    const { wrong, flips } = flipAll(input, targets);
-    expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(500);
-  }, SLOW);
+  it(
+    "every byte of an outcome record fails chain when a later attempt commits to it, outcome otherwise",
+    () => {
+      const targets = LABELS.filter((label) => (getAt(doc, path(label)) as Json).outcome !== null).map(
+        (label): Target => ({ path: [...path(label), "outcome", "record"], kind: "base64", expect: FOLLOWED.has(label) ? "chain" : "outcome", stride: label === "dlv_thin#1" || label === "dlv_thin#3" ? 1 : 7 }),
+      );
+      const { wrong, flips } = flipAll(input, targets);
+      expect(wrong).toEqual([]);
+      expect(flips).toBeGreaterThan(700);
+    },
+    SLOW,
+  );
 
-  it("every byte of an outcome record fails chain when a later attempt commits to it, outcome otherwise", () => {
-    const targets = LABELS.filter((label) => (getAt(doc, path(label)) as Json).outcome !== null).map(
-      (label): Target => ({ path: [...path(label), "outcome", "record"], kind: "base64", expect: FOLLOWED.has(label) ? "chain" : "outcome", stride: label === "dlv_thin#1" || label === "dlv_thin#3" ? 1 : 7 }),
-    );
-    const { wrong, flips } = flipAll(input, targets);
-    expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(700);
-  }, SLOW);
-
-  it("the outcome indexes and paths fail outcome", () => {
-    const targets = LABELS.filter((label) => (getAt(doc, path(label)) as Json).outcome !== null).flatMap((label) =>
-      ((getAt(doc, [...path(label), "outcome", "path"]) as string[]) ?? []).map((_, k): Target => ({ path: [...path(label), "outcome", "path", k], kind: "hex", expect: "outcome", stride: 3 })),
-    );
-    const { wrong, flips } = flipAll(input, targets);
-    expect(wrong).toEqual([]);
-    expect(flips).toBeGreaterThan(50);
-  }, SLOW);
+  it(
+    "the outcome indexes and paths fail outcome",
+    () => {
+      const targets = LABELS.filter((label) => (getAt(doc, path(label)) as Json).outcome !== null).flatMap((label) =>
+        ((getAt(doc, [...path(label), "outcome", "path"]) as string[]) ?? []).map((_, k): Target => ({ path: [...path(label), "outcome", "path", k], kind: "hex", expect: "outcome", stride: 3 })),
+      );
+      const { wrong, flips } = flipAll(input, targets);
+      expect(wrong).toEqual([]);
+      expect(flips).toBeGreaterThan(50);
+    },
+    SLOW,
+  );
 });

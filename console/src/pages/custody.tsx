@@ -41,16 +41,19 @@ async function verify(evidence: Pick<Evidence, "body" | "keysText">, documentTex
 export function CustodyPage({ endpointId, deliveryId }: { endpointId: string; deliveryId: string }) {
   useTitle(`Chain of custody ${deliveryId}`);
   const ep = encodeURIComponent(endpointId);
-  const evidence = useAsync(async (signal): Promise<Evidence> => {
-    const delivery = await get<DeliveryDetail>(`/api/v2/webhooks/${ep}/deliveries/${encodeURIComponent(deliveryId)}`, undefined, signal);
-    const [documentBytes, body, keys] = await Promise.all([
-      call<Uint8Array>("GET", `/api/v2/webhooks/events/${encodeURIComponent(delivery.eventId)}/chain-of-custody`, { query: { endpointId }, raw: true, signal }),
-      call<Uint8Array>("GET", `/api/v2/webhooks/${ep}/deliveries/${encodeURIComponent(deliveryId)}/body`, { raw: true, signal }),
-      call<Uint8Array>("GET", "/api/v2/proofs/keys", { raw: true, signal }),
-    ]);
-    const text = new TextDecoder();
-    return { delivery, documentText: text.decode(documentBytes), body, keysText: text.decode(keys) };
-  }, [endpointId, deliveryId]);
+  const evidence = useAsync(
+    async (signal): Promise<Evidence> => {
+      const delivery = await get<DeliveryDetail>(`/api/v2/webhooks/${ep}/deliveries/${encodeURIComponent(deliveryId)}`, undefined, signal);
+      const [documentBytes, body, keys] = await Promise.all([
+        call<Uint8Array>("GET", `/api/v2/webhooks/events/${encodeURIComponent(delivery.eventId)}/chain-of-custody`, { query: { endpointId }, raw: true, signal }),
+        call<Uint8Array>("GET", `/api/v2/webhooks/${ep}/deliveries/${encodeURIComponent(deliveryId)}/body`, { raw: true, signal }),
+        call<Uint8Array>("GET", "/api/v2/proofs/keys", { raw: true, signal }),
+      ]);
+      const text = new TextDecoder();
+      return { delivery, documentText: text.decode(documentBytes), body, keysText: text.decode(keys) };
+    },
+    [endpointId, deliveryId],
+  );
   const [secret, setSecret] = useState("");
   const [result, setResult] = useState<{ source: string; checks: Check[] } | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -88,9 +91,8 @@ export function CustodyPage({ endpointId, deliveryId }: { endpointId: string; de
       </p>
       <h1>Chain of custody</h1>
       <p class="muted">
-        The document proves what Custody did with this delivery: the event in its ledger, the redaction, every attempt sealed before it was sent and its outcome, all under a signed
-        checkpoint. It is checked here, in your browser, by the same code as the offline verifier (<code>custody-verify</code>), against the body this delivery sends and the
-        platform's public keys.
+        The document proves what Custody did with this delivery: the event in its ledger, the redaction, every attempt sealed before it was sent and its outcome, all under a signed checkpoint. It is checked here, in your
+        browser, by the same code as the offline verifier (<code>custody-verify</code>), against the body this delivery sends and the platform's public keys.
       </p>
       <ErrorBox error={evidence.error} onRetry={evidence.reload} />
       {evidence.data === undefined && !evidence.error ? <Loading what="the document" /> : null}

@@ -32,12 +32,7 @@ export function DeliveriesPage() {
   const [form, setForm] = useState(filters);
   // The first page follows new deliveries as they arrive; later pages hold still.
   const page = useAsync(
-    (signal) =>
-      get<Page<Delivery>>(
-        "/api/v2/deliveries",
-        { limit: "50", cursor, endpointId: filters.endpoint, eventType: filters.eventType, status: filters.status, from: filters.from, to: filters.to },
-        signal,
-      ),
+    (signal) => get<Page<Delivery>>("/api/v2/deliveries", { limit: "50", cursor, endpointId: filters.endpoint, eventType: filters.eventType, status: filters.status, from: filters.from, to: filters.to }, signal),
     [cursor, filters.endpoint, filters.eventType, filters.status, filters.from, filters.to],
     cursor === undefined ? 2_000 : undefined,
   );

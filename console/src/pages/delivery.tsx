@@ -65,9 +65,7 @@ export function DeliveryPage({ endpointId, deliveryId }: { endpointId: string; d
         <dt>Idempotency key</dt>
         <dd class="mono">{x.idempotencyKey}</dd>
         <dt>Payload</dt>
-        <dd>
-          {x.redaction === null ? "not prepared yet" : `${x.redaction.shape}${x.redaction.removed.length > 0 ? `, removed ${x.redaction.removed.map((r) => r.path).join(", ")}` : ""}`}
-        </dd>
+        <dd>{x.redaction === null ? "not prepared yet" : `${x.redaction.shape}${x.redaction.removed.length > 0 ? `, removed ${x.redaction.removed.map((r) => r.path).join(", ")}` : ""}`}</dd>
         {x.replayId ? (
           <>
             <dt>Replay</dt>

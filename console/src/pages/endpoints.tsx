@@ -13,7 +13,11 @@ const POLICIES = [
   ["custom", "Custom delays"],
 ] as const;
 
-const lines = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter((x) => x !== "");
+const lines = (s: string) =>
+  s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
 
 function retryPolicyBody(kind: string, delays: string): Record<string, unknown> {
   return kind === "custom" ? { kind, delaysSeconds: lines(delays).map(Number) } : { kind };
@@ -218,7 +222,9 @@ function TestEvent({ endpointId }: { endpointId: string }) {
   const send = useAction(() => call<{ eventId: string; deliveryId: string }>("POST", `/api/v2/webhooks/${encodeURIComponent(endpointId)}/test-events`, { idempotencyKey: newIdempotencyKey() }));
   return (
     <Section title="Test event" id="test-event">
-      <p class="muted">Sends a <code>webhook.test</code> event to this endpoint only, through the whole pipeline: ledger, seal, signatures, retries.</p>
+      <p class="muted">
+        Sends a <code>webhook.test</code> event to this endpoint only, through the whole pipeline: ledger, seal, signatures, retries.
+      </p>
       <button type="button" onClick={() => void send.go()} disabled={send.busy} data-testid="send-test-event">
         Send test event
       </button>
@@ -332,7 +338,11 @@ function PayloadShape({ endpoint: e, onSaved }: { endpoint: Endpoint; onSaved: (
           <p>
             This endpoint gets <strong>fat</strong> payloads: the personal-data fields below are delivered.
           </p>
-          <ul class="mono small">{e.fatEventsAcknowledgment.fieldsAcknowledged.map((f) => <li key={f}>{f}</li>)}</ul>
+          <ul class="mono small">
+            {e.fatEventsAcknowledgment.fieldsAcknowledged.map((f) => (
+              <li key={f}>{f}</li>
+            ))}
+          </ul>
           <button type="button" onClick={() => void change.go("thin")} disabled={change.busy}>
             Switch to thin
           </button>
@@ -340,8 +350,7 @@ function PayloadShape({ endpoint: e, onSaved }: { endpoint: Endpoint; onSaved: (
       ) : (
         <>
           <p>
-            This endpoint gets <strong>thin</strong> payloads: every personal-data field is removed. Switching to fat delivers them, once you acknowledge each field its
-            subscriptions would deliver.
+            This endpoint gets <strong>thin</strong> payloads: every personal-data field is removed. Switching to fat delivers them, once you acknowledge each field its subscriptions would deliver.
           </p>
           <ErrorBox error={ack.error} onRetry={ack.reload} />
           {ack.data !== undefined ? (
@@ -528,4 +537,3 @@ function PortalLinks({ endpointId }: { endpointId: string }) {
     </Section>
   );
 }
-

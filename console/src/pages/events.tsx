@@ -56,7 +56,10 @@ export function EventsPage() {
       {list.data === undefined && !list.error ? <Loading what="events" /> : null}
       {list.data !== undefined && rows.length === 0 ? (
         <Empty>
-          <p>No event accepted since <Time at={from} />{type ? ` of type ${type}` : ""}. Pick an earlier time, or publish one with <code>POST /api/v2/events</code>.</p>
+          <p>
+            No event accepted since <Time at={from} />
+            {type ? ` of type ${type}` : ""}. Pick an earlier time, or publish one with <code>POST /api/v2/events</code>.
+          </p>
         </Empty>
       ) : null}
       {rows.length > 0 ? (

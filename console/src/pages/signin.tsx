@@ -33,17 +33,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       <h1>Custody console</h1>
       <form onSubmit={(e) => void submit(e)} class="panel">
         <Field label="API key" hint="Kept in this browser tab only (sessionStorage) and sent to this server alone. `npm start` prints one.">
-          <input
-            id="api-key"
-            name="apiKey"
-            type="password"
-            autoComplete="off"
-            spellcheck={false}
-            value={key}
-            onInput={(e) => setKey((e.target as HTMLInputElement).value)}
-            placeholder="ck_test_…"
-            required
-          />
+          <input id="api-key" name="apiKey" type="password" autoComplete="off" spellcheck={false} value={key} onInput={(e) => setKey((e.target as HTMLInputElement).value)} placeholder="ck_test_…" required />
         </Field>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}

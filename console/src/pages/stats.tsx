@@ -152,20 +152,20 @@ function StatsCharts({ s, names }: { s: Stats; names: Map<string, string> }) {
   };
   return (
     <>
-      <div class="tiles" role="list">
-        <div class="tile" role="listitem">
+      <ul class="tiles">
+        <li class="tile">
           <span class="num">{o.deliveries.total.toLocaleString()}</span> deliveries
-        </div>
-        <div class="tile" role="listitem">
+        </li>
+        <li class="tile">
           <span class="num">{o.successRate === null ? "—" : `${(o.successRate * 100).toFixed(1)} %`}</span> success rate
-        </div>
-        <div class="tile" role="listitem">
+        </li>
+        <li class="tile">
           <span class="num">{ms(o.deliveryLatencyMs.p95)}</span> p95 delivery latency
-        </div>
-        <div class="tile" role="listitem">
+        </li>
+        <li class="tile">
           <span class="num">{o.deliveries.dead.toLocaleString()}</span> dead-lettered
-        </div>
-      </div>
+        </li>
+      </ul>
       <Section title="Deliveries by outcome" id="chart-outcomes">
         <Chart label={`Deliveries by status per ${s.series.bucketSeconds / 60} minutes`} make={outcomes} />
       </Section>

@@ -66,9 +66,12 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
   // working() well inside ack_wait: only a dead process strands any.
   const held = new Set<JsMsg>();
   const ackWaitMs = Number((await consumer.info()).config.ack_wait) / 1e6;
-  const heartbeat = setInterval(() => {
-    for (const m of held) m.working();
-  }, Math.max(250, ackWaitMs / 3));
+  const heartbeat = setInterval(
+    () => {
+      for (const m of held) m.working();
+    },
+    Math.max(250, ackWaitMs / 3),
+  );
   let wake: (() => void) | undefined;
   const signal = () => {
     const w = wake;

@@ -101,12 +101,21 @@ export async function ensureTopology(nc: NatsConnection, prefix: string, ackWait
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: MAX_ACK_PENDING,
     };
-    const exists = await jsm.consumers.info(name, durable).then(() => true, () => false);
+    const exists = await jsm.consumers.info(name, durable).then(
+      () => true,
+      () => false,
+    );
     if (exists) await jsm.consumers.update(name, durable, { ack_wait: consumer.ack_wait, max_ack_pending: consumer.max_ack_pending });
     else {
       await jsm.consumers.add(name, consumer).catch(async (err: unknown) => {
         // Another process created it between our look and our add.
-        if (!(await jsm.consumers.info(name, durable).then(() => true, () => false))) throw err;
+        if (
+          !(await jsm.consumers.info(name, durable).then(
+            () => true,
+            () => false,
+          ))
+        )
+          throw err;
       });
     }
   }

@@ -16,15 +16,8 @@ const positiveInt = z.coerce.number().int().positive();
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 export const fields = {
-  CUSTODY_ENV: z
-    .enum(["development", "test", "production"])
-    .default("development")
-    .describe("Deployment mode. `production` refuses to start without `CUSTODY_MASTER_KEY` and turns off development conveniences."),
-  DATABASE_URL: z
-    .string()
-    .url()
-    .default("postgres://postgres@127.0.0.1:5432/custody")
-    .describe("PostgreSQL connection URL. The database is created by `custody migrate` if it does not exist."),
+  CUSTODY_ENV: z.enum(["development", "test", "production"]).default("development").describe("Deployment mode. `production` refuses to start without `CUSTODY_MASTER_KEY` and turns off development conveniences."),
+  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/custody").describe("PostgreSQL connection URL. The database is created by `custody migrate` if it does not exist."),
   DATABASE_READ_URL: z
     .string()
     .url()
@@ -34,7 +27,10 @@ export const fields = {
     ),
   CUSTODY_DB_POOL_MAX: positiveInt.max(200).default(10).describe("Maximum connections in each process's Postgres pool."),
   CUSTODY_DB_STATEMENT_TIMEOUT_MS: positiveInt.default(30_000).describe("Statement timeout set on every pooled connection, in milliseconds."),
-  CUSTODY_DB_CONNECT_TIMEOUT_MS: positiveInt.max(300_000).default(5_000).describe("How long a new Postgres connection may take before the attempt fails (a request then answers 503 DATABASE_UNAVAILABLE), in milliseconds."),
+  CUSTODY_DB_CONNECT_TIMEOUT_MS: positiveInt
+    .max(300_000)
+    .default(5_000)
+    .describe("How long a new Postgres connection may take before the attempt fails (a request then answers 503 DATABASE_UNAVAILABLE), in milliseconds."),
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated. JetStream must be enabled."),
   CUSTODY_NATS_PREFIX: z
     .string()
@@ -47,10 +43,7 @@ export const fields = {
     .describe(
       "Copies JetStream keeps of the pipeline's stream (1 to 5): 1 for a single NATS server, 3 in a cluster of three or more, so the stream survives a server's loss. Applied when a pipeline process starts, to a stream that already exists too (JetStream rescales it in place); every pipeline process must have the same value, and it cannot exceed the number of JetStream servers.",
     ),
-  CUSTODY_LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-    .default("info")
-    .describe("Minimum log level. Logs are JSON lines, or pretty-printed when stdout is a TTY."),
+  CUSTODY_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info").describe("Minimum log level. Logs are JSON lines, or pretty-printed when stdout is a TTY."),
   CUSTODY_MASTER_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, "base64 of exactly 32 bytes")
@@ -73,10 +66,18 @@ export const fields = {
   CUSTODY_PIPELINE_STAGES: z
     .string()
     .default("all")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s.length > 0))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
     .pipe(z.array(z.enum(["all", ...PIPELINE_STAGES])).min(1))
     .describe(`Which pipeline stages this process runs, comma-separated: \`all\` or any of ${PIPELINE_STAGES.map((s) => `\`${s}\``).join(", ")}. Run stages in separate processes to scale them apart.`),
-  CUSTODY_SECRET_OVERLAP_HOURS: positiveInt.max(24 * 30).default(24).describe("How long a rotated-out endpoint signing secret stays valid (deliveries carry signatures of both), in hours."),
+  CUSTODY_SECRET_OVERLAP_HOURS: positiveInt
+    .max(24 * 30)
+    .default(24)
+    .describe("How long a rotated-out endpoint signing secret stays valid (deliveries carry signatures of both), in hours."),
   CUSTODY_INGEST_RATE_PER_SECOND: positiveInt
     .default(2_000)
     .describe("Events each tenant may append per second across all API processes (a token bucket in each, holding its share: this ÷ the live API processes); beyond it, 429 with Retry-After."),
@@ -84,7 +85,11 @@ export const fields = {
   CUSTODY_MAX_BATCH_EVENTS: positiveInt.max(10_000).default(500).describe("Most events in one `POST /api/v2/events/batch`."),
   CUSTODY_MAX_JSON_DEPTH: positiveInt.max(256).default(32).describe("Deepest nesting accepted in an event's `data` and `metadata`."),
   CUSTODY_STAGE_BATCH: positiveInt.max(4_096).default(256).describe("Most events dispatch (and deliveries the scheduler) handles in one batch: one Postgres write, one seal signature per 4,096 attempts."),
-  CUSTODY_STAGE_ACK_WAIT_MS: positiveInt.min(1_000).max(600_000).default(30_000).describe("How long JetStream waits before handing an unacknowledged pipeline message to another process: how long the messages of a process that died stay stranded (live ones are kept alive while they work)."),
+  CUSTODY_STAGE_ACK_WAIT_MS: positiveInt
+    .min(1_000)
+    .max(600_000)
+    .default(30_000)
+    .describe("How long JetStream waits before handing an unacknowledged pipeline message to another process: how long the messages of a process that died stay stranded (live ones are kept alive while they work)."),
   CUSTODY_DELIVER_CONCURRENCY: positiveInt.max(10_000).default(512).describe("Most HTTP deliveries in flight in one pipeline process."),
   CUSTODY_ENDPOINT_CONCURRENCY: positiveInt
     .max(1_000)
@@ -92,21 +97,32 @@ export const fields = {
     .describe(
       "Most deliveries in flight to one endpoint (or one callback origin) across all delivering pipeline processes: each allows this ÷ the live ones, rounded down, at least 1. An endpoint's own rate limit is split among them the same way.",
     ),
-  CUSTODY_ENDPOINT_QUEUE: positiveInt.max(100_000).default(256).describe("Most attempts of a slow endpoint (or callback origin: one whose exchange has run over 1 s) sending or waiting their turn in one pipeline process; beyond it, its new deliveries are parked in Postgres for the scheduler, so a slow endpoint holds back only its own. An endpoint that answers is never parked."),
+  CUSTODY_ENDPOINT_QUEUE: positiveInt
+    .max(100_000)
+    .default(256)
+    .describe(
+      "Most attempts of a slow endpoint (or callback origin: one whose exchange has run over 1 s) sending or waiting their turn in one pipeline process; beyond it, its new deliveries are parked in Postgres for the scheduler, so a slow endpoint holds back only its own. An endpoint that answers is never parked.",
+    ),
   CUSTODY_DELIVERY_TIMEOUT_MS: positiveInt.max(60_000).default(10_000).describe("How long one delivery attempt may take, connect to last byte, in milliseconds."),
-  CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS: positiveInt.default(120).describe("An endpoint whose deliveries have failed continuously for this long is disabled (and a `webhook.endpoint.disabled` event is sent to its tenant)."),
+  CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS: positiveInt
+    .default(120)
+    .describe("An endpoint whose deliveries have failed continuously for this long is disabled (and a `webhook.endpoint.disabled` event is sent to its tenant)."),
   CUSTODY_SCHEDULER_INTERVAL_MS: positiveInt.default(250).describe("How often the retry scheduler looks for deliveries whose next attempt is due, in milliseconds."),
   CUSTODY_RELAY_POLL_MS: positiveInt.default(500).describe("How often the relay looks for committed events when no notification woke it, in milliseconds."),
   CUSTODY_PEER_HEARTBEAT_MS: positiveInt
     .min(100)
     .max(10_000)
     .default(1_000)
-    .describe("How often an API or delivering pipeline process writes its heartbeat in Postgres and counts its live peers, by which it splits the limits that hold across processes (ingest rate, endpoint rate and concurrency), in milliseconds."),
+    .describe(
+      "How often an API or delivering pipeline process writes its heartbeat in Postgres and counts its live peers, by which it splits the limits that hold across processes (ingest rate, endpoint rate and concurrency), in milliseconds.",
+    ),
   CUSTODY_PEER_TTL_MS: positiveInt
     .min(200)
     .max(60_000)
     .default(3_000)
-    .describe("How long a process's heartbeat counts: a process silent this long (killed, hung, cut off) is taken for dead and its share of the limits returns to its peers, in milliseconds. At least twice CUSTODY_PEER_HEARTBEAT_MS, and the same in every process."),
+    .describe(
+      "How long a process's heartbeat counts: a process silent this long (killed, hung, cut off) is taken for dead and its share of the limits returns to its peers, in milliseconds. At least twice CUSTODY_PEER_HEARTBEAT_MS, and the same in every process.",
+    ),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
     .default(false)
     .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),

@@ -30,9 +30,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig("api", { CUSTODY_ENV: "production" })).toThrowError(/CUSTODY_MASTER_KEY is required/);
     const key = Buffer.alloc(32, 7).toString("base64");
     expect(loadConfig("api", { CUSTODY_ENV: "production", CUSTODY_MASTER_KEY: key }).CUSTODY_ENV).toBe("production");
-    expect(() =>
-      loadConfig("api", { CUSTODY_ENV: "production", CUSTODY_MASTER_KEY: key, CUSTODY_ALLOW_LOOPBACK_TARGETS: "1" }),
-    ).toThrowError(/CUSTODY_ALLOW_LOOPBACK_TARGETS/);
+    expect(() => loadConfig("api", { CUSTODY_ENV: "production", CUSTODY_MASTER_KEY: key, CUSTODY_ALLOW_LOOPBACK_TARGETS: "1" })).toThrowError(/CUSTODY_ALLOW_LOOPBACK_TARGETS/);
   });
 
   it("reads CUSTODY_NATS_REPLICAS in the pipeline only, 1 by default, 1 to 5", () => {

@@ -1,4 +1,4 @@
-import { fields, type FieldName } from "./fields.js";
+import type { FieldName } from "./fields.js";
 
 const common = [
   "CUSTODY_ENV",

@@ -33,7 +33,9 @@ export function batchFromLeafHashes(leafHashes: readonly Uint8Array[]): Batch {
 /** Packs leaf hashes into one byte string (32 bytes each), as a batch row stores them. */
 export function packLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(leafHashes.length * HASH_SIZE);
-  leafHashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  leafHashes.forEach((h, i) => {
+    out.set(h, i * HASH_SIZE);
+  });
   return out;
 }
 

@@ -38,7 +38,6 @@ function fields(value: string, header: string): Map<string, string> {
   return out;
 }
 
-
 /** Format 1: parses the three headers strictly; the values are attacker-controlled at the receiver. */
 export function parseCustodyHeaders(headers: Readonly<Record<string, string | undefined>>): { hops: SealedHops; root: Uint8Array; seal: SealProof } {
   const get = (name: keyof CustodyHeaders) => {

@@ -6,7 +6,10 @@
 import { z } from "zod";
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, "64 lowercase hex characters");
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(200_000);
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64")
+  .max(200_000);
 const index = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A ledger entry with its inclusion proof under the document's checkpoint (or null while unsequenced). */

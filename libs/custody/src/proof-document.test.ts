@@ -63,9 +63,7 @@ const v2 = {
       ...v1.deliveries[0]!,
       target: { callback: true },
       replay: null,
-      attempts: [
-        { attempt: 1, record: "e30=", seal: { note: "seal", index: 3, path: [h("7")], entry: proven(2) }, headers: {}, outcome: { record: "e30=", index: 0, path: [], entry: proven(null) } },
-      ],
+      attempts: [{ attempt: 1, record: "e30=", seal: { note: "seal", index: 3, path: [h("7")], entry: proven(2) }, headers: {}, outcome: { record: "e30=", index: 0, path: [], entry: proven(null) } }],
     },
   ],
 };
@@ -89,8 +87,34 @@ function replaced(doc: unknown, path: PropertyKey[], next: unknown): unknown {
 
 const DELETE = Symbol("delete");
 const BAD: unknown[] = [
-  DELETE, null, undefined, true, 0, -1, 1.5, 2 ** 53, Number.NaN, Infinity, "", "x", h("A"), h("g"), "=", "a".repeat(300), "a".repeat(20_000),
-  [], [h("a")], Array(13).fill(h("0")), Array(65).fill(h("0")), {}, { extra: 1 }, "custody-chain/v3", "thin", "lost", { callback: false }, { endpoint: 1 },
+  DELETE,
+  null,
+  undefined,
+  true,
+  0,
+  -1,
+  1.5,
+  2 ** 53,
+  Number.NaN,
+  Infinity,
+  "",
+  "x",
+  h("A"),
+  h("g"),
+  "=",
+  "a".repeat(300),
+  "a".repeat(20_000),
+  [],
+  [h("a")],
+  Array(13).fill(h("0")),
+  Array(65).fill(h("0")),
+  {},
+  { extra: 1 },
+  "custody-chain/v3",
+  "thin",
+  "lost",
+  { callback: false },
+  { endpoint: 1 },
 ];
 
 describe("chain-of-custody schemas in zod/mini", () => {
@@ -112,9 +136,12 @@ describe("chain-of-custody schemas in zod/mini", () => {
   });
 
   it.each(pairs)("%s agrees with the classic schema on arbitrary values", (_, before, after) => {
-    fc.assert(fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (value) => {
-      expect(outcome(after, value)).toEqual(outcome(before, value));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (value) => {
+        expect(outcome(after, value)).toEqual(outcome(before, value));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it.each(pairs)("%s describes itself to OpenAPI as the classic schema did", (_, before, after) => {

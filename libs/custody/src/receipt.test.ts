@@ -12,9 +12,7 @@ const expected = { delivery: "dlv_1", event: "evt_1", bodySha256: statement.body
 
 describe("verifyReceipt", () => {
   it("accepts the canonical statement signed by the endpoint's key", () => {
-    expect(new TextDecoder().decode(bytes)).toBe(
-      `{"bodySha256":"${statement.bodySha256}","delivery":"dlv_1","event":"evt_1","kind":"custody-receipt","receivedAt":"2026-11-23T10:00:00.123Z","v":1}`,
-    );
+    expect(new TextDecoder().decode(bytes)).toBe(`{"bodySha256":"${statement.bodySha256}","delivery":"dlv_1","event":"evt_1","kind":"custody-receipt","receivedAt":"2026-11-23T10:00:00.123Z","v":1}`);
     expect(verifyReceipt({ statement: bytes, signature, publicKey, expected })).toEqual(statement);
   });
 

@@ -73,12 +73,7 @@ export function isUsableReceiptKey(publicKey: Uint8Array): boolean {
  * Checks a counter-signed receipt: the statement is well-formed, names this delivery, event and
  * body hash, and its Ed25519 signature verifies under the endpoint's registered key.
  */
-export function verifyReceipt(input: {
-  statement: Uint8Array;
-  signature: Uint8Array;
-  publicKey: Uint8Array;
-  expected: { delivery: string; event: string; bodySha256: string };
-}): ReceiptStatement {
+export function verifyReceipt(input: { statement: Uint8Array; signature: Uint8Array; publicKey: Uint8Array; expected: { delivery: string; event: string; bodySha256: string } }): ReceiptStatement {
   const statement = parseReceiptStatement(input.statement);
   if (input.signature.length !== 64) throw new ReceiptError("RECEIPT_MALFORMED", `signature must be 64 bytes, got ${input.signature.length}`);
   // Strict RFC 8032, the verifier's policy (FORMAT.md §1): the ledger never holds a receipt its own verifier rejects.

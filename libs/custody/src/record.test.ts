@@ -2,7 +2,22 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { leafHash, rootFromLeafHashes, verifyInclusion } from "@custody/merkle";
 import { toHex } from "@custody/encoding";
-import { batchFromLeafHashes, batchOf, custodyRoot, hopLeafEntry, hopsFromBytes, SEALED_HOPS, encodeCustodyRecord, encodeOutcomeRecord, packLeafHashes, parseCustodyRecord, parseOutcomeRecord, unpackLeafHashes, type CustodyRecord, type OutcomeRecord } from "./index.js";
+import {
+  batchFromLeafHashes,
+  batchOf,
+  custodyRoot,
+  hopLeafEntry,
+  hopsFromBytes,
+  SEALED_HOPS,
+  encodeCustodyRecord,
+  encodeOutcomeRecord,
+  packLeafHashes,
+  parseCustodyRecord,
+  parseOutcomeRecord,
+  unpackLeafHashes,
+  type CustodyRecord,
+  type OutcomeRecord,
+} from "./index.js";
 
 const h = (c: string) => c.repeat(64);
 const custody: CustodyRecord = {
@@ -79,14 +94,7 @@ describe("custody and outcome records", () => {
       { tenant: "ten A" },
     ];
     for (const over of bad) expect(() => encodeCustodyRecord({ ...custody, ...over }), JSON.stringify(over)).toThrow(/custody record/);
-    const badOutcomes: Array<Partial<OutcomeRecord>> = [
-      { outcome: "ok" as "delivered" },
-      { status: 99 },
-      { error: "Timeout" },
-      { startedAt: "2026-12-03T16:14:56Z" },
-      { durationMs: -1 },
-      { responseSha256: "" },
-    ];
+    const badOutcomes: Array<Partial<OutcomeRecord>> = [{ outcome: "ok" as "delivered" }, { status: 99 }, { error: "Timeout" }, { startedAt: "2026-12-03T16:14:56Z" }, { durationMs: -1 }, { responseSha256: "" }];
     for (const over of badOutcomes) expect(() => encodeOutcomeRecord({ ...outcome, ...over }), JSON.stringify(over)).toThrow(/outcome record/);
   });
 });

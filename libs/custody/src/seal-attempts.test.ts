@@ -31,7 +31,11 @@ function attempt(i: number): AttemptToSeal {
 
 describe("sealAttempts (format 2)", () => {
   const now = Math.floor(Date.now() / 1000);
-  const result = sealAttempts(Array.from({ length: 7 }, (_, i) => attempt(i)), signer, now);
+  const result = sealAttempts(
+    Array.from({ length: 7 }, (_, i) => attempt(i)),
+    signer,
+    now,
+  );
 
   it("gives every attempt headers that Standard Webhooks, X-Custody-Signature and the custody check all accept", () => {
     expect(result.size).toBe(7);
@@ -75,7 +79,11 @@ describe("sealAttempts (format 2)", () => {
 
 describe("rebuildSealedAttempt", () => {
   it("rebuilds exactly the record and headers that were sent, from what is stored", () => {
-    const result = sealAttempts(Array.from({ length: 5 }, (_, i) => attempt(i)), signer, 1_700_000_000);
+    const result = sealAttempts(
+      Array.from({ length: 5 }, (_, i) => attempt(i)),
+      signer,
+      1_700_000_000,
+    );
     for (const s of result.sealed) {
       const rebuilt = rebuildSealedAttempt({
         tenant: s.attempt.tenant,

@@ -86,7 +86,10 @@ export function sealAttempts(attempts: readonly AttemptToSeal[], signer: Signer,
     });
     return { attempt, headers, hops, root, record };
   });
-  const batch = sealLeaves(prepared.map((p) => p.record), signer);
+  const batch = sealLeaves(
+    prepared.map((p) => p.record),
+    signer,
+  );
   const signature = sealSignatureOf(batch.note, signer.name);
   return {
     note: batch.note,

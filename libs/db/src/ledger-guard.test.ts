@@ -12,7 +12,9 @@ describe("ledger tables", () => {
     t = await createTestDatabase("guard");
     entryId = newId("ent");
     const body = Buffer.from("hello");
-    const leafHash = createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest();
+    const leafHash = createHash("sha256")
+      .update(Buffer.concat([Buffer.from([0]), body]))
+      .digest();
     await t.db.insertInto("ledger_entries").values({ id: entryId, kind: "event", tenant_id: null, body, leaf_hash: leafHash }).execute();
   });
   afterAll(async () => {
@@ -34,7 +36,10 @@ describe("ledger tables", () => {
 
   it("rejects a leaf hash that disagrees with the bytes", async () => {
     await expect(
-      t.db.insertInto("ledger_entries").values({ id: newId("ent"), kind: "event", tenant_id: null, body: Buffer.from("x"), leaf_hash: Buffer.alloc(32) }).execute(),
+      t.db
+        .insertInto("ledger_entries")
+        .values({ id: newId("ent"), kind: "event", tenant_id: null, body: Buffer.from("x"), leaf_hash: Buffer.alloc(32) })
+        .execute(),
     ).rejects.toThrow(/leaf_hash_matches_body/);
   });
 
@@ -46,7 +51,9 @@ describe("ledger tables", () => {
         await expect(sql`UPDATE ledger_leaves SET entry_id = entry_id`.execute(conn)).rejects.toThrow(/permission denied/);
         // Nor to choose where an entry sorts in the commit-safe order (or when it was made).
         const body = Buffer.from("late");
-        const hash = createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest();
+        const hash = createHash("sha256")
+          .update(Buffer.concat([Buffer.from([0]), body]))
+          .digest();
         await expect(sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${newId("ent")}, 'event', ${body}, ${hash}, '0')`.execute(conn)).rejects.toThrow(/permission denied/);
         await expect(sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, created_at) VALUES (${newId("ent")}, 'event', ${body}, ${hash}, now())`.execute(conn)).rejects.toThrow(/permission denied/);
         await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash) VALUES (${newId("ent")}, 'event', ${body}, ${hash})`.execute(conn);

@@ -21,7 +21,12 @@ describe("writeAtomically", () => {
   const parts = (keys: number[]) => {
     const body = Buffer.from(`{"n":${keys[0]}}`);
     return [
-      { name: "entry", sql: sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash) VALUES (${newId("ent")}, 'event', ${body}, ${createHash("sha256").update(Buffer.concat([Buffer.from([0]), body])).digest()})` },
+      {
+        name: "entry",
+        sql: sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash) VALUES (${newId("ent")}, 'event', ${body}, ${createHash("sha256")
+          .update(Buffer.concat([Buffer.from([0]), body]))
+          .digest()})`,
+      },
       { name: "claimed", sql: sql`INSERT INTO claims SELECT unnest(${sql.val(keys)}::int[]) ON CONFLICT DO NOTHING RETURNING k`, expect: { rows: keys.length, what: "claims" } },
     ];
   };

@@ -27,10 +27,7 @@ export async function writeAtomically(db: Kysely<Database>, parts: readonly Writ
   if (parts.length === 0) return;
   const ctes = sql.join(parts.map((p) => sql`${sql.ref(p.name)} AS (${p.sql})`));
   const checks = parts.filter((p) => p.expect !== undefined);
-  const select =
-    checks.length === 0
-      ? sql`1`
-      : sql.join(checks.map((p) => sql`custody_expect((SELECT count(*) FROM ${sql.ref(p.name)}), ${p.expect!.rows}, ${p.expect!.what})`));
+  const select = checks.length === 0 ? sql`1` : sql.join(checks.map((p) => sql`custody_expect((SELECT count(*) FROM ${sql.ref(p.name)}), ${p.expect!.rows}, ${p.expect!.what})`));
   try {
     await sql`WITH ${ctes} SELECT ${select}`.execute(db);
   } catch (err) {

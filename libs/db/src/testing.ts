@@ -4,7 +4,6 @@ import { loadConfig } from "@custody/config";
 import { createDb, ensureDatabase, splitDatabaseUrl, type Db } from "./connect.js";
 import { migrate } from "./migrate.js";
 
-
 export interface TestDatabase {
   url: string;
   name: string;

@@ -13,7 +13,10 @@ export async function sealsOf(db: Kysely<Database>, deliveryIds: readonly string
     .select(["delivery_id", "attempt_no"])
     .where("delivery_id", "=", sql<string>`ANY(${sql.val([...deliveryIds])}::text[])`)
     .execute();
-  return loadSeals(db, keys.map((k) => ({ deliveryId: k.delivery_id, attemptNo: k.attempt_no })));
+  return loadSeals(
+    db,
+    keys.map((k) => ({ deliveryId: k.delivery_id, attemptNo: k.attempt_no })),
+  );
 }
 
 /** An attempt's outcome record as logged, with its place in its batch. */

@@ -12,7 +12,10 @@ import { deliveriesInsert, type NewDelivery } from "./create.js";
  * transaction, so a seal exists exactly when its attempt was begun.
  */
 export async function recordSeals(db: Kysely<Database>, seals: readonly SealResult[], targetUrlOf: (deliveryId: string) => string): Promise<void> {
-  await writeAtomically(db, seals.flatMap((seal, i) => sealParts(seal, i, targetUrlOf)));
+  await writeAtomically(
+    db,
+    seals.flatMap((seal, i) => sealParts(seal, i, targetUrlOf)),
+  );
 }
 
 /**
@@ -23,10 +26,7 @@ export async function recordSeals(db: Kysely<Database>, seals: readonly SealResu
 export async function createSealedDeliveries(db: Kysely<Database>, deliveries: readonly NewDelivery[], seals: readonly SealResult[]): Promise<void> {
   if (deliveries.length === 0) return;
   const urls = new Map(deliveries.map((d) => [d.id, d.targetUrl]));
-  await writeAtomically(db, [
-    { name: "made", sql: deliveriesInsert(deliveries), expect: { rows: deliveries.length, what: "new deliveries" } },
-    ...seals.flatMap((seal, i) => sealParts(seal, i, (id) => urls.get(id)!)),
-  ]);
+  await writeAtomically(db, [{ name: "made", sql: deliveriesInsert(deliveries), expect: { rows: deliveries.length, what: "new deliveries" } }, ...seals.flatMap((seal, i) => sealParts(seal, i, (id) => urls.get(id)!))]);
 }
 
 function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string) => string): WritePart[] {

@@ -7,8 +7,13 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 describe("base64 (RFC 4648 §4, strict)", () => {
   it("matches the RFC 4648 §10 test vectors", () => {
     const vectors: [string, string][] = [
-      ["", ""], ["f", "Zg=="], ["fo", "Zm8="], ["foo", "Zm9v"],
-      ["foob", "Zm9vYg=="], ["fooba", "Zm9vYmE="], ["foobar", "Zm9vYmFy"],
+      ["", ""],
+      ["f", "Zg=="],
+      ["fo", "Zm8="],
+      ["foo", "Zm9v"],
+      ["foob", "Zm9vYg=="],
+      ["fooba", "Zm9vYmE="],
+      ["foobar", "Zm9vYmFy"],
     ];
     for (const [plain, b64] of vectors) {
       expect(encodeBase64(bytes(plain))).toBe(b64);

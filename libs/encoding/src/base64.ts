@@ -56,7 +56,10 @@ export function decodeBase64(s: string): Uint8Array | undefined {
   let o = 0;
   for (let g = 0; g < fullGroups; g++) {
     const i = g * 4;
-    const a = sextet(s, i), b = sextet(s, i + 1), c = sextet(s, i + 2), d = sextet(s, i + 3);
+    const a = sextet(s, i),
+      b = sextet(s, i + 1),
+      c = sextet(s, i + 2),
+      d = sextet(s, i + 3);
     if ((a | b | c | d) < 0) return undefined;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >> 16;
@@ -65,7 +68,8 @@ export function decodeBase64(s: string): Uint8Array | undefined {
   }
   if (pad > 0) {
     const i = s.length - 4;
-    const a = sextet(s, i), b = sextet(s, i + 1);
+    const a = sextet(s, i),
+      b = sextet(s, i + 1);
     if ((a | b) < 0) return undefined;
     if (pad === 2) {
       // One byte = 8 bits in 12: the low 4 bits of the second sextet must be zero.

@@ -22,11 +22,7 @@ async function app(readiness: Record<string, () => Promise<void>> = {}) {
   a.get("/gone", async () => {
     throw new AppError("NOT_FOUND", "no such thing", { field: "params.id" });
   });
-  a.get(
-    "/items/:id",
-    { schema: { params: z.object({ id: z.string().max(128) }), querystring: z.object({ type: z.string().optional() }) } },
-    async (req) => ({ id: req.params.id, type: req.query.type ?? null }),
-  );
+  a.get("/items/:id", { schema: { params: z.object({ id: z.string().max(128) }), querystring: z.object({ type: z.string().optional() }) } }, async (req) => ({ id: req.params.id, type: req.query.type ?? null }));
   a.post("/open", { schema: { body: z.record(z.string(), z.unknown()) } }, async (req) => req.body);
   a.post("/strict", { schema: { body: z.strictObject({ name: z.string(), nested: z.strictObject({ a: z.number() }).optional() }) } }, async (req) => req.body);
   a.post("/nobody", async () => ({ ok: true }));
@@ -129,7 +125,12 @@ describe("numbers in JSON bodies", () => {
   it("refuses a number a double would change with 422 NUMBER_NOT_EXACT naming the field, and keeps the rest as sent", async () => {
     const a = await app();
     const post = (payload: string) => a.inject({ method: "POST", url: "/open", payload, headers: { "content-type": "application/json" } });
-    for (const [literal, reason] of [["9007199254740993", "UNSAFE_INTEGER"], ["1e-400", "UNDERFLOW"], ["1e400", "OVERFLOW"], ["0.30000000000000001", "PRECISION"]] as const) {
+    for (const [literal, reason] of [
+      ["9007199254740993", "UNSAFE_INTEGER"],
+      ["1e-400", "UNDERFLOW"],
+      ["1e400", "OVERFLOW"],
+      ["0.30000000000000001", "PRECISION"],
+    ] as const) {
       const res = await post(`{"data":{"amounts":[1, ${literal}]}}`);
       expect(res.statusCode, literal).toBe(422);
       expect(res.json().error).toMatchObject({ code: "NUMBER_NOT_EXACT", field: "body.data.amounts.1", details: { reason, literal } });
@@ -231,23 +232,38 @@ describe("a database that cannot be reached", () => {
   async function realErrors(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     const refused = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:1/none" });
-    out.refused = await refused.connect().then(() => undefined, (err: unknown) => err);
+    out.refused = await refused.connect().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
 
     const victim = new pg.Client({ connectionString: t.url });
     victim.on("error", () => undefined);
     await victim.connect();
     const { rows } = await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
     await t.pool.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
-    out.terminated = await victim.query("SELECT 1").then(() => undefined, (err: unknown) => err);
-    out.afterTermination = await victim.query("SELECT 1").then(() => undefined, (err: unknown) => err);
+    out.terminated = await victim.query("SELECT 1").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    out.afterTermination = await victim.query("SELECT 1").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     await victim.end().catch(() => undefined);
 
     const pool = new pg.Pool({ connectionString: t.url, max: 1, connectionTimeoutMillis: 100 });
     const holder = await pool.connect();
-    out.poolTimeout = await pool.query("SELECT 1").then(() => undefined, (err: unknown) => err);
+    out.poolTimeout = await pool.query("SELECT 1").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     holder.release();
     await pool.end();
-    out.poolEnded = await pool.query("SELECT 1").then(() => undefined, (err: unknown) => err);
+    out.poolEnded = await pool.query("SELECT 1").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     return out;
   }
 
@@ -270,8 +286,14 @@ describe("a database that cannot be reached", () => {
   });
 
   it("leaves statement failures internal errors", async () => {
-    const failed = await t.pool.query("SELECT 1/0").then(() => undefined, (err: unknown) => err);
-    const timedOut = await t.pool.query("SET statement_timeout = 10; SELECT pg_sleep(1)").then(() => undefined, (err: unknown) => err);
+    const failed = await t.pool.query("SELECT 1/0").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const timedOut = await t.pool.query("SET statement_timeout = 10; SELECT pg_sleep(1)").then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     for (const err of [failed, timedOut, new Error("boom"), Object.assign(new Error("duplicate key"), { code: "23505" })]) {
       expect(isDatabaseUnavailable(err), (err as Error).message).toBe(false);
       failures.set("statement", err);

@@ -9,6 +9,7 @@ import { clientErrorHandler, errorHandler, notFoundHandler } from "./errors.js";
 import { registerHealth, type ReadinessCheck } from "./health.js";
 import { checkJsonText } from "./json-body.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: any raw server, request and reply types; only the logger and the type provider are fixed.
 export type HttpApp = FastifyInstance<any, any, any, Logger, ZodTypeProvider>;
 
 export interface HttpAppOptions {

@@ -46,7 +46,12 @@ describe("platform keys", () => {
     expect(keys).toHaveLength(2);
     expect(keys[0]!.validTo).toBeInstanceOf(Date);
     expect(keys[1]!.validTo).toBeNull();
-    expect(verifyNote(note, keys.map((k) => parseVerifierKey(k.vkey))).verified).toHaveLength(1);
+    expect(
+      verifyNote(
+        note,
+        keys.map((k) => parseVerifierKey(k.vkey)),
+      ).verified,
+    ).toHaveLength(1);
   });
 
   it("makes a new key when the origin changes", async () => {

@@ -1,16 +1,6 @@
 import { sql, type Database, type Kysely } from "@custody/db";
 import { AppError } from "@custody/errors";
-import {
-  assembleProof,
-  consistencyProofPlan,
-  hashFromDecomposition,
-  inclusionProofPlan,
-  nodeKey,
-  rootPlan,
-  uniqueNodeIds,
-  type NodeId,
-  type StoredNode,
-} from "@custody/merkle";
+import { assembleProof, consistencyProofPlan, hashFromDecomposition, inclusionProofPlan, nodeKey, rootPlan, uniqueNodeIds, type NodeId, type StoredNode } from "@custody/merkle";
 
 /** The stored perfect nodes named by `ids` that exist, keyed by `nodeKey`, in one query. */
 export async function fetchNodes(db: Kysely<Database>, ids: readonly NodeId[]): Promise<Map<string, Uint8Array>> {

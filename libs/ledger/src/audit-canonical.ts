@@ -227,7 +227,7 @@ function object(depth: number, top: boolean): boolean {
 function ascending(aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {
   const aLen = aEnd - aStart;
   const bLen = bEnd - bStart;
-  const common = aLen < bLen ? aLen : bLen;
+  const common = Math.min(aLen, bLen);
   for (let i = 0; i < common; i++) {
     const x = input[aStart + i]!;
     const y = input[bStart + i]!;

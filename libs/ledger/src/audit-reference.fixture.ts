@@ -120,11 +120,7 @@ export class ReferenceAuditor {
       const got = stored.get(nodeKey(node));
       if (!got || !equal(got, node.hash)) {
         // Reported at the leaf whose append completed the node: where the stored tree stopped matching the log.
-        this.report(
-          "TREE_NODE_MISMATCH",
-          (node.index + 1) * 2 ** node.level - 1,
-          `stored tree node level ${node.level} index ${node.index} is ${got ? hex(got) : "missing"}, the entries give ${hex(node.hash)}`,
-        );
+        this.report("TREE_NODE_MISMATCH", (node.index + 1) * 2 ** node.level - 1, `stored tree node level ${node.level} index ${node.index} is ${got ? hex(got) : "missing"}, the entries give ${hex(node.hash)}`);
       }
     }
   }

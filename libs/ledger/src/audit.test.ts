@@ -34,10 +34,7 @@ const tamper = fc.record({
   duplicate: fc.option(fc.nat(), { nil: undefined }),
   deletedNodes: fc.array(fc.nat(), { maxLength: 3 }),
   changedNodes: fc.array(fc.nat(), { maxLength: 3 }),
-  checkpoints: fc.uniqueArray(
-    fc.record({ size: fc.nat({ max: 75 }), how: fc.constantFrom("good", "good", "good", "wrong-root", "stranger", "row-differs", "other-origin") }),
-    { selector: (c) => c.size, maxLength: 5 },
-  ),
+  checkpoints: fc.uniqueArray(fc.record({ size: fc.nat({ max: 75 }), how: fc.constantFrom("good", "good", "good", "wrong-root", "stranger", "row-differs", "other-origin") }), { selector: (c) => c.size, maxLength: 5 }),
   headShort: fc.boolean(),
   headWrongRoot: fc.boolean(),
   unsequenced: fc.array(fc.constantFrom("ent_a", "ent_b"), { maxLength: 2 }),
@@ -201,7 +198,9 @@ describe("LedgerAuditor", () => {
         const hashes = Array.from({ length: size + count }, (_, i) => random32(i));
         const before = appendLeaves([], 0, hashes.slice(0, size));
         const completed = appendLeaves(before.frontier, size, hashes.slice(size)).newNodes.map(nodeKey).sort();
-        const named = completedNodeRanges(size, count).flatMap((r) => Array.from({ length: r.last - r.first + 1 }, (_, k) => nodeKey({ level: r.level, index: r.first + k }))).sort();
+        const named = completedNodeRanges(size, count)
+          .flatMap((r) => Array.from({ length: r.last - r.first + 1 }, (_, k) => nodeKey({ level: r.level, index: r.first + k })))
+          .sort();
         expect(named).toEqual(completed);
       }),
       { numRuns: 300 },
@@ -237,7 +236,13 @@ describe("LedgerAuditor", () => {
     const notes = [sign(signer), sign(retired), sign(signer, retired), sign(retired, signer), sign(outsider), sign(other), sign(signer, outsider), forged(sign(signer)), forged(sign(retired, signer)), "not a note", ""];
     // A key that claims another key's ID: verifyNote refuses the whole set, whatever the note.
     const impostor: VerifierKey = { ...verifierKeyOf(outsider), keyId: verifierKeyOf(signer).keyId };
-    const keySets: VerifierKey[][] = [[], [verifierKeyOf(signer)], [verifierKeyOf(retired), verifierKeyOf(signer), verifierKeyOf(other)], [verifierKeyOf(signer), verifierKeyOf(retired)], [verifierKeyOf(signer), verifierKeyOf(retired), impostor]];
+    const keySets: VerifierKey[][] = [
+      [],
+      [verifierKeyOf(signer)],
+      [verifierKeyOf(retired), verifierKeyOf(signer), verifierKeyOf(other)],
+      [verifierKeyOf(signer), verifierKeyOf(retired)],
+      [verifierKeyOf(signer), verifierKeyOf(retired), impostor],
+    ];
     const before = (note: string, keys: VerifierKey[]) => {
       try {
         const opened = parseCheckpoint(verifyNote(note, keys).text);

@@ -422,12 +422,7 @@ export class LedgerAuditor {
   private compareNode(level: number, index: number, hash: Uint8Array, got: Uint8Array | null): void {
     if (got === null || !equal(got, hash)) {
       // Reported at the leaf whose append completed the node: where the stored tree stopped matching the log.
-      this.report(
-        "TREE_NODE_MISMATCH",
-        (index + 1) * 2 ** level - 1,
-        RANK.node,
-        `stored tree node level ${level} index ${index} is ${got ? toHex(got) : "missing"}, the entries give ${toHex(hash)}`,
-      );
+      this.report("TREE_NODE_MISMATCH", (index + 1) * 2 ** level - 1, RANK.node, `stored tree node level ${level} index ${index} is ${got ? toHex(got) : "missing"}, the entries give ${toHex(hash)}`);
     }
   }
 

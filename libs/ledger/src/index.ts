@@ -16,4 +16,18 @@ export {
   type TreeHasher,
 } from "./audit.js";
 export { entryProblem, isCertainlyCanonicalEntry } from "./audit-canonical.js";
-export { eventEntry, custodyEntry, attemptEntry, recallEntry, receiptEntry, sealEntry, outcomesEntry, type BatchEntryFields, type EventEntryFields, type CustodyEntryFields, type AttemptEntryFields, type RecallEntryFields, type ReceiptEntryFields } from "./documents.js";
+export {
+  eventEntry,
+  custodyEntry,
+  attemptEntry,
+  recallEntry,
+  receiptEntry,
+  sealEntry,
+  outcomesEntry,
+  type BatchEntryFields,
+  type EventEntryFields,
+  type CustodyEntryFields,
+  type AttemptEntryFields,
+  type RecallEntryFields,
+  type ReceiptEntryFields,
+} from "./documents.js";

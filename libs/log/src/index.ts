@@ -18,14 +18,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     level: settings.level,
     base: { service: settings.service },
     redact: {
-      paths: [
-        "req.headers.authorization",
-        "headers.authorization",
-        "*.apiKey",
-        "*.secret",
-        "*.signingSecret",
-        "*.masterKey",
-      ],
+      paths: ["req.headers.authorization", "headers.authorization", "*.apiKey", "*.secret", "*.signingSecret", "*.masterKey"],
       censor: "[redacted]",
     },
   };

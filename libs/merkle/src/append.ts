@@ -45,7 +45,9 @@ export function appendLeaves(frontier: readonly StoredNode[], size: number, newL
     }
     assertHash((got as Partial<StoredNode>).hash, `appendLeaves frontier[${i}].hash`);
   });
-  newLeafHashes.forEach((h, i) => assertHash(h, `appendLeaves newLeafHashes[${i}]`));
+  newLeafHashes.forEach((h, i) => {
+    assertHash(h, `appendLeaves newLeafHashes[${i}]`);
+  });
 
   const stack: StoredNode[] = frontier.map((n) => ({ level: n.level, index: n.index, hash: n.hash }));
   const newNodes: StoredNode[] = [];

@@ -23,7 +23,7 @@ export function expectMerkleError(fn: () => unknown, code: MerkleErrorCode, mess
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const out = bytes.slice();
   const i = Math.floor(bit / 8) % out.length;
-  out[i] = (out[i] ?? 0) ^ (1 << bit % 8);
+  out[i] = (out[i] ?? 0) ^ (1 << (bit % 8));
   return out;
 }
 

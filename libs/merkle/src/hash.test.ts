@@ -13,7 +13,9 @@ describe("RFC 9162 §2.1.1 hashing", () => {
   });
 
   it("leafHash matches the vectors (0x00 prefix), including the empty entry", () => {
-    vectors.leaves_hex.forEach((leaf, i) => expect(toHex(leafHash(fromHex(leaf)))).toBe(vectors.leaf_hashes_hex[i]));
+    vectors.leaves_hex.forEach((leaf, i) => {
+      expect(toHex(leafHash(fromHex(leaf)))).toBe(vectors.leaf_hashes_hex[i]);
+    });
   });
 
   it("nodeHash matches every interior node of the 8-leaf vector tree (0x01 prefix)", () => {
@@ -21,7 +23,9 @@ describe("RFC 9162 §2.1.1 hashing", () => {
       const below = vectors.node_hashes_by_level[String(level - 1)] ?? [];
       const here = vectors.node_hashes_by_level[String(level)] ?? [];
       expect(here.length).toBe(below.length / 2);
-      here.forEach((hex, i) => expect(toHex(nodeHash(fromHex(below[2 * i] ?? ""), fromHex(below[2 * i + 1] ?? "")))).toBe(hex));
+      here.forEach((hex, i) => {
+        expect(toHex(nodeHash(fromHex(below[2 * i] ?? ""), fromHex(below[2 * i + 1] ?? "")))).toBe(hex);
+      });
     }
   });
 

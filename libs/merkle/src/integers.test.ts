@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import {
-  assertSafeUint,
-  bitLength,
-  half,
-  isPowerOfTwo,
-  largestPowerOfTwoBelow,
-  popCount,
-  shiftRight,
-  smallestPowerOfTwoAtLeast,
-  trailingZeros,
-  xor,
-} from "./integers.js";
+import { assertSafeUint, bitLength, half, isPowerOfTwo, largestPowerOfTwoBelow, popCount, shiftRight, smallestPowerOfTwoAtLeast, trailingZeros, xor } from "./integers.js";
 import { expectMerkleError } from "./expect.fixture.js";
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -54,6 +43,7 @@ describe("safe-integer bit helpers (exact up to 2^53 - 1)", () => {
     [Number.NaN, "x: expected a non-negative safe integer, got NaN"],
     [Number.POSITIVE_INFINITY, "x: expected a non-negative safe integer, got Infinity"],
     [2 ** 53, "x: expected a non-negative safe integer, got 9007199254740992"],
+    // biome-ignore lint/correctness/noPrecisionLoss: 2^64 - 1 as a double, the value a careless u64 decode yields.
     [18446744073709551615, "x: expected a non-negative safe integer, got 18446744073709552000"],
     ["1", "x: expected a non-negative safe integer, got string"],
     [1n, "x: expected a non-negative safe integer, got bigint"],

@@ -16,7 +16,9 @@ export interface TreeLevels {
 }
 
 export function treeLevels(leafHashes: readonly Uint8Array[]): TreeLevels {
-  leafHashes.forEach((h, i) => assertHash(h, `treeLevels leafHashes[${i}]`));
+  leafHashes.forEach((h, i) => {
+    assertHash(h, `treeLevels leafHashes[${i}]`);
+  });
   const levels: Uint8Array[][] = [[...leafHashes]];
   for (let level = levels[0]!; level.length > 1; ) {
     const up: Uint8Array[] = [];

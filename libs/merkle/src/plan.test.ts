@@ -36,7 +36,7 @@ describe("proof plans", () => {
     for (const v of vectors.consistency) {
       expect(assembleProof(consistencyProofPlan(v.size1, v.size2), lookup).map(toHex)).toEqual(v.proof);
     }
-    for (let n = 0; n <= 8; n++) expect(toHex((assembleProof([rootPlan(n)], lookup)[0]) as Uint8Array)).toBe(n === 0 ? vectors.empty_root : vectors.roots[String(n)]);
+    for (let n = 0; n <= 8; n++) expect(toHex(assembleProof([rootPlan(n)], lookup)[0] as Uint8Array)).toBe(n === 0 ? vectors.empty_root : vectors.roots[String(n)]);
   });
 
   it("stay O(log n) at 2^53 - 1", () => {

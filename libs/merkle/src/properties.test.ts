@@ -8,14 +8,7 @@ import { nodeKey, perfectDecomposition, type NodeId, type StoredNode } from "./n
 import { assembleProof, consistencyProofPlan, inclusionProofPlan, rootPlan, uniqueNodeIds } from "./plan.js";
 import { consistencyProof, inclusionProof, rootFromLeafHashes } from "./reference.js";
 import { rfcRootFromInclusionPath, rfcRootsFromConsistencyPath } from "./rfc9162.js";
-import {
-  consistencyProofLength,
-  inclusionProofLength,
-  rootFromConsistencyProof,
-  rootFromInclusionProof,
-  verifyConsistency,
-  verifyInclusion,
-} from "./verify.js";
+import { consistencyProofLength, inclusionProofLength, rootFromConsistencyProof, rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
 import { bytes, expectSameHashes, expectSameNodes, flipBit } from "./expect.fixture.js";
 
 /*
@@ -207,7 +200,9 @@ describe("storage plans over appendLeaves' nodes", () => {
         expect(whole.nodes).toHaveLength(2 * n - popCount(n));
         // Intermediate roots are the roots of their prefixes (two checked: each costs O(n) hashes).
         const bounds = [...new Set(cuts.map((c) => c % (n + 1)))].sort((x, y) => x - y);
-        bounds.slice(0, 2).forEach((end, k) => expect(split.roots[k]).toEqual(rootFromLeafHashes(leaves.slice(0, end))));
+        bounds.slice(0, 2).forEach((end, k) => {
+          expect(split.roots[k]).toEqual(rootFromLeafHashes(leaves.slice(0, end)));
+        });
       }),
       { numRuns: 30 },
     );
@@ -233,7 +228,10 @@ describe("storage plans over appendLeaves' nodes", () => {
 });
 
 describe("size arithmetic up to 2^53 - 1 (no hashing of real trees)", () => {
-  const bigSize = fc.oneof(fc.integer({ min: 1, max: MAX }), fc.integer({ min: 0, max: 53 }).map((k) => Math.min(MAX, Math.max(1, 2 ** k + (k % 3) - 1))));
+  const bigSize = fc.oneof(
+    fc.integer({ min: 1, max: MAX }),
+    fc.integer({ min: 0, max: 53 }).map((k) => Math.min(MAX, Math.max(1, 2 ** k + (k % 3) - 1))),
+  );
 
   it("proof lengths, plans and the RFC loops agree", () => {
     const dummy = bytes(32, 7);

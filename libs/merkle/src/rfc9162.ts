@@ -47,12 +47,7 @@ export function rfcRootFromInclusionPath(leafHash: Uint8Array, index: number, tr
  * RFC 9162 §2.1.4.2 steps 1-7, returning (fr, sr) for the caller to compare with first_hash and
  * second_hash. Needs 0 < first < second.
  */
-export function rfcRootsFromConsistencyPath(
-  first: number,
-  second: number,
-  consistencyPath: readonly Uint8Array[],
-  firstHash: Uint8Array,
-): { firstRoot: Uint8Array; secondRoot: Uint8Array } {
+export function rfcRootsFromConsistencyPath(first: number, second: number, consistencyPath: readonly Uint8Array[], firstHash: Uint8Array): { firstRoot: Uint8Array; secondRoot: Uint8Array } {
   if (consistencyPath.length === 0) throw tooShort("consistency proof");
   // Step 2: when the old tree is a perfect subtree of the new one, its root is the proof's seed and
   // the prover leaves it out.

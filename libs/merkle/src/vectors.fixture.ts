@@ -42,9 +42,7 @@ export const vectors: MerkleVectors = JSON.parse(readFileSync(VECTORS_PATH, "utf
 export const leafHashes: Uint8Array[] = vectors.leaf_hashes_hex.map(fromHex);
 
 /** Every stored node of the 8-leaf vector tree, keyed "level:index". */
-export const vectorNodes: Map<string, Uint8Array> = new Map(
-  Object.entries(vectors.node_hashes_by_level).flatMap(([level, hashes]) => hashes.map((h, index): [string, Uint8Array] => [`${level}:${index}`, fromHex(h)])),
-);
+export const vectorNodes: Map<string, Uint8Array> = new Map(Object.entries(vectors.node_hashes_by_level).flatMap(([level, hashes]) => hashes.map((h, index): [string, Uint8Array] => [`${level}:${index}`, fromHex(h)])));
 
 export function rootOf(size: number): Uint8Array {
   const hex = vectors.roots[String(size)];

@@ -48,10 +48,8 @@ function normalise(hex: string): Uint8Array {
   return isPlaceholder ? sha256(raw) : raw;
 }
 
-const runInclusion = (p: InclusionProbe, decode: (hex: string) => Uint8Array) => () =>
-  verifyInclusion(decode(p.leaf_hash), p.leaf_index, p.tree_size, p.proof.map(decode), decode(p.root));
-const runConsistency = (p: ConsistencyProbe, decode: (hex: string) => Uint8Array) => () =>
-  verifyConsistency(p.size1, p.size2, p.proof.map(decode), decode(p.root1), decode(p.root2));
+const runInclusion = (p: InclusionProbe, decode: (hex: string) => Uint8Array) => () => verifyInclusion(decode(p.leaf_hash), p.leaf_index, p.tree_size, p.proof.map(decode), decode(p.root));
+const runConsistency = (p: ConsistencyProbe, decode: (hex: string) => Uint8Array) => () => verifyConsistency(p.size1, p.size2, p.proof.map(decode), decode(p.root1), decode(p.root2));
 
 describe("transparency-dev/merkle probes", () => {
   it("has the expected probe counts", () => {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  consistencyProofLength,
-  inclusionProofLength,
-  rootFromConsistencyProof,
-  rootFromInclusionProof,
-  verifyConsistency,
-  verifyInclusion,
-} from "./verify.js";
+import { consistencyProofLength, inclusionProofLength, rootFromConsistencyProof, rootFromInclusionProof, verifyConsistency, verifyInclusion } from "./verify.js";
 import { consistencyProof, inclusionProof } from "./reference.js";
 import { fromHex, toHex } from "@custody/encoding";
 import { bytes, expectMerkleError, flipBit } from "./expect.fixture.js";

@@ -133,8 +133,7 @@ describe("classifyAddress: not an address", () => {
 });
 
 const octet = fc.integer({ min: 0, max: 255 });
-const ipv4In = (first: number, second?: number): fc.Arbitrary<string> =>
-  fc.tuple(second === undefined ? octet : fc.constant(second), octet, octet).map(([b, c, d]) => `${first}.${b}.${c}.${d}`);
+const ipv4In = (first: number, second?: number): fc.Arbitrary<string> => fc.tuple(second === undefined ? octet : fc.constant(second), octet, octet).map(([b, c, d]) => `${first}.${b}.${c}.${d}`);
 const anyIPv4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join("."));
 
 describe("classifyAddress: properties", () => {
@@ -191,17 +190,15 @@ describe("classifyAddress: properties", () => {
   const expectedIPv4 = (ip: string): AddressClass => reference.find((r) => r.list.check(ip, "ipv4"))?.cls ?? "public";
 
   // Random addresses inside a random reference range (uniform addresses almost never hit a /24).
-  const nearRange = fc
-    .tuple(fc.constantFrom(...IPV4_REFERENCE), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -1, max: 1 }))
-    .map(([[base, bits], noise, step]) => {
-      const baseNum = base.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-      const hostBits = 32 - bits;
-      const inside = baseNum + (hostBits === 32 ? noise : noise % 2 ** hostBits);
-      // step nudges one past either edge of the range now and then
-      const edge = step === 0 ? inside : step < 0 ? baseNum - 1 : baseNum + 2 ** hostBits;
-      const n = (((edge % 2 ** 32) + 2 ** 32) % 2 ** 32) >>> 0;
-      return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
-    });
+  const nearRange = fc.tuple(fc.constantFrom(...IPV4_REFERENCE), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: -1, max: 1 })).map(([[base, bits], noise, step]) => {
+    const baseNum = base.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+    const hostBits = 32 - bits;
+    const inside = baseNum + (hostBits === 32 ? noise : noise % 2 ** hostBits);
+    // step nudges one past either edge of the range now and then
+    const edge = step === 0 ? inside : step < 0 ? baseNum - 1 : baseNum + 2 ** hostBits;
+    const n = (((edge % 2 ** 32) + 2 ** 32) % 2 ** 32) >>> 0;
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+  });
 
   it("agrees with an independent BlockList-based table for IPv4", () => {
     fc.assert(

@@ -6,19 +6,7 @@ import { TargetRefusedError } from "./errors.js";
  * `public` is a special-purpose range from the IANA IPv4/IPv6 special-purpose registries (or a
  * cloud metadata endpoint, which gets its own class because it is the prize in SSRF attacks).
  */
-export type AddressClass =
-  | "public"
-  | "unspecified"
-  | "loopback"
-  | "private"
-  | "link-local"
-  | "metadata"
-  | "cgnat"
-  | "documentation"
-  | "benchmarking"
-  | "multicast"
-  | "broadcast"
-  | "reserved";
+export type AddressClass = "public" | "unspecified" | "loopback" | "private" | "link-local" | "metadata" | "cgnat" | "documentation" | "benchmarking" | "multicast" | "broadcast" | "reserved";
 
 /** How an IPv6 address carries the IPv4 address it was classified by. */
 export type IPv4Embedding = "ipv4-mapped" | "ipv4-compatible" | "nat64" | "6to4";

@@ -4,14 +4,7 @@ import type { AddressClass } from "./classify.js";
  * Closed set of refusal codes. Callers branch on these (e.g. to tell a customer why a webhook URL
  * was rejected), so adding one is an API change.
  */
-export const TARGET_REFUSED_CODES = [
-  "URL_INVALID",
-  "URL_TOO_LONG",
-  "SCHEME_NOT_ALLOWED",
-  "CREDENTIALS_IN_URL",
-  "HOST_NOT_RESOLVABLE",
-  "ADDRESS_NOT_ALLOWED",
-] as const;
+export const TARGET_REFUSED_CODES = ["URL_INVALID", "URL_TOO_LONG", "SCHEME_NOT_ALLOWED", "CREDENTIALS_IN_URL", "HOST_NOT_RESOLVABLE", "ADDRESS_NOT_ALLOWED"] as const;
 
 export type TargetRefusedCode = (typeof TARGET_REFUSED_CODES)[number];
 

@@ -9,17 +9,7 @@ const strict = { allowLoopback: false };
 describe("@custody/netguard public API", () => {
   it("exports exactly the documented surface", () => {
     expect(Object.keys(netguard).sort()).toEqual(
-      [
-        "MAX_TARGET_URL_LENGTH",
-        "TARGET_REFUSED_CODES",
-        "TargetRefusedError",
-        "checkAddress",
-        "classifyAddress",
-        "guardedLookup",
-        "parseTargetUrl",
-        "resolveAndCheck",
-        "systemResolver",
-      ].sort(),
+      ["MAX_TARGET_URL_LENGTH", "TARGET_REFUSED_CODES", "TargetRefusedError", "checkAddress", "classifyAddress", "guardedLookup", "parseTargetUrl", "resolveAndCheck", "systemResolver"].sort(),
     );
   });
 

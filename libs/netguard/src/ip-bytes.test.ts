@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { formatIPv4, matchesPrefix, parseIpBytes } from "./ip-bytes.js";
 
-const hex = (bytes: Uint8Array | undefined): string | undefined =>
-  bytes === undefined ? undefined : Buffer.from(bytes).toString("hex");
+const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString("hex"));
 
 describe("parseIpBytes", () => {
   it.each([

@@ -50,9 +50,7 @@ describe("guardedLookup with an injected resolver", () => {
   it("honours the requested family, but only after checking every address", async () => {
     const lookup = guardedLookup(strict, answering("2606:4700:4700::1111", "8.8.8.8"));
     expect((await callLookup(lookup, "h.test", { family: 4 })).address).toBe("8.8.8.8");
-    expect((await callLookup(lookup, "h.test", { family: "IPv6", all: true })).address).toEqual([
-      { address: "2606:4700:4700::1111", family: 6 },
-    ]);
+    expect((await callLookup(lookup, "h.test", { family: "IPv6", all: true })).address).toEqual([{ address: "2606:4700:4700::1111", family: 6 }]);
     // The private IPv6 address is refused even though only IPv4 was asked for.
     const mixed = guardedLookup(strict, answering("8.8.8.8", "fd12::1"));
     expect((await callLookup(mixed, "h.test", { family: 4 })).error?.code).toBe("ADDRESS_NOT_ALLOWED");

@@ -43,10 +43,7 @@ export function guardedLookup(policy: TargetPolicy, resolver: Resolver = systemR
         }
       },
       (error: unknown) => {
-        const refused =
-          error instanceof TargetRefusedError
-            ? error
-            : new TargetRefusedError("HOST_NOT_RESOLVABLE", `${hostname} could not be checked`, { cause: error });
+        const refused = error instanceof TargetRefusedError ? error : new TargetRefusedError("HOST_NOT_RESOLVABLE", `${hostname} could not be checked`, { cause: error });
         process.nextTick(() => callback(refused, all ? [] : ""));
       },
     );

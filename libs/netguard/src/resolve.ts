@@ -30,11 +30,7 @@ function errorCode(error: unknown): string {
  * resolve again). IP literals are checked without calling the resolver; localhost names are
  * refused without DNS unless loopback is allowed.
  */
-export async function resolveAndCheck(
-  hostname: string,
-  policy: TargetPolicy,
-  resolver: Resolver = systemResolver,
-): Promise<ResolvedAddress[]> {
+export async function resolveAndCheck(hostname: string, policy: TargetPolicy, resolver: Resolver = systemResolver): Promise<ResolvedAddress[]> {
   const frozen = freezePolicy(policy);
   if (typeof hostname !== "string" || hostname === "") {
     throw new TargetRefusedError("HOST_NOT_RESOLVABLE", "hostname is empty or not a string");

@@ -1,15 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  formatCheckpoint,
-  openCheckpoint,
-  parseCheckpoint,
-  signerFromSeed,
-  signNote,
-  verifierKeyOf,
-} from "./index.js";
+import { formatCheckpoint, openCheckpoint, parseCheckpoint, signerFromSeed, signNote, verifierKeyOf } from "./index.js";
 import { code } from "./expect.fixture.js";
-
 
 const ROOT = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
 const ROOT_B64 = Buffer.from(ROOT).toString("base64");

@@ -54,7 +54,9 @@ export function formatCheckpoint(cp: CheckpointFields): string {
   if (!(cp.rootHash instanceof Uint8Array) || cp.rootHash.length !== ROOT_HASH_SIZE) bad(`root hash must be ${ROOT_HASH_SIZE} bytes`);
   const extensions = cp.extensions ?? [];
   if (!Array.isArray(extensions)) bad("extensions must be an array of strings");
-  extensions.forEach((ext, i) => checkLine(ext, `extension line ${i + 1}`));
+  extensions.forEach((ext, i) => {
+    checkLine(ext, `extension line ${i + 1}`);
+  });
   let text = `${cp.origin}\n${cp.size}\n${encodeBase64(cp.rootHash)}\n`;
   for (const ext of extensions) text += `${ext}\n`;
   return text;

@@ -37,4 +37,3 @@ export {
   TLOG_PROOF_HEADER,
 } from "./tlog-proof.js";
 export type { OpenedTlogProof, TlogProof } from "./tlog-proof.js";
-

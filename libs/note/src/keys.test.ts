@@ -1,17 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encodeBase64 } from "@custody/encoding";
-import {
-  computeKeyId,
-  formatSignerKey,
-  formatVerifierKey,
-  generateSigner,
-  parseSignerKey,
-  parseVerifierKey,
-  signerFromSeed,
-  verifierKeyFromPublicKey,
-  verifierKeyOf,
-} from "./index.js";
+import { computeKeyId, formatSignerKey, formatVerifierKey, generateSigner, parseSignerKey, parseVerifierKey, signerFromSeed, verifierKeyFromPublicKey, verifierKeyOf } from "./index.js";
 import type { Signer, VerifierKey } from "./index.js";
 import { signNote } from "./note.js";
 import { code } from "./expect.fixture.js";
@@ -19,7 +9,6 @@ import { code } from "./expect.fixture.js";
 // From the C2SP signed-note spec example and the tessera test log (see vectors.test.ts).
 const SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 const TESSERA_VKEY = "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx";
-
 
 const seed = Uint8Array.from({ length: 32 }, (_, i) => i);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -116,13 +105,18 @@ describe("signer keys", () => {
     expect(code(() => parseSignerKey(skey))).toBe("BAD_SIGNER_KEY");
   });
 
-  it.each([["", "empty"], ["a b", "space"], ["a+b", "plus"], ["a\u00a0b", "NBSP"], ["a\u0085b", "NEL"], ["a\u0007b", "control"], ["\ud800", "lone surrogate"]])(
-    "rejects key name %j (%s)",
-    (badName) => {
-      expect(code(() => signerFromSeed(badName, seed))).toBe("BAD_SIGNER_KEY");
-      expect(code(() => generateSigner(badName))).toBe("BAD_SIGNER_KEY");
-    },
-  );
+  it.each([
+    ["", "empty"],
+    ["a b", "space"],
+    ["a+b", "plus"],
+    ["a\u00a0b", "NBSP"],
+    ["a\u0085b", "NEL"],
+    ["a\u0007b", "control"],
+    ["\ud800", "lone surrogate"],
+  ])("rejects key name %j (%s)", (badName) => {
+    expect(code(() => signerFromSeed(badName, seed))).toBe("BAD_SIGNER_KEY");
+    expect(code(() => generateSigner(badName))).toBe("BAD_SIGNER_KEY");
+  });
 
   it("accepts non-ASCII names without spaces", () => {
     const s = signerFromSeed("例え.example/ログ", seed);
@@ -139,11 +133,18 @@ describe("assertSigner", () => {
     const signer = generateSigner("custody.example/log");
     signNote("text\n", [signer]);
     const other = generateSigner("custody.example/log");
-    for (const [part, value] of [["seed", other.seed], ["publicKey", other.publicKey], ["keyId", other.keyId]] as const) {
+    for (const [part, value] of [
+      ["seed", other.seed],
+      ["publicKey", other.publicKey],
+      ["keyId", other.keyId],
+    ] as const) {
       const tampered = { ...signer };
       signNote("text\n", [tampered]);
       (tampered as { -readonly [K in keyof Signer]: Signer[K] })[part] = value;
-      expect(code(() => signNote("text\n", [tampered])), part).toBe("BAD_SIGNER_KEY");
+      expect(
+        code(() => signNote("text\n", [tampered])),
+        part,
+      ).toBe("BAD_SIGNER_KEY");
     }
     // In place, too: the same object with a changed seed byte.
     const inPlace = generateSigner("custody.example/log");

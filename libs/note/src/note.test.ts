@@ -1,19 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeBase64 } from "@custody/encoding";
-import {
-  MAX_NOTE_SIZE,
-  MAX_SIGNATURES,
-  NoteError,
-  parseNote,
-  signerFromSeed,
-  signNote,
-  verifierKeyOf,
-  verifyNote,
-} from "./index.js";
+import { MAX_NOTE_SIZE, MAX_SIGNATURES, NoteError, parseNote, signerFromSeed, signNote, verifierKeyOf, verifyNote } from "./index.js";
 import type { Signer, VerifierKey } from "./index.js";
 import { code } from "./expect.fixture.js";
-
 
 const seedOf = (n: number) => Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + n) & 0xff);
 const alice: Signer = signerFromSeed("alice.example/log", seedOf(1));

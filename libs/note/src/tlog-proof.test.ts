@@ -1,19 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  formatCheckpoint,
-  formatTlogProof,
-  MAX_PROOF_HASHES,
-  MAX_TLOG_PROOF_SIZE,
-  openTlogProof,
-  parseTlogProof,
-  signerFromSeed,
-  signNote,
-  TLOG_PROOF_HEADER,
-  verifierKeyOf,
-} from "./index.js";
+import { formatCheckpoint, formatTlogProof, MAX_PROOF_HASHES, MAX_TLOG_PROOF_SIZE, openTlogProof, parseTlogProof, signerFromSeed, signNote, TLOG_PROOF_HEADER, verifierKeyOf } from "./index.js";
 import { code } from "./expect.fixture.js";
-
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const hash = (n: number) => new Uint8Array(32).fill(n);
@@ -26,9 +14,7 @@ describe("tlog-proof@v1 layout", () => {
   it("writes the layout of the spec example (extra, index, hashes, empty line, checkpoint verbatim)", () => {
     const extra = new TextEncoder().encode("age-v1.2.1-darwin-arm64.tar.gz");
     const text = formatTlogProof({ index: 73894, proof: [hash(1), hash(2), hash(3)], checkpointNote, extra });
-    expect(text).toBe(
-      `${TLOG_PROOF_HEADER}\nextra ${b64(extra)}\nindex 73894\n${b64(hash(1))}\n${b64(hash(2))}\n${b64(hash(3))}\n\n${checkpointNote}`,
-    );
+    expect(text).toBe(`${TLOG_PROOF_HEADER}\nextra ${b64(extra)}\nindex 73894\n${b64(hash(1))}\n${b64(hash(2))}\n${b64(hash(3))}\n\n${checkpointNote}`);
     const back = parseTlogProof(text);
     expect(back).toEqual({ index: 73894, proof: [hash(1), hash(2), hash(3)], checkpointNote, extra });
   });

@@ -119,7 +119,7 @@ export function parseTlogProof(input: NoteInput): TlogProof {
   let pos = 1;
   let extra: Uint8Array | undefined;
   const extraLine = lines[pos];
-  if (extraLine !== undefined && extraLine.startsWith("extra ")) {
+  if (extraLine?.startsWith("extra ")) {
     const decoded = decodeBase64(extraLine.slice("extra ".length));
     if (decoded === undefined) bad("extra data is not canonical base64");
     if (decoded.length === 0) bad("extra line present but empty (the line must be omitted instead)");

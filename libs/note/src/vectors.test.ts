@@ -6,17 +6,7 @@
 import { readFileSync } from "node:fs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
-import {
-  formatTlogProof,
-  NoteError,
-  openCheckpoint,
-  openTlogProof,
-  parseCheckpoint,
-  parseNote,
-  parseTlogProof,
-  parseVerifierKey,
-  verifyNote,
-} from "./index.js";
+import { formatTlogProof, NoteError, openCheckpoint, openTlogProof, parseCheckpoint, parseNote, parseTlogProof, parseVerifierKey, verifyNote } from "./index.js";
 import type { VerifierKey } from "./index.js";
 
 const VECTORS = new URL("../../../test/fixtures/vectors/checkpoint_example.txt", import.meta.url);
@@ -53,7 +43,10 @@ function loadExamples(): { examples: Example[]; leaves: string[] } {
     } else if (line.startsWith("vkey: ")) {
       vkey = line.slice("vkey: ".length).trim();
     } else if (line.startsWith("# Leaves")) {
-      leaves = line.slice(line.indexOf("):") + 2).trim().split(" ");
+      leaves = line
+        .slice(line.indexOf("):") + 2)
+        .trim()
+        .split(" ");
     }
   }
   return { examples, leaves };
@@ -79,18 +72,22 @@ function mth(leaves: Uint8Array[]): Uint8Array {
 function path(m: number, leaves: Uint8Array[]): Uint8Array[] {
   if (leaves.length <= 1) return [];
   const k = largestPowerOfTwoBelow(leaves.length);
-  return m < k
-    ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))]
-    : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
+  return m < k ? [...path(m, leaves.slice(0, k)), mth(leaves.slice(k))] : [...path(m - k, leaves.slice(k)), mth(leaves.slice(0, k))];
 }
 /** RFC 9162 §2.1.3.2 inclusion verification. */
 function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
-  let fn = index, sn = size - 1, r = leaf;
+  let fn = index,
+    sn = size - 1,
+    r = leaf;
   for (const p of proof) {
     if (sn === 0) throw new Error("proof too long");
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
-      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      if (fn % 2 === 0)
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
     } else {
       r = nodeHash(r, p);
     }
@@ -202,6 +199,8 @@ describe("single-byte mutations of real notes", () => {
   });
 
   it("all checkpoints: every 5th byte (offset varies per note), one mask", () => {
-    checkpoints.forEach((e, n) => expectByteFlipsFail(e, [0x04], 5, n % 5));
+    checkpoints.forEach((e, n) => {
+      expectByteFlipsFail(e, [0x04], 5, n % 5);
+    });
   });
 });

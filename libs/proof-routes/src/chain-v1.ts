@@ -1,4 +1,4 @@
-import { parseCustodyHeaders, type ChainOfCustody, type DeliveryProof, type ProvenEntry } from "@custody/custody";
+import { parseCustodyHeaders, type ChainOfCustody, type DeliveryProof } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { toHex } from "@custody/encoding";
 import { onlyEndpoints, type EventHead } from "./chain.js";
@@ -46,13 +46,16 @@ export async function chainOfCustodyV1(db: Db, tenantId: string, event: EventHea
       ORDER BY d.created_at, d.id`.execute(db)
   ).rows;
   const ids = deliveries.map((d) => d.id);
-  const seals = ids.length === 0 ? [] : (
-    await sql<SealRow>`
+  const seals =
+    ids.length === 0
+      ? []
+      : (
+          await sql<SealRow>`
       SELECT s.delivery_id, s.attempt_no, s.hops, s.custody_root, s.headers, s.batch_index, s.custody_entry_id, b.note
       FROM delivery_seals s JOIN seal_batches b ON b.id = s.seal_batch_id
       WHERE s.delivery_id = ANY(${sql.val(ids)}::text[])
       ORDER BY s.delivery_id, s.attempt_no`.execute(db)
-  ).rows;
+        ).rows;
   const outcomes = ids.length === 0 ? [] : await db.selectFrom("delivery_attempts").select(["delivery_id", "attempt_no", "attempt_entry_id"]).where("delivery_id", "in", ids).execute();
   const receipts = ids.length === 0 ? [] : await db.selectFrom("receipts").select(["delivery_id", "entry_id"]).where("delivery_id", "in", ids).execute();
   const recall = await db.selectFrom("recalls").select("entry_id").where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();

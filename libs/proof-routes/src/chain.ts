@@ -18,14 +18,7 @@ export type EvidenceFormat = 1 | 2;
  * in a format 2 one. Without `format`, an event with format 1 evidence gets its format 1 document
  * (its later deliveries, such as a replay, are in the format 2 one), any other event format 2.
  */
-export async function chainOfCustody(
-  db: Db,
-  tenantId: string,
-  eventId: string,
-  origin: string,
-  format?: EvidenceFormat,
-  endpointIds?: readonly string[],
-): Promise<ChainOfCustody | ChainOfCustodyV2> {
+export async function chainOfCustody(db: Db, tenantId: string, eventId: string, origin: string, format?: EvidenceFormat, endpointIds?: readonly string[]): Promise<ChainOfCustody | ChainOfCustodyV2> {
   const row = await db.selectFrom("events").select(["id", "type", "entry_id"]).where("tenant_id", "=", tenantId).where("id", "=", eventId).executeTakeFirst();
   if (!row) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
   // Narrowed to some endpoints (a portal session's, or asked for): an event none of them was sent is not found.

@@ -8,11 +8,7 @@ export interface CheckpointRow {
 
 /** The newest checkpoint: every proof this service hands out is under one the client can fetch. */
 export async function latestCheckpoint(db: Db): Promise<CheckpointRow> {
-  const row = await db
-    .selectFrom("ledger_head as h")
-    .innerJoin("ledger_checkpoints as c", "c.tree_size", "h.checkpoint_size")
-    .select(["c.tree_size", "c.note"])
-    .executeTakeFirst();
+  const row = await db.selectFrom("ledger_head as h").innerJoin("ledger_checkpoints as c", "c.tree_size", "h.checkpoint_size").select(["c.tree_size", "c.note"]).executeTakeFirst();
   if (!row) throw new AppError("NOT_FOUND", "no checkpoint has been signed yet; the sequencer signs the first one shortly after the first entry");
   return { treeSize: Number(row.tree_size), note: row.note };
 }

@@ -10,7 +10,14 @@ export async function provenEntries(db: Db, entryIds: readonly string[], treeSiz
     SELECT e.id, e.body, l.leaf_index FROM ledger_entries e LEFT JOIN ledger_leaves l ON l.entry_id = e.id
     WHERE e.id = ANY(${sql.val([...new Set(entryIds)])}::text[])`.execute(db);
   const covered = rows.rows.filter((r) => r.leaf_index !== null && Number(r.leaf_index) < treeSize);
-  const proofs = covered.length === 0 ? [] : await inclusionProofsAt(db, covered.map((r) => Number(r.leaf_index)), treeSize);
+  const proofs =
+    covered.length === 0
+      ? []
+      : await inclusionProofsAt(
+          db,
+          covered.map((r) => Number(r.leaf_index)),
+          treeSize,
+        );
   const proofOf = new Map(covered.map((r, i) => [r.id, proofs[i]!]));
   return new Map(
     rows.rows.map((r) => {

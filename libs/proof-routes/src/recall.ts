@@ -40,7 +40,15 @@ export async function recallEvent(db: Db, tenantId: string, eventId: string, rea
     if (!event) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
     const previous = await trx.selectFrom("recalls").selectAll().where("tenant_id", "=", tenantId).where("event_id", "=", eventId).executeTakeFirst();
     if (previous) {
-      const repeat: RecallResult = { eventId, reason: previous.reason, recalledAt: previous.created_at, entryId: previous.entry_id, noticeEventId: previous.notice_event_id, cancelledDeliveries: 0, alreadyRecalled: true };
+      const repeat: RecallResult = {
+        eventId,
+        reason: previous.reason,
+        recalledAt: previous.created_at,
+        entryId: previous.entry_id,
+        noticeEventId: previous.notice_event_id,
+        cancelledDeliveries: 0,
+        alreadyRecalled: true,
+      };
       return { recall: repeat, queued: false };
     }
     const recalledAt = new Date();

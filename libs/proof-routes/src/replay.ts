@@ -52,9 +52,11 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
         AND e.fan_out AND e.payload IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM recalls r WHERE r.tenant_id = e.tenant_id AND r.event_id = e.id)
         ${request.eventTypes === null ? sql`` : sql`AND e.type = ANY(${sql.val(request.eventTypes)}::text[])`}
-        ${request.onlyFailed
-          ? sql`AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id AND d.endpoint_id = ${request.endpointId} AND d.replay_id IS NULL AND d.status = 'dead')`
-          : sql``}
+        ${
+          request.onlyFailed
+            ? sql`AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id AND d.endpoint_id = ${request.endpointId} AND d.replay_id IS NULL AND d.status = 'dead')`
+            : sql``
+        }
       ORDER BY e.created_at, e.id
       LIMIT ${MAX_REPLAY_EVENTS + 1}`.execute(trx);
     const events = candidates.rows.filter((e) => endpoint.subscriptions.some((p) => matchesSubscription(e.type, p)));
@@ -64,7 +66,16 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
     const id = newId("rpl");
     await trx
       .insertInto("replays")
-      .values({ id, tenant_id: request.tenantId, endpoint_id: request.endpointId, from_time: request.from, to_time: request.to, event_types: request.eventTypes, only_failed: request.onlyFailed, event_count: events.length })
+      .values({
+        id,
+        tenant_id: request.tenantId,
+        endpoint_id: request.endpointId,
+        from_time: request.from,
+        to_time: request.to,
+        event_types: request.eventTypes,
+        only_failed: request.onlyFailed,
+        event_count: events.length,
+      })
       .execute();
     await queueDeliveries(
       trx,
@@ -80,7 +91,12 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
 export async function readReplay(db: Db, tenantId: string, endpointId: string, replayId: string): Promise<ReplayView> {
   const replay = await db.selectFrom("replays").selectAll().where("tenant_id", "=", tenantId).where("endpoint_id", "=", endpointId).where("id", "=", replayId).executeTakeFirst();
   if (!replay) throw new AppError("NOT_FOUND", `no replay ${replayId}`, { field: "params.replayId" });
-  const counts = await db.selectFrom("deliveries").select(["status", (eb) => eb.fn.countAll<string>().as("n")]).where("replay_id", "=", replayId).groupBy("status").execute();
+  const counts = await db
+    .selectFrom("deliveries")
+    .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+    .where("replay_id", "=", replayId)
+    .groupBy("status")
+    .execute();
   const progress: ReplayView["progress"] = { pending: 0, delivering: 0, retrying: 0, delivered: 0, dead: 0, cancelled: 0 };
   for (const c of counts) progress[c.status] = Number(c.n);
   return {

@@ -42,7 +42,17 @@ export function checkReceipt(claim: ReceiptClaim): ReceiptStatement {
 export async function recordReceipts(trx: Kysely<Database>, receipts: ReadonlyArray<{ claim: ReceiptClaim; statement: ReceiptStatement }>): Promise<RecordedReceipt[]> {
   if (receipts.length === 0) return [];
   const existing = new Set(
-    (await trx.selectFrom("receipts").select("delivery_id").where("delivery_id", "in", receipts.map((r) => r.claim.deliveryId)).execute()).map((r) => r.delivery_id),
+    (
+      await trx
+        .selectFrom("receipts")
+        .select("delivery_id")
+        .where(
+          "delivery_id",
+          "in",
+          receipts.map((r) => r.claim.deliveryId),
+        )
+        .execute()
+    ).map((r) => r.delivery_id),
   );
   const fresh = receipts.filter((r, i) => !existing.has(r.claim.deliveryId) && receipts.findIndex((o) => o.claim.deliveryId === r.claim.deliveryId) === i);
   if (fresh.length === 0) return [];

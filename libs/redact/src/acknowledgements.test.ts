@@ -62,10 +62,7 @@ describe("requiredAcknowledgements", () => {
   ];
 
   it("one entry per personal field of every matched type, sorted, pointer escapes kept", () => {
-    expect(requiredAcknowledgements(catalog, ["*.final"])).toEqual([
-      "identity.registration.final.email",
-      "identity.registration.final.result/taxId",
-    ]);
+    expect(requiredAcknowledgements(catalog, ["*.final"])).toEqual(["identity.registration.final.email", "identity.registration.final.result/taxId"]);
     expect(requiredAcknowledgements(catalog, ["payment.*", "system.*"])).toEqual(["payment.settled.a~1b", "payment.settled.holders/0/name"]);
     expect(requiredAcknowledgements(catalog, ["*"])).toEqual([
       "identity.registration.final.email",

@@ -84,10 +84,7 @@ export function requiredAcknowledgements(eventTypes: EventTypeFields[], subscrip
       const source = JSON.stringify([et.name, pointer]);
       const prev = owner.get(ack);
       if (prev !== undefined && prev !== source) {
-        throw new RedactionError(
-          "AMBIGUOUS_ACKNOWLEDGEMENT",
-          `acknowledgement ${JSON.stringify(ack)} would stand for both ${prev} and ${source} (event type, field)`,
-        );
+        throw new RedactionError("AMBIGUOUS_ACKNOWLEDGEMENT", `acknowledgement ${JSON.stringify(ack)} would stand for both ${prev} and ${source} (event type, field)`);
       }
       owner.set(ack, source);
       if (matched) required.push(ack);

@@ -5,16 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SALT_0_15_TEXT } from "./expect.fixture.js";
-import {
-  computeCommitment,
-  redact,
-  redactionHopBytes,
-  RedactionError,
-  RedactionErrorCodes,
-  requiredAcknowledgements,
-  verifyRedaction,
-  verifyRemovedField,
-} from "./index.js";
+import { computeCommitment, redact, redactionHopBytes, RedactionError, RedactionErrorCodes, requiredAcknowledgements, verifyRedaction, verifyRemovedField } from "./index.js";
 import type { RedactionErrorCode, RemovedField } from "./index.js";
 
 const original = { email: "a@example.com", age: 41 };

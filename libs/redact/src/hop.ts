@@ -31,8 +31,6 @@ export const REDACTION_HOP_VERSION = 1;
 export function redactionHopBytes(delivered: JsonValue, removed: RemovedField[]): Uint8Array {
   const fields = checkRemovedList(removed, "redactionHopBytes");
   assertJson(delivered, "delivered");
-  const entries = fields
-    .map((f) => ({ path: f.path, salt: f.saltText, commitment: f.commitment }))
-    .sort((a, b) => comparePaths(a.path, b.path));
+  const entries = fields.map((f) => ({ path: f.path, salt: f.saltText, commitment: f.commitment })).sort((a, b) => comparePaths(a.path, b.path));
   return utf8ToBytes(canonicalJsonOf({ v: REDACTION_HOP_VERSION, payload: delivered, removed: entries }));
 }

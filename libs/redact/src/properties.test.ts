@@ -13,13 +13,7 @@ import { resolveTokens } from "./pointer.js";
 import type { JsonValue, RedactionErrorCode, RemovedField } from "./index.js";
 
 const key = fc.constantFrom("a", "b", "", "a/b", "m~n", "~1", "__proto__", "0", "1", "01", "-", "*", "\u00e9", "\uD83D\uDE00");
-const leaf = fc.oneof(
-  fc.constant(null),
-  fc.boolean(),
-  fc.integer({ min: -5, max: 5 }),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.string({ unit: "grapheme", maxLength: 4 }),
-);
+const leaf = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -5, max: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ unit: "grapheme", maxLength: 4 }));
 const { json: ownJson } = fc.letrec<{ json: JsonValue; arr: JsonValue[]; obj: Record<string, JsonValue> }>((tie) => ({
   json: fc.oneof({ depthSize: "small", withCrossShrink: true }, leaf, tie("arr"), tie("obj")),
   arr: fc.array(tie("json"), { maxLength: 4 }),
@@ -29,24 +23,27 @@ const jsonDoc: fc.Arbitrary<JsonValue> = fc.oneof(ownJson, fc.jsonValue({ maxDep
 
 /** Token lists of every node but the root. */
 function nodePaths(v: JsonValue, prefix: string[] = [], out: string[][] = []): string[][] {
-  if (Array.isArray(v)) v.forEach((x, i) => (out.push([...prefix, String(i)]), nodePaths(x, [...prefix, String(i)], out)));
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...prefix, String(i)]);
+      nodePaths(x, [...prefix, String(i)], out);
+    });
   else if (v !== null && typeof v === "object")
-    for (const k of Object.keys(v)) out.push([...prefix, k]), nodePaths(v[k] as JsonValue, [...prefix, k], out);
+    for (const k of Object.keys(v)) {
+      out.push([...prefix, k]);
+      nodePaths(v[k] as JsonValue, [...prefix, k], out);
+    }
   return out;
 }
 
-const randomPointer = fc
-  .array(fc.oneof(key, fc.constantFrom("2", "3", "00", "x")), { minLength: 1, maxLength: 4 })
-  .map((tokens) => formatPointer(tokens));
+const randomPointer = fc.array(fc.oneof(key, fc.constantFrom("2", "3", "00", "x")), { minLength: 1, maxLength: 4 }).map((tokens) => formatPointer(tokens));
 
 /** A document and pointers: some existing nodes (nested ones included), some random, maybe repeats. */
 const scenario = jsonDoc.chain((doc) => {
   const existing = nodePaths(doc).map((t) => formatPointer(t));
   return fc.record({
     doc: fc.constant(doc),
-    pointers: fc
-      .tuple(fc.subarray(existing), fc.array(randomPointer, { maxLength: 3 }), fc.boolean())
-      .map(([hit, random, repeat]) => [...hit, ...random, ...(repeat ? hit.slice(0, 1) : [])]),
+    pointers: fc.tuple(fc.subarray(existing), fc.array(randomPointer, { maxLength: 3 }), fc.boolean()).map(([hit, random, repeat]) => [...hit, ...random, ...(repeat ? hit.slice(0, 1) : [])]),
     existing: fc.constant(existing),
   });
 });

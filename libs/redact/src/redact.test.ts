@@ -6,7 +6,10 @@ import type { JsonValue } from "./index.js";
 const event = (): JsonValue => ({
   email: "alice@example.com",
   result: { taxId: "DE123", score: 7 },
-  holders: [{ name: "Alice", share: 60 }, { name: "Bob", share: 40 }],
+  holders: [
+    { name: "Alice", share: 60 },
+    { name: "Bob", share: 40 },
+  ],
   tags: ["a", "b", "c"],
   note: null,
 });
@@ -41,11 +44,7 @@ describe("redact thin", () => {
 
   it("skips pointers that resolve to nothing, without error", () => {
     const data = event();
-    const { payload, removed } = redact(
-      data,
-      ["/phone", "/result/taxId/x", "/note/x", "/holders/2/name", "/holders/-", "/holders/00", "/email/0", "/constructor", "/tags/x"],
-      { shape: "thin" },
-    );
+    const { payload, removed } = redact(data, ["/phone", "/result/taxId/x", "/note/x", "/holders/2/name", "/holders/-", "/holders/00", "/email/0", "/constructor", "/tags/x"], { shape: "thin" });
     expect(removed).toEqual([]);
     expect(payload).toEqual(data);
   });
@@ -107,7 +106,12 @@ describe("redact thin", () => {
 describe("redact fat", () => {
   it("removes nothing and returns a deep copy", () => {
     const data = event();
-    const { payload, removed } = redact(data, ["/email"], { shape: "fat", random: () => { throw new Error("no randomness needed"); } });
+    const { payload, removed } = redact(data, ["/email"], {
+      shape: "fat",
+      random: () => {
+        throw new Error("no randomness needed");
+      },
+    });
     expect(removed).toEqual([]);
     expect(payload).toEqual(data);
     expect(payload).not.toBe(data);

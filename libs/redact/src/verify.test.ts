@@ -21,7 +21,7 @@ describe("verifyRemovedField", () => {
   });
 
   it("COMMITMENT_MISMATCH for another value, path, or salt", () => {
-    expectRedactionError(() => verifyRemovedField({ ...original as object, email: "eve@example.com" }, field("/email")), "COMMITMENT_MISMATCH");
+    expectRedactionError(() => verifyRemovedField({ ...(original as object), email: "eve@example.com" }, field("/email")), "COMMITMENT_MISMATCH");
     // Replay: the email's commitment presented for another present field.
     expectRedactionError(() => verifyRemovedField(original, { ...field("/email"), path: "/result/score" }), "COMMITMENT_MISMATCH");
     expectRedactionError(() => verifyRemovedField(original, { ...field("/email"), salt: field("/holders/1").salt }), "COMMITMENT_MISMATCH");
@@ -59,10 +59,7 @@ describe("verifyRedaction", () => {
     // Something else dropped silently.
     expectRedactionError(() => verifyRedaction({ ...claim, delivered: { holders: [{ name: "Alice" }, null], result: {} } }), "PAYLOAD_MISMATCH");
     // An array element spliced out instead of nulled.
-    expectRedactionError(
-      () => verifyRedaction({ ...claim, delivered: { holders: [{ name: "Alice" }], result: { score: 7 } } }),
-      "PAYLOAD_MISMATCH",
-    );
+    expectRedactionError(() => verifyRedaction({ ...claim, delivered: { holders: [{ name: "Alice" }], result: { score: 7 } } }), "PAYLOAD_MISMATCH");
     // A removed-field entry dropped from the list: the payload no longer matches.
     expectRedactionError(() => verifyRedaction({ ...claim, removed: honest.removed.slice(1) }), "PAYLOAD_MISMATCH");
   });
@@ -86,6 +83,6 @@ describe("verifyRedaction", () => {
     expectRedactionError(() => verifyRedaction(null as never), "BAD_ARGUMENT");
     expectRedactionError(() => verifyRedaction({ ...claim, removed: {} as never }), "BAD_ARGUMENT");
     expectRedactionError(() => verifyRedaction({ ...claim, delivered: undefined as never }), "NOT_JSON");
-    expectRedactionError(() => verifyRedaction({ ...claim, original: { ...original as object, email: undefined } as never }), "NOT_JSON");
+    expectRedactionError(() => verifyRedaction({ ...claim, original: { ...(original as object), email: undefined } as never }), "NOT_JSON");
   });
 });

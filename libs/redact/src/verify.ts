@@ -58,7 +58,9 @@ export function verifyRedaction(claim: RedactionClaim): void {
   const fields = checkRemovedList(removed, "verifyRedaction");
   assertJson(original, "original");
   assertJson(delivered, "delivered");
-  fields.forEach((f, i) => verifyChecked(original, f, `verifyRedaction: removed[${i}]`));
+  fields.forEach((f, i) => {
+    verifyChecked(original, f, `verifyRedaction: removed[${i}]`);
+  });
   if (canonicalJsonOf(applyRemovals(original, fields)) !== canonicalJsonOf(delivered)) {
     throw new RedactionError("PAYLOAD_MISMATCH", "verifyRedaction: removing the recorded paths from the original does not give the delivered payload");
   }

@@ -19,10 +19,7 @@ export interface NextAttemptInput {
 
 export type DeadLetterReason = "exhausted" | "fatal" | "gone";
 
-export type Decision =
-  | { readonly kind: "retry"; readonly atMs: number; readonly delayMs: number }
-  | { readonly kind: "dead_letter"; readonly reason: DeadLetterReason }
-  | { readonly kind: "delivered" };
+export type Decision = { readonly kind: "retry"; readonly atMs: number; readonly delayMs: number } | { readonly kind: "dead_letter"; readonly reason: DeadLetterReason } | { readonly kind: "delivered" };
 
 function finite(name: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value)) throw new RetryPolicyError("BAD_ARGUMENT", `${name} must be a finite number`);

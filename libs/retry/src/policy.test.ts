@@ -49,6 +49,7 @@ describe("parseRetryPolicy", () => {
     for (const bad of [1.5, Number.NaN, Number.POSITIVE_INFINITY, "5", null, true]) {
       expectRetryError(() => parseRetryPolicy({ kind: "custom", delaysSeconds: [5, bad] }), "DELAY_RANGE", "delaysSeconds.1");
     }
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the input under test.
     expectRetryError(() => parseRetryPolicy({ kind: "custom", delaysSeconds: [1, , 3] }), "DELAY_RANGE", "delaysSeconds.1");
   });
 

@@ -41,22 +41,14 @@ function isKind(value: unknown): value is RetryPolicyKind {
 export function checkCustomDelays(delays: unknown): readonly number[] {
   if (!Array.isArray(delays)) throw new RetryPolicyError("BAD_DELAYS", "delaysSeconds must be an array of seconds", "delaysSeconds");
   if (delays.length < CUSTOM_MIN_DELAYS || delays.length > CUSTOM_MAX_DELAYS) {
-    throw new RetryPolicyError(
-      "DELAY_COUNT",
-      `delaysSeconds must have ${CUSTOM_MIN_DELAYS} to ${CUSTOM_MAX_DELAYS} entries, got ${delays.length}`,
-      "delaysSeconds",
-    );
+    throw new RetryPolicyError("DELAY_COUNT", `delaysSeconds must have ${CUSTOM_MIN_DELAYS} to ${CUSTOM_MAX_DELAYS} entries, got ${delays.length}`, "delaysSeconds");
   }
   const out: number[] = [];
   // An index loop, not for..of, so holes in a sparse array are seen (as undefined) and refused.
   for (let i = 0; i < delays.length; i++) {
     const d: unknown = delays[i];
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0 || d > CUSTOM_MAX_DELAY_SECONDS) {
-      throw new RetryPolicyError(
-        "DELAY_RANGE",
-        `delaysSeconds[${i}] must be a whole number of seconds from 0 to ${CUSTOM_MAX_DELAY_SECONDS} (7 days)`,
-        `delaysSeconds.${i}`,
-      );
+      throw new RetryPolicyError("DELAY_RANGE", `delaysSeconds[${i}] must be a whole number of seconds from 0 to ${CUSTOM_MAX_DELAY_SECONDS} (7 days)`, `delaysSeconds.${i}`);
     }
     // Normalise -0 so the stored form is canonical JSON.
     out.push(d === 0 ? 0 : d);
@@ -72,7 +64,7 @@ export function checkCustomDelays(delays: unknown): readonly number[] {
  */
 export function parseRetryPolicy(input: unknown): RetryPolicy {
   if (!isPlainObject(input)) throw new RetryPolicyError("NOT_AN_OBJECT", "a retry policy must be a JSON object");
-  const kind = input["kind"];
+  const kind = input.kind;
   if (!Object.hasOwn(input, "kind") || !isKind(kind)) {
     throw new RetryPolicyError("UNKNOWN_KIND", `kind must be one of ${RETRY_POLICY_KINDS.join(", ")}`, "kind");
   }
@@ -82,6 +74,6 @@ export function parseRetryPolicy(input: unknown): RetryPolicy {
       throw new RetryPolicyError("UNKNOWN_FIELD", `a ${kind} policy has no field ${String(key)}`, String(key));
     }
   }
-  if (kind === "custom") return { kind, delaysSeconds: checkCustomDelays(input["delaysSeconds"]) };
+  if (kind === "custom") return { kind, delaysSeconds: checkCustomDelays(input.delaysSeconds) };
   return { kind };
 }

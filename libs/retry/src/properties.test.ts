@@ -12,7 +12,9 @@ import { describePolicy } from "./schedule.js";
 
 const policyArb: fc.Arbitrary<RetryPolicy> = fc.oneof(
   fc.constantFrom<RetryPolicy>({ kind: "exponential" }, { kind: "callback" }, { kind: "jittered" }, { kind: "default" }),
-  fc.array(fc.oneof(fc.integer({ min: 0, max: CUSTOM_MAX_DELAY_SECONDS }), fc.constantFrom(0, 1, CUSTOM_MAX_DELAY_SECONDS)), { minLength: 1, maxLength: 50 }).map((delaysSeconds): RetryPolicy => ({ kind: "custom", delaysSeconds })),
+  fc
+    .array(fc.oneof(fc.integer({ min: 0, max: CUSTOM_MAX_DELAY_SECONDS }), fc.constantFrom(0, 1, CUSTOM_MAX_DELAY_SECONDS)), { minLength: 1, maxLength: 50 })
+    .map((delaysSeconds): RetryPolicy => ({ kind: "custom", delaysSeconds })),
 );
 
 // Retry-After as classifyResponse makes it, plus hand-built oddities nextAttempt must survive.

@@ -122,7 +122,10 @@ export function scheduleOf(policy: RetryPolicy): Schedule {
     case "default":
       return PRESETS[policy.kind];
     case "custom":
-      return fixed("custom", checkCustomDelays(policy.delaysSeconds).map((s) => s * SECOND));
+      return fixed(
+        "custom",
+        checkCustomDelays(policy.delaysSeconds).map((s) => s * SECOND),
+      );
     default:
       throw new RetryPolicyError("UNKNOWN_KIND", `unknown retry policy kind ${String((policy as { kind: unknown }).kind)}`, "kind");
   }

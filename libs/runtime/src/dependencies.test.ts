@@ -8,7 +8,13 @@ async function within(check: Promise<void>, ms: number): Promise<"ok" | "pending
   let timer: NodeJS.Timeout | undefined;
   const pending = new Promise<"pending">((resolve) => (timer = setTimeout(() => resolve("pending"), ms)));
   try {
-    return await Promise.race([check.then(() => "ok" as const, (err: unknown) => err as Error), pending]);
+    return await Promise.race([
+      check.then(
+        () => "ok" as const,
+        (err: unknown) => err as Error,
+      ),
+      pending,
+    ]);
   } finally {
     clearTimeout(timer);
   }

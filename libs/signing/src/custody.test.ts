@@ -17,8 +17,16 @@ describe("custodySignature", () => {
   });
 
   it("is NOT keyed with the base64-decoded secret (that is the Standard Webhooks keying)", () => {
-    const decodedKeying = "sha256=" + createHmac("sha256", Buffer.from(SECRET_A.slice(6), "base64")).update("{}").digest("hex");
-    const withoutPrefix = "sha256=" + createHmac("sha256", Buffer.from(SECRET_A.slice(6), "utf8")).update("{}").digest("hex");
+    const decodedKeying =
+      "sha256=" +
+      createHmac("sha256", Buffer.from(SECRET_A.slice(6), "base64"))
+        .update("{}")
+        .digest("hex");
+    const withoutPrefix =
+      "sha256=" +
+      createHmac("sha256", Buffer.from(SECRET_A.slice(6), "utf8"))
+        .update("{}")
+        .digest("hex");
     expect(custodySignature(SECRET_A, enc("{}"))).not.toBe(decodedKeying);
     expect(custodySignature(SECRET_A, enc("{}"))).not.toBe(withoutPrefix);
   });

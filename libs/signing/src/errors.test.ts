@@ -14,8 +14,7 @@ const delivery = (over: Partial<api.DeliveryHeadersInput> = {}): api.DeliveryHea
   ...over,
 });
 const signed = api.standardWebhookHeaders({ msgId: "evt_1", timestamp: 1_700_000_000, body, secrets: [SECRET_A] });
-const verify = (over: Partial<Parameters<typeof api.verifyStandardSignature>[0]> = {}) =>
-  api.verifyStandardSignature({ headers: signed, body, secrets: [SECRET_A], nowSeconds: 1_700_000_000, ...over });
+const verify = (over: Partial<Parameters<typeof api.verifyStandardSignature>[0]> = {}) => api.verifyStandardSignature({ headers: signed, body, secrets: [SECRET_A], nowSeconds: 1_700_000_000, ...over });
 
 /**
  * One trigger per code through the public API. Typed as a full record, so adding a code to

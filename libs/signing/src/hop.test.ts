@@ -33,9 +33,7 @@ describe("signedHeadersHop", () => {
 
   it("matches the doc-comment example byte for byte", () => {
     const bytes = signedHeadersHop({ "Webhook-Id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,abc=" });
-    expect(Buffer.from(bytes).toString("hex")).toBe(
-      Buffer.from("webhook-id:msg_1\nwebhook-signature:v1,abc=\nwebhook-timestamp:1700000000\n", "ascii").toString("hex"),
-    );
+    expect(Buffer.from(bytes).toString("hex")).toBe(Buffer.from("webhook-id:msg_1\nwebhook-signature:v1,abc=\nwebhook-timestamp:1700000000\n", "ascii").toString("hex"));
   });
 
   it("lists the names in byte-wise ascending order", () => {

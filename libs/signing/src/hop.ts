@@ -34,14 +34,7 @@ import { fail } from "./errors.js";
 import { headerMap, type HeaderInput } from "./headers.js";
 
 /** The covered header names, already in canonical (byte-wise ascending) order. */
-export const SIGNED_HEADER_NAMES = [
-  "webhook-id",
-  "webhook-signature",
-  "webhook-timestamp",
-  "x-custody-signature",
-  "x-custody-signature-key-id",
-  "x-custody-timestamp",
-] as const;
+export const SIGNED_HEADER_NAMES = ["webhook-id", "webhook-signature", "webhook-timestamp", "x-custody-signature", "x-custody-signature-key-id", "x-custody-timestamp"] as const;
 
 /**
  * Format 2's covered names, in canonical (byte-wise ascending) order: the format 1 six plus the

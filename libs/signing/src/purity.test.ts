@@ -10,7 +10,9 @@ const runtimeFiles = readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.ends
 describe("purity", () => {
   it.each(runtimeFiles)("%s imports only pure modules: @custody/crypto, @custody/encoding, noble's utils and relative .js modules", (file) => {
     // Comments may mention what we avoid (e.g. "atob/Buffer are lenient"); only code counts.
-    const src = readFileSync(dir + file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    const src = readFileSync(dir + file, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
     const specifiers = [...src.matchAll(/\bfrom\s+"([^"]+)"/g)].map((m) => m[1] as string);
     for (const s of specifiers) expect(s).toMatch(/^(?:\.\/[a-z0-9-]+\.js|@noble\/hashes\/utils\.js|@custody\/(?:encoding|crypto))$/);
     expect(src).not.toMatch(/\bimport\s*\(|\brequire\s*\(|\bprocess\.|\bBuffer\b|\bfetch\s*\(|Date\.now|Math\.random/);

@@ -16,7 +16,10 @@ describe("generateSecret", () => {
 
   it("asks the source for exactly 32 bytes", () => {
     const asked: number[] = [];
-    generateSecret((n) => (asked.push(n), new Uint8Array(n).fill(9)));
+    generateSecret((n) => {
+      asked.push(n);
+      return new Uint8Array(n).fill(9);
+    });
     expect(asked).toEqual([32]);
   });
 

@@ -59,9 +59,7 @@ describe("standardWebhookHeaders", () => {
     expect(Object.keys(h)).toEqual(["webhook-id", "webhook-timestamp", "webhook-signature"]);
     expect(h["webhook-id"]).toBe("evt_1");
     expect(h["webhook-timestamp"]).toBe("1700000000");
-    expect(h["webhook-signature"]).toBe(
-      `${nodeSignature(SECRET_A, "evt_1", T, enc(BODY))} ${nodeSignature(SECRET_B, "evt_1", T, enc(BODY))}`,
-    );
+    expect(h["webhook-signature"]).toBe(`${nodeSignature(SECRET_A, "evt_1", T, enc(BODY))} ${nodeSignature(SECRET_B, "evt_1", T, enc(BODY))}`);
   });
 
   it("is accepted by the standardwebhooks package for each secret during a rotation overlap", () => {
@@ -147,8 +145,7 @@ describe("input validation of the signed fields", () => {
 describe("verifyStandardSignature", () => {
   const body = enc(BODY);
   const headers = standardWebhookHeaders({ msgId: "evt_1", timestamp: T, body, secrets: [SECRET_A, SECRET_B] });
-  const verify = (over: Partial<Parameters<typeof verifyStandardSignature>[0]> = {}) =>
-    verifyStandardSignature({ headers, body, secrets: [SECRET_A], nowSeconds: T, ...over });
+  const verify = (over: Partial<Parameters<typeof verifyStandardSignature>[0]> = {}) => verifyStandardSignature({ headers, body, secrets: [SECRET_A], nowSeconds: T, ...over });
 
   it("accepts the spec test vector (literal)", () => {
     const r = verifyStandardSignature({
@@ -226,12 +223,9 @@ describe("verifyStandardSignature", () => {
     expectSigningError(() => verify({ headers: null as unknown as Record<string, string> }), "BAD_HEADER");
   });
 
-  it.each(["", " 1700000000", "1700000000 ", "+1700000000", "01700000000", "1.7e9", "-1", "abc", "9007199254740993", "0x10"])(
-    "refuses a non-canonical webhook-timestamp %j",
-    (ts) => {
-      expectSigningError(() => verify({ headers: { ...headers, "webhook-timestamp": ts } }), ts === "" ? "MISSING_HEADER" : "BAD_TIMESTAMP");
-    },
-  );
+  it.each(["", " 1700000000", "1700000000 ", "+1700000000", "01700000000", "1.7e9", "-1", "abc", "9007199254740993", "0x10"])("refuses a non-canonical webhook-timestamp %j", (ts) => {
+    expectSigningError(() => verify({ headers: { ...headers, "webhook-timestamp": ts } }), ts === "" ? "MISSING_HEADER" : "BAD_TIMESTAMP");
+  });
 
   it("validates its other inputs", () => {
     expectSigningError(() => verify({ secrets: [] }), "NO_SECRETS");

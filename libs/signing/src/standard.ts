@@ -48,12 +48,7 @@ export function standardSignature(secret: string, msgId: string, timestamp: numb
 }
 
 /** The three Standard Webhooks headers; `webhook-signature` carries one token per secret, in order. */
-export function standardWebhookHeaders(input: {
-  msgId: string;
-  timestamp: number;
-  body: Uint8Array;
-  secrets: readonly string[];
-}): StandardWebhookHeaders {
+export function standardWebhookHeaders(input: { msgId: string; timestamp: number; body: Uint8Array; secrets: readonly string[] }): StandardWebhookHeaders {
   const { msgId, timestamp, body, secrets } = input;
   assertSecretList(secrets);
   return {
@@ -84,13 +79,7 @@ export interface VerifiedStandardSignature {
  * Throws SigningError: MISSING_HEADER, BAD_HEADER, BAD_TIMESTAMP, BAD_SECRET, NO_SECRETS,
  * DUPLICATE_SECRET, BAD_BODY, BAD_TOLERANCE, SIGNATURE_MISMATCH, TIMESTAMP_OUT_OF_TOLERANCE.
  */
-export function verifyStandardSignature(input: {
-  headers: HeaderInput;
-  body: Uint8Array;
-  secrets: readonly string[];
-  nowSeconds: number;
-  toleranceSeconds?: number;
-}): VerifiedStandardSignature {
+export function verifyStandardSignature(input: { headers: HeaderInput; body: Uint8Array; secrets: readonly string[]; nowSeconds: number; toleranceSeconds?: number }): VerifiedStandardSignature {
   const { headers, body, secrets, nowSeconds, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = input;
   assertSecretList(secrets);
   const keys = secrets.map((s) => signingKeyOf(s).key);

@@ -89,10 +89,7 @@ export async function insertPortalSession(db: Kysely<Database>, tenantId: string
 }
 
 export async function listPortalSessions(db: Kysely<Database>, tenantId: string, options: { limit: number; activeOnly: boolean }): Promise<PortalSessionRow[]> {
-  let q = db
-    .selectFrom("portal_sessions")
-    .select(["id", "endpoint_ids", "capabilities", "theme", "created_at", "expires_at", "revoked_at"])
-    .where("tenant_id", "=", tenantId);
+  let q = db.selectFrom("portal_sessions").select(["id", "endpoint_ids", "capabilities", "theme", "created_at", "expires_at", "revoked_at"]).where("tenant_id", "=", tenantId);
   if (options.activeOnly) q = q.where("revoked_at", "is", null).where("expires_at", ">", sql<Date>`now()`);
   return (await q.orderBy("created_at", "desc").orderBy("id", "desc").limit(options.limit).execute()).map(rowView);
 }

@@ -63,12 +63,7 @@ export interface Principal {
 /** The tenant behind a bearer key, or UNAUTHENTICATED: unknown, malformed and revoked keys look the same. */
 export async function authenticate(db: Db, key: string): Promise<Principal> {
   if (!isWellFormedApiKey(key)) throw new AppError("UNAUTHENTICATED", "missing or invalid API key");
-  const row = await db
-    .selectFrom("api_keys")
-    .select(["id", "tenant_id", "environment", "scopes"])
-    .where("key_hash", "=", hashApiKey(key))
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
+  const row = await db.selectFrom("api_keys").select(["id", "tenant_id", "environment", "scopes"]).where("key_hash", "=", hashApiKey(key)).where("revoked_at", "is", null).executeTakeFirst();
   if (!row) throw new AppError("UNAUTHENTICATED", "missing or invalid API key");
   return { tenantId: row.tenant_id, keyId: row.id, environment: row.environment, scopes: row.scopes as Scope[] };
 }

@@ -35,7 +35,11 @@ describe("OpenAPI document", () => {
         expect(op.tags).toHaveLength(1);
         expect(op.security).toEqual([{ bearer: [] }]);
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "403"]));
-        if (method !== "get") expect(op.parameters.some((p: { in: string; name: string }) => p.in === "header" && p.name === "idempotency-key"), `${method} ${path}`).toBe(true);
+        if (method !== "get")
+          expect(
+            op.parameters.some((p: { in: string; name: string }) => p.in === "header" && p.name === "idempotency-key"),
+            `${method} ${path}`,
+          ).toBe(true);
       }
     }
     const create = doc.paths["/api/v2/webhooks"].post;

@@ -73,10 +73,7 @@ describe("numbers in event data", () => {
     ] as const) {
       const id = `num-${randomBytes(4).toString("hex")}`;
       const res = await send(`{"id":"${id}","type":"case.note","data":{"order":{"amount":${literal}}}}`);
-      expect([res.statusCode, res.json().error], literal).toEqual([
-        422,
-        expect.objectContaining({ code: "NUMBER_NOT_EXACT", field: "body.data.order.amount", details: { reason, literal } }),
-      ]);
+      expect([res.statusCode, res.json().error], literal).toEqual([422, expect.objectContaining({ code: "NUMBER_NOT_EXACT", field: "body.data.order.amount", details: { reason, literal } })]);
       expect((await api.app.inject({ url: `/api/v2/events/${id}`, headers: auth(acme.key) })).statusCode).toBe(404);
     }
     const batch = await send('{"events":[{"type":"case.note","data":{"n":1}},{"type":"case.note","data":{"n":[0,9007199254740993]}}]}', "/api/v2/events/batch");
@@ -146,11 +143,7 @@ describe("a database that cannot be reached", () => {
         ["GET", "/api/v2/events/evt_1", undefined],
       ] as const) {
         const res = await app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
-        expect([res.statusCode, res.headers["retry-after"], res.json()], `${method} ${url}`).toEqual([
-          503,
-          "5",
-          { error: { code: "DATABASE_UNAVAILABLE", message: "the database is unavailable; retry in 5 s" } },
-        ]);
+        expect([res.statusCode, res.headers["retry-after"], res.json()], `${method} ${url}`).toEqual([503, "5", { error: { code: "DATABASE_UNAVAILABLE", message: "the database is unavailable; retry in 5 s" } }]);
       }
     } finally {
       await app.close();

@@ -74,4 +74,3 @@ export function forEachCopyTuple(bytes: Buffer, fields: number, tuple: (at: numb
   if (at !== bytes.length) throw new Error(`COPY output has ${bytes.length - at} bytes after its trailer`);
   return count;
 }
-

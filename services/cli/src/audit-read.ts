@@ -137,9 +137,7 @@ export function copyReader(client: pg.ClientBase): LedgerReader {
 export function rowReader(db: Kysely<Database>): LedgerReader {
   return {
     async leaves(after, limit, from) {
-      const { rows } = await sql<{ leaf_index: string; body: Buffer | null; leaf_hash: Buffer | null; entry_id: string; rank: number | null }>`${sql.raw(
-        leavesStatement(after, limit, from),
-      )}`.execute(db);
+      const { rows } = await sql<{ leaf_index: string; body: Buffer | null; leaf_hash: Buffer | null; entry_id: string; rank: number | null }>`${sql.raw(leavesStatement(after, limit, from))}`.execute(db);
       // Laid out as binary COPY fields, so that one chunk reader serves both.
       const parts: Buffer[] = [];
       const field = (b: Buffer | null) => {

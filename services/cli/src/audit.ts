@@ -43,7 +43,6 @@ async function checkpointsIn(trx: Kysely<Database>, above: number, upTo: number 
   return rows.map((r) => ({ treeSize: Number(r.tree_size), rootHash: new Uint8Array(r.root_hash), note: r.note }));
 }
 
-
 /**
  * Which entries without a leaf are not waiting for one. The sequencer follows the commit-safe order
  * from its position (`sequencedPosition` in libs/ledger-store): an entry after it is waiting, and so is an entry appended
@@ -113,8 +112,7 @@ export async function runAudit(db: Kysely<Database>, origin: string, onProgress:
       const read = async (after: number, from: number, limit: number, position: Position): Promise<Chunk> => {
         const leaves = await reader.leaves(after, limit, position);
         const reach = leaves.reach();
-        const reached =
-          reach === undefined ? position : (await sql<Position>`SELECT xid::text AS xid, seq::text AS seq FROM ledger_entries WHERE id = ${reach.entryId}`.execute(trx)).rows[0]!;
+        const reached = reach === undefined ? position : (await sql<Position>`SELECT xid::text AS xid, seq::text AS seq FROM ledger_entries WHERE id = ${reach.entryId}`.execute(trx)).rows[0]!;
         const withoutLeaf =
           reach === undefined || reach.unmatched.length === 0
             ? []

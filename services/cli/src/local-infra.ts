@@ -103,7 +103,10 @@ function installNatsServer(logger: Logger): string | undefined {
  * since a lone server on one member's port would join no cluster and take clients from it.
  */
 export async function ensureNats(url: string, dataDir: string, logger: Logger): Promise<LocalService> {
-  const servers = url.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const servers = url
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (servers.length > 1) {
     const nc = await connectBus({ url, name: "custody-up-probe" }).catch((err: unknown) => {
       throw new AppError("DEPENDENCY_UNAVAILABLE", `no NATS server in NATS_URL answers (${url}); a local one is started only for a single URL: ${(err as Error).message}`, { cause: err });

@@ -61,7 +61,11 @@ export async function receiveCommand(args: string[]): Promise<number> {
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      const lines = [`${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`, ...checkDelivery(headers, body, values.secret, keys), `  ${body.toString("utf8").slice(0, 2000)}`];
+      const lines = [
+        `${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`,
+        ...checkDelivery(headers, body, values.secret, keys),
+        `  ${body.toString("utf8").slice(0, 2000)}`,
+      ];
       process.stdout.write(`${lines.join("\n")}\n`);
       if (saveDir !== undefined) {
         // Exactly the bytes received, named by delivery: what an auditor later checks against a proof.

@@ -105,7 +105,10 @@ export class PipelineFixture {
   }
 
   /** An endpoint with one signing secret; `path` is appended to the receiver's base URL. */
-  async endpoint(path: string, settings: { subscriptions?: string[]; retryPolicy?: unknown; shape?: "thin" | "fat"; fatAckFields?: string[]; failingSince?: Date } = {}): Promise<{ id: string; url: string; secret: string }> {
+  async endpoint(
+    path: string,
+    settings: { subscriptions?: string[]; retryPolicy?: unknown; shape?: "thin" | "fat"; fatAckFields?: string[]; failingSince?: Date } = {},
+  ): Promise<{ id: string; url: string; secret: string }> {
     const id = newId("wh");
     const url = `${this.receiver.base}${path}`;
     await this.t.db
@@ -169,7 +172,9 @@ export class PipelineFixture {
   }
 
   async outcomes(deliveryId: string) {
-    return (await sql<{ attempt_no: number; outcome: string; status_code: number | null; error_class: string | null }>`
-      SELECT attempt_no, outcome, status_code, error_class FROM attempt_outcomes WHERE delivery_id = ${deliveryId} ORDER BY attempt_no`.execute(this.t.db)).rows;
+    return (
+      await sql<{ attempt_no: number; outcome: string; status_code: number | null; error_class: string | null }>`
+      SELECT attempt_no, outcome, status_code, error_class FROM attempt_outcomes WHERE delivery_id = ${deliveryId} ORDER BY attempt_no`.execute(this.t.db)
+    ).rows;
   }
 }

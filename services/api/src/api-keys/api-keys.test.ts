@@ -87,9 +87,7 @@ describe("API keys", () => {
   it("keeps one admin key when two are revoked at once", async () => {
     const tenant = await newTenant(api, "Racing");
     const second = (await create(tenant, { environment: "test", scopes: ["admin", "read"] })).json();
-    const results = await Promise.all(
-      [tenant.keyId, second.id].map((id) => api.app.inject({ method: "DELETE", url: `/api/v2/api-keys/${id}`, headers: auth(second.key) })),
-    );
+    const results = await Promise.all([tenant.keyId, second.id].map((id) => api.app.inject({ method: "DELETE", url: `/api/v2/api-keys/${id}`, headers: auth(second.key) })));
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
     const active = await api.t.db.selectFrom("api_keys").select("id").where("tenant_id", "=", tenant.tenantId).where("revoked_at", "is", null).execute();
     expect(active).toHaveLength(1);

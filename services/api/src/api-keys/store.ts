@@ -45,11 +45,7 @@ export function normaliseScopes(scopes: readonly Scope[]): Scope[] {
   return ALL_SCOPES.filter((s) => scopes.includes(s));
 }
 
-export async function createApiKey(
-  trx: Transaction<Database>,
-  tenantId: string,
-  spec: { name: string; environment: KeyEnvironment; scopes: Scope[] },
-): Promise<ApiKeyRecord & { key: string }> {
+export async function createApiKey(trx: Transaction<Database>, tenantId: string, spec: { name: string; environment: KeyEnvironment; scopes: Scope[] }): Promise<ApiKeyRecord & { key: string }> {
   const created = await insertApiKey(trx, tenantId, spec);
   const row = await trx.selectFrom("api_keys").select(COLUMNS).where("id", "=", created.id).executeTakeFirstOrThrow();
   return { ...toRecord(row), key: created.key };
@@ -61,7 +57,11 @@ export async function listApiKeys(db: Db, tenantId: string, page: { limit: numbe
     .select([...COLUMNS, exactCreatedAt.as("cursor_at")])
     .where("tenant_id", "=", tenantId);
   if (page.after) query = query.where(afterCreatedCursor(page.after));
-  const rows = await query.orderBy("created_at").orderBy("id").limit(page.limit + 1).execute();
+  const rows = await query
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
   return rows.map((row) => ({ ...toRecord(row), cursorAt: row.cursor_at }));
 }
 
@@ -77,24 +77,11 @@ export async function revokeApiKey(trx: Kysely<Database>, tenantId: string, id: 
   if (!target) return undefined;
   if (target.revoked_at !== null) return toRecord(target);
   if (target.scopes.includes("admin")) {
-    const otherAdmin = await trx
-      .selectFrom("api_keys")
-      .select("id")
-      .where("tenant_id", "=", tenantId)
-      .where("id", "!=", id)
-      .where("revoked_at", "is", null)
-      .where(sql<boolean>`'admin' = ANY(scopes)`)
-      .executeTakeFirst();
+    const otherAdmin = await trx.selectFrom("api_keys").select("id").where("tenant_id", "=", tenantId).where("id", "!=", id).where("revoked_at", "is", null).where(sql<boolean>`'admin' = ANY(scopes)`).executeTakeFirst();
     if (!otherAdmin) {
       throw new AppError("CONFLICT", "this is the tenant's last active admin key; create another admin key before revoking it", { field: "params.id" });
     }
   }
-  const row = await trx
-    .updateTable("api_keys")
-    .set({ revoked_at: sql<Date>`now()` })
-    .where("tenant_id", "=", tenantId)
-    .where("id", "=", id)
-    .returning(COLUMNS)
-    .executeTakeFirstOrThrow();
+  const row = await trx.updateTable("api_keys").set({ revoked_at: sql<Date>`now()` }).where("tenant_id", "=", tenantId).where("id", "=", id).returning(COLUMNS).executeTakeFirstOrThrow();
   return toRecord(row);
 }

@@ -38,7 +38,10 @@ const rows = (tenantId: string) => t.db.selectFrom("signing_secrets").selectAll(
 
 async function tenantWithType(name: string): Promise<CreatedTenant> {
   const tenant = await createTenant(t.db, name);
-  await t.db.insertInto("event_types").values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "case.note", version: 1, data_schema: null, archived_at: null }).execute();
+  await t.db
+    .insertInto("event_types")
+    .values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "case.note", version: 1, data_schema: null, archived_at: null })
+    .execute();
   return tenant;
 }
 
@@ -106,9 +109,7 @@ describe("callback secret", () => {
     const tenant = await tenantWithType("First callbacks");
     const other = await tenantWithType("Bystander");
     const responses = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        app.inject({ method: "POST", url: "/api/v2/events", headers: headers(tenant.apiKey), payload: { type: "case.note", data: { i }, callbackUrl: `http://127.0.0.1:9/cb/${i}` } }),
-      ),
+      Array.from({ length: 5 }, (_, i) => app.inject({ method: "POST", url: "/api/v2/events", headers: headers(tenant.apiKey), payload: { type: "case.note", data: { i }, callbackUrl: `http://127.0.0.1:9/cb/${i}` } })),
     );
     expect(responses.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
     const created = await rows(tenant.tenantId);

@@ -42,21 +42,10 @@ export async function callbackSecretStatus(db: Kysely<Database>, tenantId: strin
 }
 
 /** Makes a new current secret; the old current one stays valid for `overlapHours`. Returns the new secret once. */
-export async function rotateCallbackSecret(
-  trx: Kysely<Database>,
-  masterKey: Uint8Array,
-  tenantId: string,
-  overlapHours: number,
-): Promise<{ secret: string } & CallbackSecretStatus> {
+export async function rotateCallbackSecret(trx: Kysely<Database>, masterKey: Uint8Array, tenantId: string, overlapHours: number): Promise<{ secret: string } & CallbackSecretStatus> {
   await lockTenantCallbackSecret(trx, tenantId);
   // A secret still in its overlap from an earlier rotation ends now: receivers only know two.
-  await trx
-    .updateTable("signing_secrets")
-    .set({ expires_at: sql<Date>`now()` })
-    .where("tenant_id", "=", tenantId)
-    .where("endpoint_id", "is", null)
-    .where("expires_at", ">", sql<Date>`now()`)
-    .execute();
+  await trx.updateTable("signing_secrets").set({ expires_at: sql<Date>`now()` }).where("tenant_id", "=", tenantId).where("endpoint_id", "is", null).where("expires_at", ">", sql<Date>`now()`).execute();
   await trx
     .updateTable("signing_secrets")
     .set({ expires_at: sql<Date>`now() + make_interval(hours => ${overlapHours})` })
@@ -77,14 +66,7 @@ export async function rotateCallbackSecret(
  */
 export async function ensureCallbackSecret(trx: Kysely<Database>, masterKey: Uint8Array, tenantId: string): Promise<void> {
   const has = async () =>
-    (await trx
-      .selectFrom("signing_secrets")
-      .select("key_id")
-      .where("tenant_id", "=", tenantId)
-      .where("endpoint_id", "is", null)
-      .where("expires_at", "is", null)
-      .limit(1)
-      .executeTakeFirst()) !== undefined;
+    (await trx.selectFrom("signing_secrets").select("key_id").where("tenant_id", "=", tenantId).where("endpoint_id", "is", null).where("expires_at", "is", null).limit(1).executeTakeFirst()) !== undefined;
   // Checked before locking, so accepting callbacks does not serialise a tenant once it has a secret.
   if (await has()) return;
   await lockTenantCallbackSecret(trx, tenantId);

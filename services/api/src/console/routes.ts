@@ -12,17 +12,7 @@ import type { ApiContext } from "../shared/context.js";
  * be framed, the portal only by the origins in CUSTODY_PORTAL_FRAME_ANCESTORS.
  */
 
-const BASE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join("; ");
+const BASE_CSP = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'", "font-src 'self'", "base-uri 'none'", "form-action 'self'", "object-src 'none'"].join("; ");
 
 export function consoleCsp(frameAncestors: readonly string[]): string {
   return `${BASE_CSP}; frame-ancestors ${frameAncestors.length === 0 ? "'none'" : frameAncestors.join(" ")}`;

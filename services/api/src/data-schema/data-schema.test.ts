@@ -95,7 +95,10 @@ describe("registration", () => {
       [{ properties: { a: { pattern: "a{1001}" } } }, "body.dataSchema.properties.a.pattern"],
     ];
     for (const [schema, field] of cases) {
-      expect(thrown(() => compileDataSchema(schema)), JSON.stringify(schema)).toMatchObject({ code: "INVALID_JSON_SCHEMA", status: 422, field });
+      expect(
+        thrown(() => compileDataSchema(schema)),
+        JSON.stringify(schema),
+      ).toMatchObject({ code: "INVALID_JSON_SCHEMA", status: 422, field });
     }
     // A property named "pattern" is a property, not a regular expression.
     expect(() => compileDataSchema({ properties: { pattern: { type: "string" } }, required: ["pattern"] })).not.toThrow();
@@ -140,8 +143,22 @@ describe("validation is bounded", () => {
     const many = Array.from({ length: 20_000 }, (_, i) => ({ n: i }));
     expect(timed(() => v.check(unique, { a: many }, "body"))).toBeLessThan(500);
     expect(() => v.check(unique, { a: [1, "1", [1], { x: 1 }, null, true] }, "body")).not.toThrow();
-    for (const dup of [[{ a: 1, b: 2 }, { b: 2, a: 1 }], [0, -0], [[1, { c: "d" }], [1, { c: "d" }]], ["x", "y", "x"]]) {
-      expect(thrown(() => v.check(unique, { a: dup }, "body")), JSON.stringify(dup)).toMatchObject({ code: "DATA_SCHEMA_MISMATCH", field: "body.data.a", details: { keyword: "uniqueItems" } });
+    for (const dup of [
+      [
+        { a: 1, b: 2 },
+        { b: 2, a: 1 },
+      ],
+      [0, -0],
+      [
+        [1, { c: "d" }],
+        [1, { c: "d" }],
+      ],
+      ["x", "y", "x"],
+    ]) {
+      expect(
+        thrown(() => v.check(unique, { a: dup }, "body")),
+        JSON.stringify(dup),
+      ).toMatchObject({ code: "DATA_SCHEMA_MISMATCH", field: "body.data.a", details: { keyword: "uniqueItems" } });
     }
 
     const members = Array.from({ length: 2_000 }, (_, i) => `Zone/${i}`);
@@ -157,7 +174,10 @@ describe("validation is bounded", () => {
     // Linear, but about 1,000 RE2 instructions live per character of random input.
     const heavy = { id: "ety_h", name: "h.h", dataSchema: { type: "object", properties: { s: { type: "string", pattern: "[ab]*a[ab]{1000}$" } } } };
     let x = 7;
-    const random = Array.from({ length: 200_000 }, () => ((x = (x * 1103515245 + 12345) >>> 0) & 0x10000 ? "a" : "b")).join("");
+    const random = Array.from({ length: 200_000 }, () => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      return x & 0x10000 ? "a" : "b";
+    }).join("");
     expect(() => v.check(heavy, { s: `a${random.slice(0, 1_000)}` }, "body")).not.toThrow();
     let error: AppError | undefined;
     const ms = timed(() => {
@@ -206,8 +226,7 @@ describe("through the API", () => {
     await api.close();
   });
 
-  const call = (method: "GET" | "POST", url: string, payload?: unknown) =>
-    api.app.inject({ method, url, headers: auth(acme.key), ...(payload === undefined ? {} : { payload: payload as object }) });
+  const call = (method: "GET" | "POST", url: string, payload?: unknown) => api.app.inject({ method, url, headers: auth(acme.key), ...(payload === undefined ? {} : { payload: payload as object }) });
 
   it("refuses a registration with an RE2-incompatible pattern with 422 naming the dataSchema path", async () => {
     const res = await call("POST", "/api/v2/event-types", {

@@ -31,7 +31,13 @@ export interface CompiledDataSchema {
 /** `body.dataSchema` and a pointer into it to the dotted field an error names. */
 function fieldAt(field: string, pointer: string): string {
   if (pointer === "") return field;
-  return [field, ...pointer.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"))].join(".");
+  return [
+    field,
+    ...pointer
+      .slice(1)
+      .split("/")
+      .map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~")),
+  ].join(".");
 }
 
 /**
@@ -48,8 +54,7 @@ export function compileDataSchema(schema: unknown, field = "body.dataSchema"): C
   if (bytes > MAX_SCHEMA_BYTES) {
     throw new AppError("INVALID_JSON_SCHEMA", `dataSchema is ${bytes} bytes as JSON; the limit is ${MAX_SCHEMA_BYTES}`, { field, details: { maxBytes: MAX_SCHEMA_BYTES } });
   }
-  const refuse = (err: SchemaLimitError) =>
-    new AppError("INVALID_JSON_SCHEMA", `dataSchema${err.pointer}: ${err.message}`, { field: fieldAt(field, err.pointer), details: { pointer: err.pointer }, cause: err });
+  const refuse = (err: SchemaLimitError) => new AppError("INVALID_JSON_SCHEMA", `dataSchema${err.pointer}: ${err.message}`, { field: fieldAt(field, err.pointer), details: { pointer: err.pointer }, cause: err });
   try {
     scanDataSchema(schema);
   } catch (err) {

@@ -64,7 +64,10 @@ function subschemas(node: Record<string, unknown>): [string, unknown][] {
   for (const k of [...IN_PLACE_ONE, ...CHILD_ONE]) if (isSchema(node[k])) out.push([`/${k}`, node[k]]);
   for (const k of [...IN_PLACE_LIST, "prefixItems"]) {
     const list = node[k];
-    if (Array.isArray(list)) list.forEach((s, i) => isSchema(s) && out.push([`/${k}/${i}`, s]));
+    if (Array.isArray(list))
+      list.forEach((s, i) => {
+        if (isSchema(s)) out.push([`/${k}/${i}`, s]);
+      });
   }
   for (const k of [...IN_PLACE_MAP, ...CHILD_MAP, ...DEFINITIONS]) {
     const map = node[k];
@@ -145,7 +148,11 @@ class Analysis {
       const sub = (k: string) => (isSchema(v[k]) ? `${pointer}/${k}` : undefined);
       node.weight += Object.keys(v).length;
       for (const k of IN_PLACE_ONE) if (isSchema(v[k])) node.inPlace.push(`${pointer}/${k}`);
-      for (const k of IN_PLACE_LIST) if (Array.isArray(v[k])) (v[k] as unknown[]).forEach((s, i) => isSchema(s) && node.inPlace.push(`${pointer}/${k}/${i}`));
+      for (const k of IN_PLACE_LIST)
+        if (Array.isArray(v[k]))
+          (v[k] as unknown[]).forEach((s, i) => {
+            if (isSchema(s)) node.inPlace.push(`${pointer}/${k}/${i}`);
+          });
       for (const k of IN_PLACE_MAP) {
         const map = v[k];
         if (!isObject(map)) continue;
@@ -250,7 +257,10 @@ export function analyseDataSchema(schema: unknown): SchemaCost {
   const states = new Map<string, State>();
   const order: State[] = [];
   const stateOf = (members: Map<string, number>): string => {
-    const key = [...members].map(([p, n]) => `${n}*${p}`).sort().join("\u0000");
+    const key = [...members]
+      .map(([p, n]) => `${n}*${p}`)
+      .sort()
+      .join("\u0000");
     if (states.has(key)) return key;
     if (states.size >= MAX_STATES) throw new SchemaLimitError(`dataSchema is too intricate to bound (more than ${MAX_STATES} distinct combinations of subschemas)`, "");
     let weight = 0;

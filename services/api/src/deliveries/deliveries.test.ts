@@ -23,8 +23,7 @@ async function call(key: string, method: "GET" | "POST", url: string, headers: R
 
 const list = (key: string, endpointId: string, query = "") => call(key, "GET", `/api/v2/webhooks/${endpointId}/deliveries${query}`);
 const read = (key: string, endpointId: string, deliveryId: string) => call(key, "GET", `/api/v2/webhooks/${endpointId}/deliveries/${deliveryId}`);
-const retry = (key: string, endpointId: string, deliveryId: string, headers: Record<string, string> = {}) =>
-  call(key, "POST", `/api/v2/webhooks/${endpointId}/deliveries/${deliveryId}/retries`, headers);
+const retry = (key: string, endpointId: string, deliveryId: string, headers: Record<string, string> = {}) => call(key, "POST", `/api/v2/webhooks/${endpointId}/deliveries/${deliveryId}/retries`, headers);
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 const MINUTE = 60_000;

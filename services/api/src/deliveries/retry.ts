@@ -18,12 +18,7 @@ const NOT_RETRYABLE: Partial<Record<DeliveryStatus, string>> = {
  * the deliver stage cannot settle it in between. The endpoint must be the tenant's and enabled; the
  * caller checked that it exists.
  */
-export async function retryDelivery(
-  trx: Transaction<Database>,
-  tenantId: string,
-  endpoint: { id: string; disabled_at: Date | null },
-  deliveryId: string,
-): Promise<DeliverySummary> {
+export async function retryDelivery(trx: Transaction<Database>, tenantId: string, endpoint: { id: string; disabled_at: Date | null }, deliveryId: string): Promise<DeliverySummary> {
   const row = await findDelivery(trx, tenantId, endpoint.id, deliveryId, { forUpdate: true });
   if (!row) throw new AppError("NOT_FOUND", "no such delivery of this endpoint", { field: "params.deliveryId" });
 

@@ -44,8 +44,7 @@ function listDeliveriesRoute(app: HttpApp, ctx: ApiContext): void {
     {
       schema: {
         summary: "List an endpoint's deliveries",
-        description:
-          "Newest first. `from`/`to` bound the creation time (`createdAt`), `from` inclusive, `to` exclusive. Deliveries of a disabled endpoint stay listed. Replays appear with their `replayId`.",
+        description: "Newest first. `from`/`to` bound the creation time (`createdAt`), `from` inclusive, `to` exclusive. Deliveries of a disabled endpoint stay listed. Replays appear with their `replayId`.",
         tags: TAGS,
         security: bearerSecurity,
         params: endpointParams,
@@ -148,7 +147,10 @@ function deliveryBodyRoute(app: HttpApp, ctx: ApiContext): void {
       if (!(await findEndpoint(ctx.db, tenantId, id))) throw endpointNotFound();
       const body = await deliveredBody(ctx.db, tenantId, id, deliveryId);
       if (body === undefined) throw deliveryNotFound();
-      return reply.type("application/json").header("content-disposition", `attachment; filename="${deliveryId}.json"`).send(body as never);
+      return reply
+        .type("application/json")
+        .header("content-disposition", `attachment; filename="${deliveryId}.json"`)
+        .send(body as never);
     },
   );
 }
@@ -167,7 +169,10 @@ function listTenantDeliveriesRoute(app: HttpApp, ctx: ApiContext): void {
         security: bearerSecurity,
         querystring: z.object({
           ...pageQuery,
-          endpointId: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).min(1).max(100)]).optional().describe("`wh_…`: only this endpoint's (repeat for several)."),
+          endpointId: z
+            .union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).min(1).max(100)])
+            .optional()
+            .describe("`wh_…`: only this endpoint's (repeat for several)."),
           status: deliveryStatus.optional().describe("Only deliveries in this state."),
           eventType: z.string().min(1).max(128).optional().describe("Only deliveries of events of this type."),
           from: z.iso.datetime({ offset: true }).optional().describe("RFC 3339: deliveries created at or after this instant."),

@@ -44,7 +44,10 @@ export const deliveryAttempt = z
     errorClass: z.string().nullable().describe("Transport failure class (`timeout`, `dns`, `refused`, …); null when a response came."),
     keyIds: z.array(z.string()).describe("`whk_…` of the signing secrets the attempt was signed with, current first."),
     outcome: z.enum(["delivered", "retry", "dead"]).describe("What the attempt meant for the delivery."),
-    custodyRoot: z.string().regex(/^[0-9a-f]{64}$/).describe("Hex custody root the attempt was sealed with, before it was sent."),
+    custodyRoot: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("Hex custody root the attempt was sealed with, before it was sent."),
   })
   .describe("One recorded attempt: its outcome and its seal.");
 
@@ -61,9 +64,7 @@ export const deliveryDetail = deliverySummary
     sealedAttempts: z.number().int().min(0).describe("Attempts sealed so far: the list's `attempts`, the one in flight included."),
     attempts: z
       .array(deliveryAttempt)
-      .describe(
-        "Every recorded attempt, oldest first. An attempt sealed but not yet recorded (in flight, or never sent because the endpoint was disabled) is not listed; `sealedAttempts` counts it.",
-      ),
+      .describe("Every recorded attempt, oldest first. An attempt sealed but not yet recorded (in flight, or never sent because the endpoint was disabled) is not listed; `sealedAttempts` counts it."),
     redaction: redaction.nullable(),
   })
   .describe("A delivery with its attempts and what redaction removed.");

@@ -48,8 +48,7 @@ function beforeCursor(cursor: readonly string[]): Raw {
 
 /** The scan in index order, every filter that an index serves applied. */
 function scan(tenantId: string, q: TenantDeliveryQuery, limit: number): Raw {
-  const endpoints =
-    q.endpointIds === undefined ? sql`` : q.endpointIds.length === 1 ? sql`AND d.endpoint_id = ${q.endpointIds[0]}` : sql`AND d.endpoint_id = ANY(${sql.val([...q.endpointIds])}::text[])`;
+  const endpoints = q.endpointIds === undefined ? sql`` : q.endpointIds.length === 1 ? sql`AND d.endpoint_id = ${q.endpointIds[0]}` : sql`AND d.endpoint_id = ANY(${sql.val([...q.endpointIds])}::text[])`;
   return sql`
     SELECT d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.dead_reason,
            d.delivered_at, d.created_at, d.updated_at, d.idempotency_key, d.replay_id,

@@ -93,31 +93,24 @@ export interface DeliveryListQuery {
 }
 
 /** A page of an endpoint's deliveries, newest first (`created_at DESC, id DESC`). The caller has checked the endpoint is the tenant's. */
-export async function listDeliveries(
-  db: Kysely<Database>,
-  tenantId: string,
-  endpointId: string,
-  query: DeliveryListQuery,
-): Promise<{ data: DeliverySummary[]; nextCursor: string | null }> {
+export async function listDeliveries(db: Kysely<Database>, tenantId: string, endpointId: string, query: DeliveryListQuery): Promise<{ data: DeliverySummary[]; nextCursor: string | null }> {
   let q = deliveries(db, tenantId, endpointId).select(exactDeliveryCreatedAt.as("created_exact"));
   if (query.status !== undefined) q = q.where("d.status", "=", query.status);
   if (query.eventType !== undefined) q = q.where("e.type", "=", query.eventType);
   if (query.from !== undefined) q = q.where("d.created_at", ">=", sql<Date>`${query.from}::timestamptz`);
   if (query.to !== undefined) q = q.where("d.created_at", "<", sql<Date>`${query.to}::timestamptz`);
   if (query.before !== undefined) q = q.where(beforeCreatedCursor(query.before));
-  const rows = await q.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy("d.created_at", "desc")
+    .orderBy("d.id", "desc")
+    .limit(query.limit + 1)
+    .execute();
   const { page, nextCursor } = pageOf(rows, query.limit, (r) => [r.created_exact, r.id]);
   return { data: page.map(deliverySummaryView), nextCursor };
 }
 
 /** The endpoint's delivery row, locked for the rest of the transaction when `forUpdate`; undefined when not the tenant's or not this endpoint's. */
-export async function findDelivery(
-  db: Kysely<Database>,
-  tenantId: string,
-  endpointId: string,
-  deliveryId: string,
-  options: { forUpdate?: boolean } = {},
-): Promise<DeliveryRow | undefined> {
+export async function findDelivery(db: Kysely<Database>, tenantId: string, endpointId: string, deliveryId: string, options: { forUpdate?: boolean } = {}): Promise<DeliveryRow | undefined> {
   let q = deliveries(db, tenantId, endpointId).where("d.id", "=", deliveryId);
   // Lock the delivery only: the event row is never written here.
   if (options.forUpdate) q = q.forNoKeyUpdate(["d"]);
@@ -143,7 +136,9 @@ export async function readDelivery(db: Kysely<Database>, tenantId: string, endpo
     // The redaction record: on the delivery (format 2), or beside its body (format 1).
     sql<{ shape: PayloadShape | null; removed: unknown }>`
       SELECT coalesce(d.shape, b.shape) AS shape, CASE WHEN d.shape IS NOT NULL THEN coalesce(d.removed, '[]'::jsonb) ELSE b.removed END AS removed
-      FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ${deliveryId}`.execute(db).then((r) => r.rows[0]),
+      FROM deliveries d LEFT JOIN delivery_bodies b ON b.delivery_id = d.id WHERE d.id = ${deliveryId}`
+      .execute(db)
+      .then((r) => r.rows[0]),
   ]);
   const { attempts: sealedAttempts, ...summary } = deliverySummaryView(row);
   return {
@@ -161,10 +156,7 @@ export async function readDelivery(db: Kysely<Database>, tenantId: string, endpo
       custodyRoot: a.custody_root !== null ? a.custody_root.toString("hex") : toHex(custodyRoot(hopsFromBytes(a.hops!))),
     })),
     // Paths only: the salts and commitments belong in a custody proof, not in a listing.
-    redaction:
-      body === undefined || body.shape === null
-        ? null
-        : { shape: body.shape, removed: (Array.isArray(body.removed) ? (body.removed as RemovedField[]) : []).map((f) => ({ path: String(f.path) })) },
+    redaction: body === undefined || body.shape === null ? null : { shape: body.shape, removed: (Array.isArray(body.removed) ? (body.removed as RemovedField[]) : []).map((f) => ({ path: String(f.path) })) },
   };
 }
 

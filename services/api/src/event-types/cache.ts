@@ -24,15 +24,21 @@ export class EventTypeCache {
     const found = await this.cache.getMany(
       names.map(keyOf),
       async (missing) => {
-        const rows = await latestEventTypes(this.db, tenantId, missing.map((k) => k.slice(tenantId.length + 1)));
+        const rows = await latestEventTypes(
+          this.db,
+          tenantId,
+          missing.map((k) => k.slice(tenantId.length + 1)),
+        );
         return new Map([...rows.values()].map((t) => [keyOf(t.name), t]));
       },
       null,
     );
-    return new Map(names.flatMap((n) => {
-      const t = found.get(keyOf(n));
-      return t ? [[n, t] as const] : [];
-    }));
+    return new Map(
+      names.flatMap((n) => {
+        const t = found.get(keyOf(n));
+        return t ? [[n, t] as const] : [];
+      }),
+    );
   }
 
   forget(tenantId: string, name: string): void {

@@ -3,25 +3,8 @@ import { bearerSecurity, errorResponses, iso, nextCursor, pageQuery, principalOf
 import { AppError } from "@custody/errors";
 import type { ApiContext } from "../shared/context.js";
 import type { EventTypeCache } from "./cache.js";
-import {
-  checkDataSchema,
-  checkNotReserved,
-  checkPersonalDataFields,
-  checkUnambiguous,
-  EVENT_TYPE_NAME,
-  MAX_EVENT_TYPE_NAME,
-  MAX_PERSONAL_DATA_FIELDS,
-} from "./definition.js";
-import {
-  activeCatalog,
-  archiveAllVersions,
-  insertVersion,
-  listLatest,
-  lockTenantEventTypes,
-  versionsOf,
-  type EventTypeDefinition,
-  type EventTypeVersion,
-} from "./store.js";
+import { checkDataSchema, checkNotReserved, checkPersonalDataFields, checkUnambiguous, EVENT_TYPE_NAME, MAX_EVENT_TYPE_NAME, MAX_PERSONAL_DATA_FIELDS } from "./definition.js";
+import { activeCatalog, archiveAllVersions, insertVersion, listLatest, lockTenantEventTypes, versionsOf, type EventTypeDefinition, type EventTypeVersion } from "./store.js";
 import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
 import { decodeCursor, pageOf } from "../shared/pagination.js";
 import { routeGroup } from "../shared/route-group.js";
@@ -29,13 +12,8 @@ import { routeGroup } from "../shared/route-group.js";
 const TAGS = ["Event types"];
 
 const description = z.string().max(2000).describe("What the event means, for people; up to 2,000 characters.");
-const dataSchema = z
-  .unknown()
-  .describe("JSON Schema (draft 2020-12) that each event's `data` must satisfy at ingest. Omit or null: any `data`.");
-const personalDataFields = z
-  .array(z.string().max(512))
-  .max(MAX_PERSONAL_DATA_FIELDS)
-  .describe("RFC 6901 pointers into `data` (e.g. `/result/taxId`) of the fields thin payloads omit; up to 100, each once.");
+const dataSchema = z.unknown().describe("JSON Schema (draft 2020-12) that each event's `data` must satisfy at ingest. Omit or null: any `data`.");
+const personalDataFields = z.array(z.string().max(512)).max(MAX_PERSONAL_DATA_FIELDS).describe("RFC 6901 pointers into `data` (e.g. `/result/taxId`) of the fields thin payloads omit; up to 100, each once.");
 
 const eventTypeVersion = z
   .object({
@@ -118,11 +96,7 @@ function createEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
         security: bearerSecurity,
         headers: idempotencyHeaders,
         body: z.strictObject({
-          name: z
-            .string()
-            .max(MAX_EVENT_TYPE_NAME)
-            .regex(EVENT_TYPE_NAME)
-            .describe("Dotted lowercase segments, at least two, up to 128 characters: `identity.registration.final`."),
+          name: z.string().max(MAX_EVENT_TYPE_NAME).regex(EVENT_TYPE_NAME).describe("Dotted lowercase segments, at least two, up to 128 characters: `identity.registration.final`."),
           description,
           dataSchema: dataSchema.optional(),
           personalDataFields: personalDataFields.default([]),
@@ -134,21 +108,26 @@ function createEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
       const { tenantId } = principalOf(request);
       const body = request.body;
       const def: EventTypeDefinition = { description: body.description, dataSchema: body.dataSchema ?? null, personalDataFields: body.personalDataFields };
-      return forgetting(ctx.eventTypes, tenantId, body.name, idempotentMutation(ctx.db, request, reply, {
-        status: 201,
-        prepare: () => {
-          checkNotReserved(body.name);
-          checkDefinition(def);
-        },
-        run: async (trx) => {
-          await lockTenantEventTypes(trx, tenantId);
-          if ((await versionsOf(trx, tenantId, body.name)).length > 0) {
-            throw new AppError("EVENT_TYPE_EXISTS", `event type ${body.name} exists; add a version with POST /api/v2/event-types/${body.name}/versions`, { field: "body.name" });
-          }
-          checkUnambiguous(await activeCatalog(trx, tenantId), { name: body.name, personalDataFields: def.personalDataFields });
-          return view(await insertVersion(trx, tenantId, body.name, 1, def));
-        },
-      }));
+      return forgetting(
+        ctx.eventTypes,
+        tenantId,
+        body.name,
+        idempotentMutation(ctx.db, request, reply, {
+          status: 201,
+          prepare: () => {
+            checkNotReserved(body.name);
+            checkDefinition(def);
+          },
+          run: async (trx) => {
+            await lockTenantEventTypes(trx, tenantId);
+            if ((await versionsOf(trx, tenantId, body.name)).length > 0) {
+              throw new AppError("EVENT_TYPE_EXISTS", `event type ${body.name} exists; add a version with POST /api/v2/event-types/${body.name}/versions`, { field: "body.name" });
+            }
+            checkUnambiguous(await activeCatalog(trx, tenantId), { name: body.name, personalDataFields: def.personalDataFields });
+            return view(await insertVersion(trx, tenantId, body.name, 1, def));
+          },
+        }),
+      );
     },
   );
 }
@@ -177,26 +156,31 @@ function newVersionRoute(app: HttpApp, ctx: EventTypesContext): void {
       const { tenantId } = principalOf(request);
       const { name } = request.params;
       const body = request.body;
-      return forgetting(ctx.eventTypes, tenantId, name, idempotentMutation(ctx.db, request, reply, {
-        status: 201,
-        prepare: () => {
-          if (body.dataSchema !== undefined) checkDataSchema(body.dataSchema);
-          if (body.personalDataFields !== undefined) checkPersonalDataFields(body.personalDataFields);
-        },
-        run: async (trx) => {
-          await lockTenantEventTypes(trx, tenantId);
-          const latest = (await versionsOf(trx, tenantId, name)).at(-1);
-          if (!latest) throw new AppError("NOT_FOUND", "no such event type", { field: "params.name" });
-          if (latest.archivedAt !== null) throw new AppError("EVENT_TYPE_ARCHIVED", `event type ${name} is archived`, { field: "params.name" });
-          const def: EventTypeDefinition = {
-            description: body.description ?? latest.description,
-            dataSchema: body.dataSchema === undefined ? latest.dataSchema : body.dataSchema,
-            personalDataFields: body.personalDataFields ?? latest.personalDataFields,
-          };
-          checkUnambiguous(await activeCatalog(trx, tenantId), { name, personalDataFields: def.personalDataFields });
-          return view(await insertVersion(trx, tenantId, name, latest.version + 1, def));
-        },
-      }));
+      return forgetting(
+        ctx.eventTypes,
+        tenantId,
+        name,
+        idempotentMutation(ctx.db, request, reply, {
+          status: 201,
+          prepare: () => {
+            if (body.dataSchema !== undefined) checkDataSchema(body.dataSchema);
+            if (body.personalDataFields !== undefined) checkPersonalDataFields(body.personalDataFields);
+          },
+          run: async (trx) => {
+            await lockTenantEventTypes(trx, tenantId);
+            const latest = (await versionsOf(trx, tenantId, name)).at(-1);
+            if (!latest) throw new AppError("NOT_FOUND", "no such event type", { field: "params.name" });
+            if (latest.archivedAt !== null) throw new AppError("EVENT_TYPE_ARCHIVED", `event type ${name} is archived`, { field: "params.name" });
+            const def: EventTypeDefinition = {
+              description: body.description ?? latest.description,
+              dataSchema: body.dataSchema === undefined ? latest.dataSchema : body.dataSchema,
+              personalDataFields: body.personalDataFields ?? latest.personalDataFields,
+            };
+            checkUnambiguous(await activeCatalog(trx, tenantId), { name, personalDataFields: def.personalDataFields });
+            return view(await insertVersion(trx, tenantId, name, latest.version + 1, def));
+          },
+        }),
+      );
     },
   );
 }
@@ -250,8 +234,7 @@ function archiveEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
     {
       schema: {
         summary: "Archive an event type",
-        description:
-          "Archives every version: ingest refuses new events of the type, and it leaves the catalog that fat-payload acknowledgements are computed from. Final; archiving again is a no-op.",
+        description: "Archives every version: ingest refuses new events of the type, and it leaves the catalog that fat-payload acknowledgements are computed from. Final; archiving again is a no-op.",
         tags: TAGS,
         security: bearerSecurity,
         headers: idempotencyHeaders,
@@ -262,14 +245,19 @@ function archiveEventTypeRoute(app: HttpApp, ctx: EventTypesContext): void {
     async (request, reply) => {
       const { tenantId } = principalOf(request);
       const { name } = request.params;
-      return forgetting(ctx.eventTypes, tenantId, name, idempotentMutation(ctx.db, request, reply, {
-        status: 200,
-        run: async (trx) => {
-          await lockTenantEventTypes(trx, tenantId);
-          await archiveAllVersions(trx, tenantId, name);
-          return detail(await versionsOf(trx, tenantId, name));
-        },
-      }));
+      return forgetting(
+        ctx.eventTypes,
+        tenantId,
+        name,
+        idempotentMutation(ctx.db, request, reply, {
+          status: 200,
+          run: async (trx) => {
+            await lockTenantEventTypes(trx, tenantId);
+            await archiveAllVersions(trx, tenantId, name);
+            return detail(await versionsOf(trx, tenantId, name));
+          },
+        }),
+      );
     },
   );
 }

@@ -84,19 +84,17 @@ export async function listLatest(db: Db, tenantId: string, page: { limit: number
   // Archiving marks every version, so filtering before DISTINCT ON cannot surface an older version.
   if (!page.includeArchived) query = query.where("archived_at", "is", null);
   if (page.afterName !== undefined) query = query.where("name", ">", page.afterName);
-  const rows = await query.orderBy("name").orderBy("version", "desc").limit(page.limit + 1).execute();
+  const rows = await query
+    .orderBy("name")
+    .orderBy("version", "desc")
+    .limit(page.limit + 1)
+    .execute();
   return rows.map(toVersion);
 }
 
 /** Archives every version not yet archived; returns how many it marked. */
 export async function archiveAllVersions(trx: Transaction<Database>, tenantId: string, name: string): Promise<number> {
-  const result = await trx
-    .updateTable("event_types")
-    .set({ archived_at: sql<Date>`now()` })
-    .where("tenant_id", "=", tenantId)
-    .where("name", "=", name)
-    .where("archived_at", "is", null)
-    .executeTakeFirst();
+  const result = await trx.updateTable("event_types").set({ archived_at: sql<Date>`now()` }).where("tenant_id", "=", tenantId).where("name", "=", name).where("archived_at", "is", null).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 

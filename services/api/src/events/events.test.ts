@@ -116,9 +116,7 @@ describe("POST /api/v2/events", () => {
     const entry = await t.db.selectFrom("ledger_entries").selectAll().where("id", "=", body.entryId).executeTakeFirstOrThrow();
     expect(entry.kind).toBe("event");
     expect(entry.leaf_hash.toString("hex")).toBe(body.leafHash);
-    expect(decodeEntry(entry.body)).toEqual(
-      eventEntry({ tenantId: acme.tenantId, eventId: body.id, type: "case.completed", payloadSha256: sha256(canonicalData), occurredAt: new Date(1774131900000), supersedes: null }),
-    );
+    expect(decodeEntry(entry.body)).toEqual(eventEntry({ tenantId: acme.tenantId, eventId: body.id, type: "case.completed", payloadSha256: sha256(canonicalData), occurredAt: new Date(1774131900000), supersedes: null }));
 
     // The relay finds it in the ledger's commit order (no outbox row).
     const { entries } = await entriesAfter(t.db, ORIGIN_POSITION, 10_000);
@@ -260,7 +258,11 @@ describe("producer ids", () => {
 
     const different = await post(app, acme.apiKey, "/api/v2/events", { ...payload, data: completed("case_456") });
     expect([different.statusCode, different.json().error.code, different.json().error.field]).toEqual([409, "EVENT_ID_CONFLICT", "body.id"]);
-    const count = await t.db.selectFrom("events").select((eb) => eb.fn.countAll<string>().as("n")).where("id", "=", payload.id).executeTakeFirstOrThrow();
+    const count = await t.db
+      .selectFrom("events")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("id", "=", payload.id)
+      .executeTakeFirstOrThrow();
     expect(count.n).toBe("1");
   });
 
@@ -419,12 +421,7 @@ describe("POST /api/v2/events/batch", () => {
     expect(results[7]!.event).toEqual(results[0]!.event);
     expect(results[0]!.event!.id).toBe(dup);
 
-    const stored = await t.db
-      .selectFrom("events")
-      .select(["id", "supersedes", "callback_url"])
-      .where("tenant_id", "=", acme.tenantId)
-      .where("id", "in", [results[0]!.event!.id, results[8]!.event!.id])
-      .execute();
+    const stored = await t.db.selectFrom("events").select(["id", "supersedes", "callback_url"]).where("tenant_id", "=", acme.tenantId).where("id", "in", [results[0]!.event!.id, results[8]!.event!.id]).execute();
     expect(stored).toHaveLength(2);
     expect(stored.find((s) => s.id === results[8]!.event!.id)).toMatchObject({ supersedes: dup, callback_url: "http://127.0.0.1:9/cb" });
 
@@ -439,10 +436,7 @@ describe("POST /api/v2/events/batch", () => {
     for (let round = 0; round < 5; round++) {
       const ids = Array.from({ length: 4 }, (_, i) => `cross-${round}-${i}-${randomUUID()}`);
       const events = ids.map((id) => ({ id, type: "case.note", data: { id } }));
-      const [a, b] = await Promise.all([
-        post(app, acme.apiKey, "/api/v2/events/batch", { events }),
-        post(app, acme.apiKey, "/api/v2/events/batch", { events: [...events].reverse() }),
-      ]);
+      const [a, b] = await Promise.all([post(app, acme.apiKey, "/api/v2/events/batch", { events }), post(app, acme.apiKey, "/api/v2/events/batch", { events: [...events].reverse() })]);
       expect([a!.statusCode, b!.statusCode], b!.body).toEqual([200, 200]);
       const statuses = [...a!.json().results, ...b!.json().results].map((r: { status: number }) => r.status);
       expect(statuses.filter((s) => s === 201)).toHaveLength(4);
@@ -514,15 +508,29 @@ describe("GET /api/v2/events/{id}", () => {
     const leafIndex = max.rows[0]!.n === null ? 0 : Number(max.rows[0]!.n) + 1;
     await t.db.insertInto("ledger_leaves").values({ leaf_index: leafIndex, entry_id: created.entryId }).execute();
     const endpointId = newId("wh");
-    await t.db.insertInto("endpoints").values({ id: endpointId, tenant_id: acme.tenantId, url: "https://hooks.example.com/in", subscriptions: ["case.*"], receipt_public_key: null, rate_limit_per_second: null, disabled_at: null, disabled_reason: null, failing_since: null }).execute();
+    await t.db
+      .insertInto("endpoints")
+      .values({
+        id: endpointId,
+        tenant_id: acme.tenantId,
+        url: "https://hooks.example.com/in",
+        subscriptions: ["case.*"],
+        receipt_public_key: null,
+        rate_limit_per_second: null,
+        disabled_at: null,
+        disabled_reason: null,
+        failing_since: null,
+      })
+      .execute();
     const deliveryId = newId("dlv");
-    await t.db.insertInto("deliveries").values({ id: deliveryId, tenant_id: acme.tenantId, event_id: sent.id, endpoint_id: endpointId, target_url: "https://hooks.example.com/in", idempotency_key: randomUUID(), status: "delivered" }).execute();
+    await t.db
+      .insertInto("deliveries")
+      .values({ id: deliveryId, tenant_id: acme.tenantId, event_id: sent.id, endpoint_id: endpointId, target_url: "https://hooks.example.com/in", idempotency_key: randomUUID(), status: "delivered" })
+      .execute();
 
     const after = (await get(app, acme.apiKey, `/api/v2/events/${sent.id}`)).json();
     expect(after.ledger).toEqual({ entryId: created.entryId, leafHash: created.leafHash, leafIndex });
-    expect(after.deliveries).toEqual([
-      { id: deliveryId, endpointId, targetUrl: "https://hooks.example.com/in", status: "delivered", createdAt: expect.any(String), updatedAt: expect.any(String) },
-    ]);
+    expect(after.deliveries).toEqual([{ id: deliveryId, endpointId, targetUrl: "https://hooks.example.com/in", status: "delivered", createdAt: expect.any(String), updatedAt: expect.any(String) }]);
   });
 
   it("shows data as null once erased, the ledger entry unchanged", async () => {

@@ -85,7 +85,16 @@ describe("planIngest", () => {
     const refused = item({ type: "case.completed", data: {}, callbackUrl: "https://10.0.0.1/" }, 1);
     const unchecked = item({ type: "case.completed", data: {}, callbackUrl: "https://x/" }, 2);
     const refusal = new AppError("TARGET_REFUSED", "no", { field: "body.events.1.callbackUrl" });
-    const decisions = planIngest([ok, refused, unchecked], facts({ targets: new Map<number, string | AppError>([[0, "http://127.0.0.1:9/cb"], [1, refusal]]) }), new DataSchemaValidators());
+    const decisions = planIngest(
+      [ok, refused, unchecked],
+      facts({
+        targets: new Map<number, string | AppError>([
+          [0, "http://127.0.0.1:9/cb"],
+          [1, refusal],
+        ]),
+      }),
+      new DataSchemaValidators(),
+    );
     expect(decisions[0]).toMatchObject({ kind: "accept", event: { callbackTarget: "http://127.0.0.1:9/cb" } });
     expect(decisions[1]).toEqual({ kind: "fail", error: refusal });
     expect(codes(decisions)[2]).toBe("TARGET_REFUSED");

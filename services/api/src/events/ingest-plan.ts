@@ -46,7 +46,7 @@ export function receiptOf(event: { id: string; type: string; occurredAt: Date },
 /** Whether the item is answered from storage without any further check (the callback's DNS included). */
 export function isReplay(event: PreparedEvent, stored: ReadonlyMap<string, StoredEvent>): boolean {
   const earlier = event.producerId ? stored.get(event.id) : undefined;
-  return earlier !== undefined && earlier.requestHash.equals(event.requestHash);
+  return earlier?.requestHash.equals(event.requestHash) === true;
 }
 
 function conflict(id: string, prefix: string, why: string): AppError {

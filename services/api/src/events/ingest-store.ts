@@ -23,9 +23,7 @@ export async function findStoredEvents(db: Kysely<Database>, tenantId: string, i
     .where("e.tenant_id", "=", tenantId)
     .where("e.id", "=", anyOf(ids))
     .execute();
-  return new Map(
-    rows.map((r) => [r.id, { id: r.id, type: r.type, requestHash: r.request_hash, occurredAt: r.occurred_at, entryId: r.entry_id, leafHash: r.leaf_hash }]),
-  );
+  return new Map(rows.map((r) => [r.id, { id: r.id, type: r.type, requestHash: r.request_hash, occurredAt: r.occurred_at, entryId: r.entry_id, leafHash: r.leaf_hash }]));
 }
 
 /** Which of `ids` are events of the tenant (for `supersedes`). */

@@ -41,11 +41,7 @@ export async function ingestEvents(deps: IngestDeps, tenantId: string, items: re
   const targets = new Map<number, string | AppError>();
 
   for (let attempt = 1; ; attempt++) {
-    const [stored, eventTypes, existingIds] = await Promise.all([
-      findStoredEvents(deps.db, tenantId, producerIds),
-      deps.eventTypes.latest(tenantId, typeNames),
-      existingEventIds(deps.db, tenantId, supersededIds),
-    ]);
+    const [stored, eventTypes, existingIds] = await Promise.all([findStoredEvents(deps.db, tenantId, producerIds), deps.eventTypes.latest(tenantId, typeNames), existingEventIds(deps.db, tenantId, supersededIds)]);
     await checkTargets(deps, items, targets, (e) => isReplay(e, stored));
     // One validation budget for the whole request: a batch cannot multiply it by its item count.
     const decisions = deps.validators.forRequest(() => planIngest(items, { stored, eventTypes, existingIds, targets }, deps.validators));

@@ -125,7 +125,6 @@ describe("IngestRateLimit", () => {
     expect(() => limit.charge("ten_a", 1)).not.toThrow();
   });
 
-
   it("throws 429 RATE_LIMITED with Retry-After in whole seconds", () => {
     const clock = manualClock();
     const limit = new IngestRateLimit({ ratePerSecond: 1, burst: 2, now: clock.now });

@@ -132,13 +132,9 @@ export class IngestRateLimit {
     }
     const admission = this.buckets.take(tenantId, events);
     if (admission.admitted) return;
-    throw new AppError(
-      "RATE_LIMITED",
-      `ingest rate limit: ${this.options.ratePerSecond} events per second (bursts up to ${this.options.burst}); retry after ${admission.retryAfterSeconds} s`,
-      {
-        headers: { "retry-after": String(admission.retryAfterSeconds) },
-        details: { retryAfterSeconds: admission.retryAfterSeconds, ratePerSecond: this.options.ratePerSecond, burst: this.options.burst },
-      },
-    );
+    throw new AppError("RATE_LIMITED", `ingest rate limit: ${this.options.ratePerSecond} events per second (bursts up to ${this.options.burst}); retry after ${admission.retryAfterSeconds} s`, {
+      headers: { "retry-after": String(admission.retryAfterSeconds) },
+      details: { retryAfterSeconds: admission.retryAfterSeconds, ratePerSecond: this.options.ratePerSecond, burst: this.options.burst },
+    });
   }
 }

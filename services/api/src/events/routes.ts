@@ -27,8 +27,7 @@ export interface EventRoutesContext extends ApiContext {
   ingestPeers?: () => number;
 }
 
-const errors = <S extends number>(...statuses: S[]) =>
-  ({ ...Object.fromEntries(statuses.map((s) => [s, errorBody])), 503: unavailableResponse }) as Record<S | 503, typeof errorBody>;
+const errors = <S extends number>(...statuses: S[]) => ({ ...Object.fromEntries(statuses.map((s) => [s, errorBody])), 503: unavailableResponse }) as Record<S | 503, typeof errorBody>;
 
 /** What the two ingest routes share: one rate limit and one cache of compiled data schemas for the app. */
 interface Ingest {
@@ -125,9 +124,7 @@ function publishBatchRoute(app: HttpApp, ctx: ApiContext, ingest: Ingest): void 
       });
       const results = await ingestEvents(ingest.deps(), tenantId, items);
       return {
-        results: results.map((r, index): BatchResult =>
-          "error" in r ? { index, status: r.status, error: r.error.toBody().error } : { index, status: r.status, event: r.receipt },
-        ),
+        results: results.map((r, index): BatchResult => ("error" in r ? { index, status: r.status, error: r.error.toBody().error } : { index, status: r.status, event: r.receipt })),
       };
     },
   );
@@ -165,8 +162,7 @@ function readEventRoute(app: HttpApp, ctx: ApiContext): void {
     {
       schema: {
         summary: "Read an event",
-        description:
-          "The event as accepted (`data` null once erased), its ledger entry with its leaf index once the sequencer has assigned it, and its deliveries so far.",
+        description: "The event as accepted (`data` null once erased), its ledger entry with its leaf index once the sequencer has assigned it, and its deliveries so far.",
         tags: TAGS,
         security: bearerSecurity,
         params: z.object({ id: eventId.describe("The event id.") }),

@@ -36,10 +36,7 @@ export const newEventBody = z.strictObject({
     "The event's payload, a JSON object. Validated against the type's `dataSchema` if it has one (422 DATA_SCHEMA_MISMATCH); nesting is limited by CUSTODY_MAX_JSON_DEPTH (422 JSON_TOO_DEEP). Stored as RFC 8785 canonical JSON; the ledger commits to its SHA-256. Numbers are kept by value in their shortest form (`1.0` is stored as `1`); one that a double cannot hold exactly (an integer beyond ±(2^53 − 1), `1e400`, `1e-400`, more digits than a double keeps) is refused with 422 NUMBER_NOT_EXACT: send such values as strings.",
   ),
   timestamp: z
-    .union([
-      z.iso.datetime({ offset: true }).describe("RFC 3339, e.g. `2026-03-21T22:25:00.000Z` or with an offset."),
-      z.number().int().min(0).max(MAX_TIMESTAMP_MS).describe("Unix time in milliseconds."),
-    ])
+    .union([z.iso.datetime({ offset: true }).describe("RFC 3339, e.g. `2026-03-21T22:25:00.000Z` or with an offset."), z.number().int().min(0).max(MAX_TIMESTAMP_MS).describe("Unix time in milliseconds.")])
     .optional()
     .describe("When the event occurred (RFC 3339 or unix milliseconds, 1970–9999); default: when it was received. Kept to the millisecond."),
   supersedes: eventId.optional().describe("The id of an earlier event of yours that this one corrects or retracts; it must exist (422 VALIDATION_FAILED)."),

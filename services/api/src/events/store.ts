@@ -90,7 +90,11 @@ export async function listEvents(db: Kysely<Database>, tenantId: string, query: 
   if (query.from !== undefined) q = q.where("created_at", ">=", sql<Date>`${query.from}::timestamptz`);
   if (query.to !== undefined) q = q.where("created_at", "<", sql<Date>`${query.to}::timestamptz`);
   if (query.after !== undefined) q = q.where(afterCreatedCursor(query.after));
-  const rows = await q.orderBy("created_at").orderBy("id").limit(query.limit + 1).execute();
+  const rows = await q
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(query.limit + 1)
+    .execute();
   const { page, nextCursor } = pageOf(rows, query.limit, (r) => [r.created_exact, r.id]);
   return { data: await views(db, tenantId, page), nextCursor };
 }

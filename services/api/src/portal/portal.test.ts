@@ -140,7 +140,11 @@ describe("portal sessions", () => {
     expect((await read()).json().error.code).toBe("UNAUTHENTICATED");
 
     const short = (await session({ endpointIds: [mine.id], expiresInSeconds: 60 })).json();
-    await api.t.db.updateTable("portal_sessions").set({ created_at: new Date(Date.now() - 7200_000), expires_at: new Date(Date.now() - 1000) }).where("id", "=", short.id).execute();
+    await api.t.db
+      .updateTable("portal_sessions")
+      .set({ created_at: new Date(Date.now() - 7200_000), expires_at: new Date(Date.now() - 1000) })
+      .where("id", "=", short.id)
+      .execute();
     const expired = await api.app.inject({ method: "GET", url: "/api/v2/webhooks", headers: auth(short.token) });
     expect(expired.statusCode).toBe(401);
     expect((await api.app.inject({ method: "GET", url: "/api/v2/webhooks", headers: auth(`cpt_${"A".repeat(43)}`) })).statusCode).toBe(401);
@@ -185,7 +189,7 @@ describe("GET /api/v2/deliveries", () => {
   it("pages newest first across endpoints without gaps or repeats", async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
-    let created: string[] = [];
+    const created: string[] = [];
     do {
       const p = await page(`limit=5${cursor ? `&cursor=${cursor}` : ""}`);
       seen.push(...p.data.map((d) => d.id));

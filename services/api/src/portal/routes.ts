@@ -24,8 +24,16 @@ export const portalTheme = z
     text: color.optional().describe("Body text."),
     muted: color.optional().describe("Secondary text."),
     border: color.optional().describe("Lines between things."),
-    radius: z.string().regex(/^(?:[0-9]|1[0-9]|2[0-4])px$/, "0px to 24px").optional().describe("Corner radius, `0px`–`24px`."),
-    font: z.string().regex(/^[A-Za-z0-9 ,'-]{1,120}$/, "a CSS font-family list").optional().describe("A CSS `font-family` list, e.g. `Inter, sans-serif`."),
+    radius: z
+      .string()
+      .regex(/^(?:[0-9]|1[0-9]|2[0-4])px$/, "0px to 24px")
+      .optional()
+      .describe("Corner radius, `0px`–`24px`."),
+    font: z
+      .string()
+      .regex(/^[A-Za-z0-9 ,'-]{1,120}$/, "a CSS font-family list")
+      .optional()
+      .describe("A CSS `font-family` list, e.g. `Inter, sans-serif`."),
   })
   .describe("A few CSS variables that style the portal to match the tenant's app.");
 
@@ -72,7 +80,11 @@ function createSessionRoute(app: HttpApp, ctx: ApiContext): void {
         body: z.strictObject({
           endpointIds: z.array(z.string().min(1).max(64)).min(1).max(100).describe("`wh_…`: the endpoints the link shows (all must be yours)."),
           expiresInSeconds: z.number().int().min(60).max(MAX_PORTAL_SESSION_SECONDS).default(3600).describe("60 s to 7 days; default 1 hour."),
-          capabilities: z.array(capability).max(PORTAL_CAPABILITIES.length).default([...PORTAL_CAPABILITIES]).describe("Default: all of them."),
+          capabilities: z
+            .array(capability)
+            .max(PORTAL_CAPABILITIES.length)
+            .default([...PORTAL_CAPABILITIES])
+            .describe("Default: all of them."),
           theme: portalTheme.default({}),
         }),
         response: {

@@ -9,7 +9,10 @@ import { routeGroup } from "../shared/route-group.js";
 import { findReceipt, listReceipts, lockReceiptTarget, receiptOf, type ReceiptRow } from "./store.js";
 
 const tags = ["receipts"];
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").max(4096);
+const base64 = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64")
+  .max(4096);
 
 const receiptView = z.object({
   id: z.string(),

@@ -28,7 +28,10 @@ export function findReceipt(db: Db, tenantId: string, id: string): Promise<Recei
 
 /** A page of the tenant's receipts, oldest first; `after` is the previous page's last `[cursor_at, id]`. */
 export function listReceipts(db: Db, tenantId: string, query: { limit: number; after: readonly string[] | undefined; deliveryId: string | undefined }): Promise<ReceiptRow[]> {
-  let q = selectReceipts(db, tenantId).orderBy("r.created_at").orderBy("r.id").limit(query.limit + 1);
+  let q = selectReceipts(db, tenantId)
+    .orderBy("r.created_at")
+    .orderBy("r.id")
+    .limit(query.limit + 1);
   if (query.deliveryId !== undefined) q = q.where("r.delivery_id", "=", query.deliveryId);
   if (query.after) q = q.where(sql<boolean>`(r.created_at, r.id) > (${query.after[0]}::timestamptz, ${query.after[1]})`);
   return q.execute();

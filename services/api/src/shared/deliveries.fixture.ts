@@ -172,7 +172,10 @@ export async function insertSealedAttempt(db: Kysely<Database>, a: AttemptFields
 export async function insertAttempt(db: Kysely<Database>, a: AttemptFields, options: { recorded?: boolean } = {}): Promise<string> {
   const root = hex32();
   const batchId = newId("seal");
-  await db.insertInto("seal_batches").values({ id: batchId, size: 1, root: Buffer.from(root, "hex"), note: "test seal", key_id: "0000abcd" }).execute();
+  await db
+    .insertInto("seal_batches")
+    .values({ id: batchId, size: 1, root: Buffer.from(root, "hex"), note: "test seal", key_id: "0000abcd" })
+    .execute();
   const [custody] = await appendEntries(db, [
     {
       tenantId: a.tenantId,

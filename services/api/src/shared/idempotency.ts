@@ -107,13 +107,7 @@ function requestHashOf(request: FastifyRequest): Buffer {
 }
 
 async function findRecord(db: Kysely<Database>, id: { tenantId: string; scope: string; key: string }): Promise<StoredRecord | undefined> {
-  return db
-    .selectFrom("idempotency_records")
-    .select(["request_hash", "status_code", "response"])
-    .where("tenant_id", "=", id.tenantId)
-    .where("scope", "=", id.scope)
-    .where("key", "=", id.key)
-    .executeTakeFirst();
+  return db.selectFrom("idempotency_records").select(["request_hash", "status_code", "response"]).where("tenant_id", "=", id.tenantId).where("scope", "=", id.scope).where("key", "=", id.key).executeTakeFirst();
 }
 
 function replay<T>(reply: FastifyReply, record: StoredRecord, hash: Buffer): T {

@@ -33,9 +33,7 @@ export const statsBlock = z.object({
     })
     .describe("Deliveries created in the window, by their current status."),
   successRate: z.number().min(0).max(1).nullable().describe("delivered / (delivered + dead) of those deliveries; null when none is settled."),
-  deliveryLatencyMs: percentiles("delivered deliveries").describe(
-    "deliveredAt − createdAt of the delivered deliveries created in the window, in milliseconds (queueing and retries included).",
-  ),
+  deliveryLatencyMs: percentiles("delivered deliveries").describe("deliveredAt − createdAt of the delivered deliveries created in the window, in milliseconds (queueing and retries included)."),
   attemptLatencyMs: percentiles("attempts").describe("Duration of the attempts started in the window, in milliseconds."),
 });
 
@@ -45,9 +43,7 @@ export const statsResponse = z
     from: timestamp.describe("Start of the window, inclusive (the database's clock)."),
     to: timestamp.describe("End of the window, exclusive: now."),
     overall: statsBlock.describe("All the deliveries in scope: with `endpointId`, that endpoint's; otherwise every endpoint's plus one-shot callbacks'."),
-    endpoints: z
-      .array(statsBlock.extend({ endpointId: z.string() }))
-      .describe("One entry per endpoint of the tenant (disabled ones included), oldest endpoint first; zeros when nothing happened in the window."),
+    endpoints: z.array(statsBlock.extend({ endpointId: z.string() })).describe("One entry per endpoint of the tenant (disabled ones included), oldest endpoint first; zeros when nothing happened in the window."),
     series: z
       .object({
         bucketSeconds: z.number().int().describe("Width of each bucket: 60 s for `hour`, 15 min for `day`, 2 h for `week`."),

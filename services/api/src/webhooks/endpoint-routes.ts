@@ -9,16 +9,7 @@ import { decodeCursor, pageOf } from "../shared/pagination.js";
 import { issueSecret, secretStatuses, type SecretStatus } from "./secret-store.js";
 import { decodeReceiptPublicKey, DEFAULT_SUBSCRIPTIONS, retryPolicyFromRequest, uniqueSubscriptions } from "./settings.js";
 import { checkTargetUrl } from "./target.js";
-import {
-  endpoint,
-  endpointView,
-  endpointWithSecret,
-  payloadShape,
-  rateLimit,
-  receiptPublicKey,
-  retryPolicyInput,
-  subscriptionPattern,
-} from "./schemas.js";
+import { endpoint, endpointView, endpointWithSecret, payloadShape, rateLimit, receiptPublicKey, retryPolicyInput, subscriptionPattern } from "./schemas.js";
 import { findEndpoint, insertEndpoint, listEndpoints, updateEndpoint, type EndpointRow } from "./store.js";
 
 export const TAGS = ["Webhook endpoints"];
@@ -130,7 +121,11 @@ export function listEndpointsRoute(app: HttpApp, ctx: ApiContext): void {
       const { limit, cursor, disabled, subscription } = request.query;
       const rows = await listEndpoints(ctx.db, tenantId, { limit, after: decodeCursor(cursor, 2), disabled, subscription, only: visibleEndpoints(request) });
       const { page, nextCursor: next } = pageOf(rows, limit, (r) => [r.cursor_at, r.id]);
-      const statuses = await secretStatuses(ctx.db, tenantId, page.map((r) => r.id));
+      const statuses = await secretStatuses(
+        ctx.db,
+        tenantId,
+        page.map((r) => r.id),
+      );
       return { data: page.map((r) => endpointView(r, statuses.get(r.id)!)), nextCursor: next };
     },
   );
@@ -164,8 +159,7 @@ export function deleteEndpointRoute(app: HttpApp, ctx: ApiContext): void {
     {
       schema: {
         summary: "Delete (disable) a webhook endpoint",
-        description:
-          "Soft delete: the endpoint is disabled with reason `deleted by API` and receives nothing more; it, its deliveries and its secrets stay for the audit trail. PATCH `disabled: false` undoes it.",
+        description: "Soft delete: the endpoint is disabled with reason `deleted by API` and receives nothing more; it, its deliveries and its secrets stay for the audit trail. PATCH `disabled: false` undoes it.",
         tags: TAGS,
         security: bearerSecurity,
         headers: idempotencyHeaders,

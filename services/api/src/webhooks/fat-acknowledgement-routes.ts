@@ -6,7 +6,7 @@ import { requiredFatAcknowledgement } from "./fat-acknowledgement.js";
 import { uniqueSubscriptions } from "./settings.js";
 import { payloadShape, subscriptionPattern } from "./schemas.js";
 import { findEndpoint } from "./store.js";
-import { idParams, notFound, TAGS, subscriptions } from "./endpoint-routes.js";
+import { idParams, notFound, TAGS } from "./endpoint-routes.js";
 
 export function fatAcknowledgementRoute(app: HttpApp, ctx: ApiContext): void {
   app.get(

@@ -5,12 +5,7 @@ import type { SecretStatus } from "./secret-store.js";
 import { describeStoredPolicy, encodeReceiptPublicKey, SUBSCRIPTION_PATTERN } from "./settings.js";
 import type { EndpointRow } from "./store.js";
 
-export const subscriptionPattern = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(SUBSCRIPTION_PATTERN)
-  .describe("An event type name, or a pattern where `*` matches any run of characters (dots included): `*.final`, `identity.*`.");
+export const subscriptionPattern = z.string().min(1).max(200).regex(SUBSCRIPTION_PATTERN).describe("An event type name, or a pattern where `*` matches any run of characters (dots included): `*.final`, `identity.*`.");
 
 export const payloadShape = z.enum(["thin", "fat"]).describe("`thin` omits each event type's personal-data fields; `fat` delivers them, once acknowledged.");
 

@@ -39,13 +39,7 @@ export async function issueSecret(trx: Transaction<Database>, masterKey: Uint8Ar
 }
 
 /** Callers hold the endpoint row locked, so two rotations cannot interleave. */
-export async function rotateSecret(
-  trx: Transaction<Database>,
-  masterKey: Uint8Array,
-  tenantId: string,
-  endpointId: string,
-  overlapHours: number,
-): Promise<{ secret: string; keyId: string }> {
+export async function rotateSecret(trx: Transaction<Database>, masterKey: Uint8Array, tenantId: string, endpointId: string, overlapHours: number): Promise<{ secret: string; keyId: string }> {
   // A secret still inside an earlier overlap ends now, or three would be valid at once.
   await expireValidPrevious(trx, tenantId, endpointId);
   await trx
@@ -60,13 +54,7 @@ export async function rotateSecret(
 
 /** Ends the overlap: the previous secret stops being valid now. A no-op when there is none. */
 export async function expireValidPrevious(trx: Transaction<Database>, tenantId: string, endpointId: string): Promise<void> {
-  await trx
-    .updateTable("signing_secrets")
-    .set({ expires_at: sql<Date>`now()` })
-    .where("tenant_id", "=", tenantId)
-    .where("endpoint_id", "=", endpointId)
-    .where(sql<boolean>`expires_at > now()`)
-    .execute();
+  await trx.updateTable("signing_secrets").set({ expires_at: sql<Date>`now()` }).where("tenant_id", "=", tenantId).where("endpoint_id", "=", endpointId).where(sql<boolean>`expires_at > now()`).execute();
 }
 
 export async function secretStatuses(db: Kysely<Database>, tenantId: string, endpointIds: readonly string[]): Promise<Map<string, SecretStatus>> {

@@ -126,7 +126,12 @@ export async function endpointIds(db: Kysely<Database>, tenantId: string, only?:
 
 /** Which of `ids` (at least one) are not endpoints of the tenant, in the order given. */
 export async function missingEndpoints(db: Kysely<Database>, tenantId: string, ids: readonly string[]): Promise<string[]> {
-  const found = await db.selectFrom("endpoints").select("id").where("tenant_id", "=", tenantId).where("id", "in", [...ids]).execute();
+  const found = await db
+    .selectFrom("endpoints")
+    .select("id")
+    .where("tenant_id", "=", tenantId)
+    .where("id", "in", [...ids])
+    .execute();
   const have = new Set(found.map((r) => r.id));
   return ids.filter((id) => !have.has(id));
 }
@@ -145,7 +150,11 @@ export async function listEndpoints(
   if (page.after) query = query.where(afterCreatedCursor(page.after));
   if (page.disabled !== undefined) query = query.where("disabled_at", page.disabled ? "is not" : "is", null);
   if (page.subscription !== undefined) query = query.where(sql<boolean>`${page.subscription} = ANY(subscriptions)`);
-  return query.orderBy("created_at").orderBy("id").limit(page.limit + 1).execute();
+  return query
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(page.limit + 1)
+    .execute();
 }
 
 /** Deliveries that will still be attempted: the ones a URL change affects. */

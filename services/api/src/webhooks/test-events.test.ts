@@ -18,11 +18,14 @@ afterAll(async () => {
   await api.close();
 });
 
-const send = (key: string, endpointId: string, headers: Record<string, string> = {}) =>
-  api.app.inject({ method: "POST", url: `/api/v2/webhooks/${endpointId}/test-events`, headers: auth(key, headers) });
+const send = (key: string, endpointId: string, headers: Record<string, string> = {}) => api.app.inject({ method: "POST", url: `/api/v2/webhooks/${endpointId}/test-events`, headers: auth(key, headers) });
 
 async function countEvents(tenantId: string): Promise<number> {
-  const row = await api.t.db.selectFrom("events").select((eb) => eb.fn.countAll<string>().as("n")).where("tenant_id", "=", tenantId).executeTakeFirstOrThrow();
+  const row = await api.t.db
+    .selectFrom("events")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("tenant_id", "=", tenantId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -45,7 +48,6 @@ describe("POST /api/v2/webhooks/{id}/test-events", () => {
 
     const entry = await db.selectFrom("ledger_entries").select(["kind", "tenant_id"]).where("id", "=", event.entry_id).executeTakeFirstOrThrow();
     expect(entry).toEqual({ kind: "event", tenant_id: acme.tenantId });
-
 
     const deliveries = await db.selectFrom("deliveries").selectAll().where("tenant_id", "=", acme.tenantId).where("event_id", "=", body.eventId).execute();
     expect(deliveries).toHaveLength(1);

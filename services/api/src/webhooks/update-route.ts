@@ -85,14 +85,7 @@ interface PreparedUpdate {
 }
 
 /** The update inside its transaction, with the endpoint row locked. */
-async function applyUpdate(
-  trx: Transaction<Database>,
-  tenantId: string,
-  id: string,
-  body: z.infer<typeof updateBody>,
-  prepared: PreparedUpdate,
-  acknowledgePending: boolean,
-) {
+async function applyUpdate(trx: Transaction<Database>, tenantId: string, id: string, body: z.infer<typeof updateBody>, prepared: PreparedUpdate, acknowledgePending: boolean) {
   const current = await findEndpoint(trx, tenantId, id, { forUpdate: true });
   if (!current) throw notFound();
 
@@ -131,9 +124,7 @@ async function applyUpdate(
     ...(prepared.receiptKey === undefined ? {} : { receiptPublicKey: prepared.receiptKey }),
     ...(prepared.retryPolicy === undefined ? {} : { retryPolicy: prepared.retryPolicy }),
     ...(body.rateLimit === undefined ? {} : { rateLimit: body.rateLimit }),
-    ...(body.disabled === undefined
-      ? {}
-      : { disabled: body.disabled ? { disable: true as const, reason: "disabled by API", overwriteReason: false } : { disable: false as const } }),
+    ...(body.disabled === undefined ? {} : { disabled: body.disabled ? { disable: true as const, reason: "disabled by API", overwriteReason: false } : { disable: false as const } }),
   });
   return viewOf(trx, tenantId, row);
 }

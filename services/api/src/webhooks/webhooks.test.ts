@@ -71,7 +71,21 @@ async function insertDelivery(tenantId: string, endpointId: string, targetUrl: s
   const [entry] = await appendEntries(api.t.db, [{ tenantId, document: eventEntry({ tenantId, eventId, type: "identity.registration.final", payloadSha256: sha, occurredAt, supersedes: null }) }]);
   await api.t.db
     .insertInto("events")
-    .values({ tenant_id: tenantId, id: eventId, type: "identity.registration.final", event_type_id: null, payload, payload_sha256: sha, occurred_at: occurredAt, supersedes: null, metadata: null, callback_url: null, request_hash: sha, entry_id: entry!.id, erased_at: null })
+    .values({
+      tenant_id: tenantId,
+      id: eventId,
+      type: "identity.registration.final",
+      event_type_id: null,
+      payload,
+      payload_sha256: sha,
+      occurred_at: occurredAt,
+      supersedes: null,
+      metadata: null,
+      callback_url: null,
+      request_hash: sha,
+      entry_id: entry!.id,
+      erased_at: null,
+    })
     .execute();
   const id = newId("dlv");
   await api.t.db.insertInto("deliveries").values({ id, tenant_id: tenantId, event_id: eventId, endpoint_id: endpointId, target_url: targetUrl, idempotency_key: randomUUID(), status }).execute();

@@ -111,10 +111,16 @@ describe("DeliveryLimiter", () => {
     const a1 = await limiter.acquire("a", null);
     const a2 = await limiter.acquire("a", null);
     let a3Done = false;
-    const a3 = limiter.acquire("a", null).then((r) => ((a3Done = true), r));
+    const a3 = limiter.acquire("a", null).then((r) => {
+      a3Done = true;
+      return r;
+    });
     const b1 = await limiter.acquire("b", null);
     let b2Done = false;
-    const b2 = limiter.acquire("b", null).then((r) => ((b2Done = true), r));
+    const b2 = limiter.acquire("b", null).then((r) => {
+      b2Done = true;
+      return r;
+    });
     await new Promise((r) => setImmediate(r));
     expect(limiter.inFlight).toBe(3);
     expect([a3Done, b2Done]).toEqual([false, false]);
@@ -155,7 +161,10 @@ describe("DeliveryLimiter", () => {
     // 8 slots among 3 processes: 2 here (rounded down); 30/s among 3: 10/s, so 100 ms apart.
     const held = [await limiter.acquire("k", 30), await limiter.acquire("k", 30)];
     let thirdIn = false;
-    const third = limiter.acquire("k", 30).then((r) => ((thirdIn = true), r));
+    const third = limiter.acquire("k", 30).then((r) => {
+      thirdIn = true;
+      return r;
+    });
     await new Promise((r) => setImmediate(r));
     expect([thirdIn, t.sleeps]).toEqual([false, [100]]);
     // Alone now: 8 slots and 30/s, from the next caller on.

@@ -109,7 +109,10 @@ export class OutcomeRecorder {
         return done;
       } catch (err) {
         if (!(err instanceof WriteConflict)) throw err;
-        const recorded = await recordedAmong(this.options.db, pending.map((i) => i.outcome));
+        const recorded = await recordedAmong(
+          this.options.db,
+          pending.map((i) => i.outcome),
+        );
         for (const k of recorded) done.add(k);
         pending = pending.filter((i) => !recorded.has(keyOf(i)));
         if (pending.length === 0) return done;
@@ -191,9 +194,7 @@ export class OutcomeRecorder {
  * transaction is the one that disabled it.
  */
 async function applyHealth(trx: Kysely<Database>, id: string, change: EndpointChange, at: Date): Promise<boolean> {
-  const failing = change.reset
-    ? sql`failing_since = ${change.failingSince}`
-    : sql`failing_since = coalesce(failing_since, ${change.failingSince})`;
+  const failing = change.reset ? sql`failing_since = ${change.failingSince}` : sql`failing_since = coalesce(failing_since, ${change.failingSince})`;
   if (change.disable === null) {
     await sql`UPDATE endpoints SET ${failing} WHERE id = ${id}`.execute(trx);
     return false;

@@ -79,11 +79,13 @@ function req(url: string, over: Partial<OutgoingRequest> = {}): OutgoingRequest 
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const staticResolver = (table: Record<string, string>): Resolver => async (hostname) => {
-  const address = table[hostname];
-  if (address === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
-  return [{ address, family: 4 }];
-};
+const staticResolver =
+  (table: Record<string, string>): Resolver =>
+  async (hostname) => {
+    const address = table[hostname];
+    if (address === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+    return [{ address, family: 4 }];
+  };
 
 afterEach(async () => {
   await Promise.all(senders.splice(0).map((s) => s.close()));
@@ -166,10 +168,11 @@ describe("sender", () => {
       const pump = () => {
         while (written < 1024 && res.write(chunk)) written++;
         if (written >= 1024) res.end();
-        else res.once("drain", () => {
-          written++;
-          pump();
-        });
+        else
+          res.once("drain", () => {
+            written++;
+            pump();
+          });
       };
       res.on("error", () => undefined);
       pump();
@@ -254,7 +257,9 @@ describe("sender", () => {
       expect(results.every((x) => x.statusCode === 200)).toBe(true);
       const at = r.requests.map((q) => q.at).sort((a, b) => a - b);
       // One request per 200 ms: the i-th may arrive late (a busy event loop), never before its slot.
-      at.forEach((when, i) => expect(when - started).toBeGreaterThanOrEqual(i * 200 - 20));
+      at.forEach((when, i) => {
+        expect(when - started).toBeGreaterThanOrEqual(i * 200 - 20);
+      });
     });
   });
 });

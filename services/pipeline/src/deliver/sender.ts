@@ -78,19 +78,7 @@ export function limitKeyOf(endpointId: string | null, url: string): string {
 }
 
 const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA", "ENODATA", "ESERVFAIL", "EREFUSED", "ETIMEOUT"]);
-const CONNECT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EPIPE",
-  "EADDRNOTAVAIL",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-]);
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EHOSTUNREACH", "EHOSTDOWN", "ENETUNREACH", "ENETDOWN", "EPIPE", "EADDRNOTAVAIL", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
 const TIMEOUT_CODES = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SSL|TLS/;
 
@@ -232,51 +220,48 @@ export function createSender(settings: SenderSettings): Sender {
         timedOut = true;
         controller?.abort(new TimeoutSignal(`no complete response within ${timeoutMs} ms`));
       }, timeoutMs);
-      agent.dispatch(
-        { origin: url.origin, path: `${url.pathname}${url.search}`, method: "POST", headers: req.headers as Record<string, string>, body: req.body },
-        {
-          onRequestStart(c: { abort(reason: Error): void }) {
-            controller = c;
-            if (timedOut) c.abort(new TimeoutSignal(`no complete response within ${timeoutMs} ms`));
-          },
-          onResponseStart(_c: unknown, statusCode: number, headers: Record<string, string | string[] | undefined>) {
-            // 1xx informational answers come first; the final status is the last one.
-            if (statusCode < 200) return;
-            status = statusCode;
-            const raw = headers["retry-after"];
-            retryAfter = Array.isArray(raw) ? raw[0] : raw;
-          },
-          onResponseData(c: { abort(reason: Error): void }, chunk: Buffer) {
-            const room = maxCapture - captured;
-            if (chunk.length >= room) {
-              if (room > 0) chunks.push(chunk.subarray(0, room));
-              captured = maxCapture;
-              // Enough: the status is the verdict, the excerpt is for diagnosis. Stop reading.
-              if (chunk.length > room) {
-                finish(response());
-                c.abort(new CaptureComplete());
-              }
-              return;
+      agent.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: "POST", headers: req.headers as Record<string, string>, body: req.body }, {
+        onRequestStart(c: { abort(reason: Error): void }) {
+          controller = c;
+          if (timedOut) c.abort(new TimeoutSignal(`no complete response within ${timeoutMs} ms`));
+        },
+        onResponseStart(_c: unknown, statusCode: number, headers: Record<string, string | string[] | undefined>) {
+          // 1xx informational answers come first; the final status is the last one.
+          if (statusCode < 200) return;
+          status = statusCode;
+          const raw = headers["retry-after"];
+          retryAfter = Array.isArray(raw) ? raw[0] : raw;
+        },
+        onResponseData(c: { abort(reason: Error): void }, chunk: Buffer) {
+          const room = maxCapture - captured;
+          if (chunk.length >= room) {
+            if (room > 0) chunks.push(chunk.subarray(0, room));
+            captured = maxCapture;
+            // Enough: the status is the verdict, the excerpt is for diagnosis. Stop reading.
+            if (chunk.length > room) {
+              finish(response());
+              c.abort(new CaptureComplete());
             }
-            chunks.push(chunk);
-            captured += chunk.length;
-          },
-          onResponseEnd() {
-            finish(response());
-          },
-          onResponseError(_c: unknown, err: Error) {
-            if (settled) return;
-            if (status !== null) {
-              // The status line already carries the receiver's verdict; a body that stalls or
-              // breaks afterwards is recorded beside it, and the status decides the outcome.
-              finish(response({ kind: timedOut ? "timeout" : classifyTransportError(err), err }));
-              return;
-            }
-            const kind = timedOut ? "timeout" : classifyTransportError(err);
-            finish(done({ errorClass: kind, errorMessage: describeFailure(kind, err, timeoutMs) }));
-          },
-        } as never,
-      );
+            return;
+          }
+          chunks.push(chunk);
+          captured += chunk.length;
+        },
+        onResponseEnd() {
+          finish(response());
+        },
+        onResponseError(_c: unknown, err: Error) {
+          if (settled) return;
+          if (status !== null) {
+            // The status line already carries the receiver's verdict; a body that stalls or
+            // breaks afterwards is recorded beside it, and the status decides the outcome.
+            finish(response({ kind: timedOut ? "timeout" : classifyTransportError(err), err }));
+            return;
+          }
+          const kind = timedOut ? "timeout" : classifyTransportError(err);
+          finish(done({ errorClass: kind, errorMessage: describeFailure(kind, err, timeoutMs) }));
+        },
+      } as never);
     });
   }
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RetryPolicy, TransportError } from "@custody/retry";
-import {
-  deadForDisabledEndpoint,
-  failingReason,
-  GONE_REASON,
-  mergeEndpointUpdates,
-  policyFor,
-  settle,
-  type AttemptReport,
-  type DeliveryKind,
-  type EndpointState,
-  type SettleInput,
-} from "./settle.js";
+import { deadForDisabledEndpoint, failingReason, GONE_REASON, mergeEndpointUpdates, policyFor, settle, type AttemptReport, type DeliveryKind, type EndpointState, type SettleInput } from "./settle.js";
 
 const T0 = Date.UTC(2026, 10, 23, 18, 0, 0);
 const SECOND = 1000;
@@ -182,7 +171,17 @@ describe("mergeEndpointUpdates", () => {
   const at = (ms: number) => new Date(T0 + ms);
 
   it("starts a failing run at the first failure", () => {
-    expect(mergeEndpointUpdates(healthy, [{ failing: true, at: at(5) }, { failing: true, at: at(1) }], T0, DISABLE_AFTER)).toEqual({ reset: false, failingSince: at(1), disable: null });
+    expect(
+      mergeEndpointUpdates(
+        healthy,
+        [
+          { failing: true, at: at(5) },
+          { failing: true, at: at(1) },
+        ],
+        T0,
+        DISABLE_AFTER,
+      ),
+    ).toEqual({ reset: false, failingSince: at(1), disable: null });
   });
 
   it("keeps an older run's start, and changes nothing when it is already set", () => {
@@ -192,8 +191,29 @@ describe("mergeEndpointUpdates", () => {
 
   it("clears the run on a success, and restarts it at a failure after the success", () => {
     const old = { failingSince: new Date(T0 - HOUR), disabledAt: null };
-    expect(mergeEndpointUpdates(old, [{ failing: true, at: at(1) }, { failing: false, at: at(2) }], T0, DISABLE_AFTER)).toEqual({ reset: true, failingSince: null, disable: null });
-    expect(mergeEndpointUpdates(old, [{ failing: false, at: at(2) }, { failing: true, at: at(3) }, { failing: true, at: at(4) }], T0, DISABLE_AFTER)).toEqual({
+    expect(
+      mergeEndpointUpdates(
+        old,
+        [
+          { failing: true, at: at(1) },
+          { failing: false, at: at(2) },
+        ],
+        T0,
+        DISABLE_AFTER,
+      ),
+    ).toEqual({ reset: true, failingSince: null, disable: null });
+    expect(
+      mergeEndpointUpdates(
+        old,
+        [
+          { failing: false, at: at(2) },
+          { failing: true, at: at(3) },
+          { failing: true, at: at(4) },
+        ],
+        T0,
+        DISABLE_AFTER,
+      ),
+    ).toEqual({
       reset: true,
       failingSince: at(3),
       disable: null,
@@ -210,7 +230,17 @@ describe("mergeEndpointUpdates", () => {
       failingSince: long.failingSince,
       disable: { kind: "failing", reason: failingReason(DISABLE_AFTER) },
     });
-    expect(mergeEndpointUpdates(long, [{ failing: true, at: at(1) }, { failing: false, at: at(2) }], T0, DISABLE_AFTER)?.disable).toBeNull();
+    expect(
+      mergeEndpointUpdates(
+        long,
+        [
+          { failing: true, at: at(1) },
+          { failing: false, at: at(2) },
+        ],
+        T0,
+        DISABLE_AFTER,
+      )?.disable,
+    ).toBeNull();
   });
 
   it("never disables an endpoint that is disabled already", () => {

@@ -1,15 +1,4 @@
-import {
-  classifyResponse,
-  DEFAULT_RETRY_POLICY,
-  nextAttempt,
-  parseRetryPolicy,
-  shouldDisableEndpoint,
-  type Decision,
-  type FatalReason,
-  type Outcome,
-  type RetryPolicy,
-  type TransportError,
-} from "@custody/retry";
+import { classifyResponse, DEFAULT_RETRY_POLICY, nextAttempt, parseRetryPolicy, shouldDisableEndpoint, type Decision, type FatalReason, type Outcome, type RetryPolicy, type TransportError } from "@custody/retry";
 
 /*
  * The deliver stage's pure core: what one attempt's result means for its delivery and its endpoint.

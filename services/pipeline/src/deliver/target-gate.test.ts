@@ -4,7 +4,12 @@ import { TargetGate } from "./target-gate.js";
 function gate() {
   let now = 1_000_000;
   const g = new TargetGate({ queue: 3, hardCap: 10, slowMs: 1_000, now: () => now });
-  return { g, advance: (ms: number) => void (now += ms) };
+  return {
+    g,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe("TargetGate", () => {

@@ -83,7 +83,12 @@ function prepared(event: EventForBody, shape: Shape, data: JsonValue | undefined
     };
   }
   return {
-    body: bodyBytes(event, shape, encoder.encode(canonicalJson(data, "data")), removed.map((r) => r.path)),
+    body: bodyBytes(
+      event,
+      shape,
+      encoder.encode(canonicalJson(data, "data")),
+      removed.map((r) => r.path),
+    ),
     redactedHop: sha256(redactionHopBytes(data, removed)),
     redaction: { shape, removed },
   };
@@ -102,5 +107,13 @@ export function redactForDelivery(event: EventForBody, paths: readonly string[],
 export function rebuildBody(event: EventForBody, redaction: Redaction): PreparedBody {
   if (redaction.removed.length === 0) return prepared(event, redaction.shape, undefined, []);
   const data = JSON.parse(decoder.decode(event.payload)) as JsonValue;
-  return prepared(event, redaction.shape, removePaths(data, redaction.removed.map((r) => r.path)), redaction.removed);
+  return prepared(
+    event,
+    redaction.shape,
+    removePaths(
+      data,
+      redaction.removed.map((r) => r.path),
+    ),
+    redaction.removed,
+  );
 }

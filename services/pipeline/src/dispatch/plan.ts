@@ -29,9 +29,7 @@ export interface DispatchTarget {
 
 /** The targets of one event: every enabled endpoint subscribed to its type, and its one-shot callback URL. */
 export function targetsOf(event: { type: string; callbackUrl: string | null }, endpoints: readonly EndpointInfo[]): DispatchTarget[] {
-  const targets: DispatchTarget[] = endpoints
-    .filter((e) => e.disabledAt === null && e.subscriptions.some((pattern) => matchesSubscription(event.type, pattern)))
-    .map((e) => ({ endpoint: e, url: e.url }));
+  const targets: DispatchTarget[] = endpoints.filter((e) => e.disabledAt === null && e.subscriptions.some((pattern) => matchesSubscription(event.type, pattern))).map((e) => ({ endpoint: e, url: e.url }));
   if (event.callbackUrl !== null) targets.push({ endpoint: null, url: event.callbackUrl });
   return targets;
 }

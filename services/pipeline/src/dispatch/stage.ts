@@ -51,7 +51,10 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
     concurrency: 2,
     maxHeld: o.maxHeld,
     handle: async (batch) => {
-      const events = await loadEvents(o.db, batch.map((b) => b.data));
+      const events = await loadEvents(
+        o.db,
+        batch.map((b) => b.data),
+      );
       // Platform events made together with their deliveries (fan_out false) are the scheduler's.
       const fanOut = [...events.values()].filter((e) => e.fanOut);
       const redelivered = batch.some((b) => b.deliveryCount > 1);
@@ -78,9 +81,20 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       const toSeal = planned.filter((p) => p.attempt !== undefined);
       let sealed: ReturnType<typeof sealForSending> | undefined;
       try {
-        sealed = toSeal.length === 0 ? undefined : sealForSending(await o.signer(), toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })), at);
+        sealed =
+          toSeal.length === 0
+            ? undefined
+            : sealForSending(
+                await o.signer(),
+                toSeal.map((p) => ({ attempt: p.attempt!, targetUrl: p.delivery.targetUrl, firstAttemptAt: at, lastDelayMs: null })),
+                at,
+              );
         // Another process made some of these meanwhile (WriteConflict, nothing written): the redelivery of this batch finds them.
-        await createSealedDeliveries(o.db, planned.map((p) => p.delivery), sealed?.results ?? []);
+        await createSealedDeliveries(
+          o.db,
+          planned.map((p) => p.delivery),
+          sealed?.results ?? [],
+        );
       } catch (err) {
         for (const p of toSeal) o.deliverer.releaseTarget(p.delivery.endpointId, p.delivery.targetUrl);
         throw err;

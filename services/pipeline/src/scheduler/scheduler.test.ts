@@ -66,7 +66,10 @@ describe("scheduler, deliverer and recorder", () => {
     const ep = await f.endpoint("/ok-1");
     const [eventId] = await f.events(1, "order.placed", { data: () => ({ n: 1, email: "a@example.com" }) });
     const typeId = newId("ety");
-    await f.t.db.insertInto("event_types").values({ id: typeId, tenant_id: f.tenantId, name: "order.placed", version: 1, personal_data_fields: ["/email"] }).execute();
+    await f.t.db
+      .insertInto("event_types")
+      .values({ id: typeId, tenant_id: f.tenantId, name: "order.placed", version: 1, personal_data_fields: ["/email"] })
+      .execute();
     await sql`UPDATE events SET event_type_id = ${typeId} WHERE id = ${eventId!}`.execute(f.t.db);
     const [id] = await queue([eventId!], ep);
     expect(await scheduler.tick()).toBe(1);
@@ -98,7 +101,10 @@ describe("scheduler, deliverer and recorder", () => {
     await dueNow(id!);
     await scheduler.tick();
     await until(async () => (await f.outcomes(id!)).length === 2);
-    const [one, two] = await loadSeals(f.t.db, [{ deliveryId: id!, attemptNo: 1 }, { deliveryId: id!, attemptNo: 2 }]);
+    const [one, two] = await loadSeals(f.t.db, [
+      { deliveryId: id!, attemptNo: 1 },
+      { deliveryId: id!, attemptNo: 2 },
+    ]);
     const outcomeLeaf = await sql<{ leaf: Buffer }>`
       SELECT substring(b.leaves FROM o.batch_index * 32 + 1 FOR 32) AS leaf FROM attempt_outcomes o JOIN outcome_batches b ON b.id = o.batch_id
       WHERE o.delivery_id = ${id!} AND o.attempt_no = 1`.execute(f.t.db);

@@ -101,7 +101,10 @@ export class RetryScheduler {
   /** Sealed attempts whose lease ran out without an outcome: sent again exactly as sealed. */
   private async resend(due: readonly DueDelivery[]): Promise<void> {
     if (due.length === 0) return;
-    const { ready, erased } = await loadResendable(this.o.db, due.map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })));
+    const { ready, erased } = await loadResendable(
+      this.o.db,
+      due.map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })),
+    );
     for (const a of ready) this.detach(this.o.deliverer.deliver(a));
     for (const a of erased) this.detach(this.o.deliverer.recordNotSent(notSent(a, this.now(), "payload_erased", deadForErasedPayload())));
   }
@@ -110,10 +113,16 @@ export class RetryScheduler {
   private async sealNext(due: readonly DueDelivery[]): Promise<void> {
     if (due.length === 0) return;
     const at = this.now();
-    const events = await loadEvents(this.o.db, due.map((d) => ({ tenantId: d.tenantId, eventId: d.eventId })));
+    const events = await loadEvents(
+      this.o.db,
+      due.map((d) => ({ tenantId: d.tenantId, eventId: d.eventId })),
+    );
     const endpoints = await this.o.endpoints.ofTenants([...new Set(due.map((d) => d.tenantId))]);
     const secrets = await this.o.secrets.validSecrets(due.map((d) => ({ tenantId: d.tenantId, endpointId: d.endpointId })));
-    const previous = await outcomeLeafHashes(this.o.db, due.filter((d) => d.attempts > 0).map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })));
+    const previous = await outcomeLeafHashes(
+      this.o.db,
+      due.filter((d) => d.attempts > 0).map((d) => ({ deliveryId: d.id, attemptNo: d.attempts })),
+    );
 
     const unsendable = new Map<string, string[]>();
     const busy = new Map<number, string[]>();
@@ -174,7 +183,11 @@ export class RetryScheduler {
       // that scheduler's (postpone moves only deliveries not begun).
       if (err instanceof AttemptRace) {
         this.o.logger.warn({ err }, "a scheduled attempt was begun elsewhere; the batch goes back to the queue");
-        await postpone(this.o.db, due.map((d) => d.id), at);
+        await postpone(
+          this.o.db,
+          due.map((d) => d.id),
+          at,
+        );
         return;
       }
       throw err;

@@ -46,7 +46,12 @@ describe("Sequencer", () => {
   it("assigns dense indexes, stores the tree and signs a checkpoint of it", async () => {
     const appended = [];
     for (let batch = 0; batch < 5; batch++) {
-      appended.push(...(await appendEntries(t.db, Array.from({ length: 41 }, (_, i) => ({ tenantId: null, document: { v: 1 as const, kind: "event" as const, n: batch * 100 + i, r: randomBytes(4).toString("hex") } })))));
+      appended.push(
+        ...(await appendEntries(
+          t.db,
+          Array.from({ length: 41 }, (_, i) => ({ tenantId: null, document: { v: 1 as const, kind: "event" as const, n: batch * 100 + i, r: randomBytes(4).toString("hex") } })),
+        )),
+      );
     }
     const s = sequencer(t);
     const running = s.run();
@@ -81,7 +86,9 @@ describe("Sequencer", () => {
     const runA = a.run();
     const runB = b.run();
     const holders = async () =>
-      Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(t.db)).rows[0]!.n);
+      Number(
+        (await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`.execute(t.db)).rows[0]!.n,
+      );
     await waitFor(async () => (await holders()) === 1);
     await appendEntries(t.db, [{ tenantId: null, document: { v: 1, kind: "event", n: 1 } }]);
     await waitFor(async () => Number((await head(t)).checkpoint_size) === 206);
@@ -104,10 +111,10 @@ describe("Sequencer", () => {
       // The slow transaction takes its xid first, then a quick one appends and commits.
       await slow.query("SELECT pg_current_xact_id()");
       const [quick] = await appendEntries(t.db, [{ tenantId: null, document: { v: 1, kind: "event", n: "quick" } }]);
-      await slow.query(
-        "INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash) VALUES ($1, 'event', NULL, $2, sha256('\\x00'::bytea || $2))",
-        [`ent_${randomBytes(10).toString("hex")}`, Buffer.from('{"kind":"event","n":"slow","v":1}')],
-      );
+      await slow.query("INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash) VALUES ($1, 'event', NULL, $2, sha256('\\x00'::bytea || $2))", [
+        `ent_${randomBytes(10).toString("hex")}`,
+        Buffer.from('{"kind":"event","n":"slow","v":1}'),
+      ]);
       // While the older transaction runs, the quick entry is committed but not final: nothing passes it.
       await new Promise((r) => setTimeout(r, 300));
       expect(Number((await head(t)).tree_size)).toBe(before);

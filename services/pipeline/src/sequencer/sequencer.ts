@@ -44,7 +44,6 @@ interface TreeState {
 /** How soon to look again when an entry is committed but an older transaction still runs. */
 const HELD_BACK_RETRY_MS = 5;
 
-
 /**
  * Gives ledger entries dense, gapless leaf indexes, extends the stored Merkle tree and signs
  * checkpoints. Exactly one instance leads (a Postgres session advisory lock); the others wait and
@@ -124,7 +123,12 @@ export class Sequencer {
     const result = await db.transaction().execute(async (trx) => {
       const { entries, heldBack } = await entriesAfter(trx, state.position, this.options.batchSize);
       if (entries.length === 0) return { heldBack };
-      const appended = await extendTree(trx, state, entries.map((e) => e.id), entries.map((e) => new Uint8Array(e.leafHash)));
+      const appended = await extendTree(
+        trx,
+        state,
+        entries.map((e) => e.id),
+        entries.map((e) => new Uint8Array(e.leafHash)),
+      );
       return { heldBack, appended, last: entries[entries.length - 1]! };
     });
     if (!result.appended) return { added: 0, heldBack: result.heldBack };
@@ -142,8 +146,16 @@ export class Sequencer {
     const result = await db.transaction().execute(async (trx) => {
       const pending = await legacyQueued(trx, this.options.batchSize);
       if (pending.length === 0) return undefined;
-      const appended = await extendTree(trx, state, pending.map((r) => r.entryId), pending.map((r) => r.leafHash));
-      await dequeueLegacy(trx, pending.map((r) => r.seq));
+      const appended = await extendTree(
+        trx,
+        state,
+        pending.map((r) => r.entryId),
+        pending.map((r) => r.leafHash),
+      );
+      await dequeueLegacy(
+        trx,
+        pending.map((r) => r.seq),
+      );
       return appended;
     });
     if (!result) return 0;
@@ -156,9 +168,7 @@ export class Sequencer {
     const signer = await this.options.signer();
     const note = signNote(formatCheckpoint({ origin: signer.name, size: state.size, rootHash: state.root }), [signer]);
     const size = state.size;
-    await db.transaction().execute((trx) =>
-      storeCheckpoint(trx, { size, root: state.root, note, keyId: Buffer.from(signer.keyId).toString("hex"), previousSize: state.checkpointSize }),
-    );
+    await db.transaction().execute((trx) => storeCheckpoint(trx, { size, root: state.root, note, keyId: Buffer.from(signer.keyId).toString("hex"), previousSize: state.checkpointSize }));
     state.checkpointSize = size;
     this.options.logger.debug({ size }, "checkpoint signed");
   }

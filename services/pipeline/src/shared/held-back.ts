@@ -33,10 +33,7 @@ export class HeldBackDelay {
     this.stuckSince ??= now;
     if (now - this.stuckSince >= WARN_AFTER_MS && now - this.warnedAt >= WARN_AFTER_MS) {
       this.warnedAt = now;
-      this.logger.warn(
-        { stuckForMs: now - this.stuckSince },
-        "committed ledger entries are held back by an older transaction still open somewhere in this Postgres cluster (docs/ledger.md: the commit-safe order)",
-      );
+      this.logger.warn({ stuckForMs: now - this.stuckSince }, "committed ledger entries are held back by an older transaction still open somewhere in this Postgres cluster (docs/ledger.md: the commit-safe order)");
     }
     return Math.min(idleMs, this.firstMs * 2 ** this.rounds++);
   }

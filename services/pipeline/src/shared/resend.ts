@@ -24,7 +24,10 @@ export async function loadResendable(db: Db, keys: readonly SealedAttemptKey[]):
   const { rows } = await sql<{ id: string; shape: PayloadShape | null; removed: RemovedField[] | null; first_attempt_at: Date | null; last_delay_ms: string | null }>`
     SELECT id, shape, removed, first_attempt_at, last_delay_ms FROM deliveries WHERE id = ANY(${sql.val(seals.map((s) => s.deliveryId))}::text[])`.execute(db);
   const deliveries = new Map(rows.map((r) => [r.id, r]));
-  const events = await loadEvents(db, seals.map((s) => ({ tenantId: s.tenantId, eventId: s.eventId })));
+  const events = await loadEvents(
+    db,
+    seals.map((s) => ({ tenantId: s.tenantId, eventId: s.eventId })),
+  );
   const out: Resendable = { ready: [], erased: [] };
   for (const s of seals) {
     const d = deliveries.get(s.deliveryId);

@@ -28,24 +28,32 @@ export interface SealedBatch {
 export function sealForSending(signer: Signer, items: readonly ToSeal[], at: Date): SealedBatch {
   const results: SealResult[] = [];
   for (let i = 0; i < items.length; i += MAX_SEAL_BATCH) {
-    results.push(sealAttempts(items.slice(i, i + MAX_SEAL_BATCH).map((x) => x.attempt), signer, Math.floor(at.getTime() / 1000)));
+    results.push(
+      sealAttempts(
+        items.slice(i, i + MAX_SEAL_BATCH).map((x) => x.attempt),
+        signer,
+        Math.floor(at.getTime() / 1000),
+      ),
+    );
   }
   const urlOf = new Map(items.map((i) => [i.attempt.delivery, i.targetUrl]));
-  const ready = results.flatMap((r) => r.sealed).map((s, i): ReadyAttempt => {
-    const item = items[i]!;
-    return {
-      tenantId: s.attempt.tenant,
-      deliveryId: s.attempt.delivery,
-      attemptNo: s.attempt.attempt,
-      eventId: s.attempt.event,
-      endpointId: "endpoint" in s.attempt.target ? s.attempt.target.endpoint : null,
-      url: item.targetUrl,
-      headers: s.headers,
-      body: s.attempt.body,
-      root: toHex(s.root),
-      firstAttemptAt: item.firstAttemptAt,
-      lastDelayMs: item.lastDelayMs,
-    };
-  });
+  const ready = results
+    .flatMap((r) => r.sealed)
+    .map((s, i): ReadyAttempt => {
+      const item = items[i]!;
+      return {
+        tenantId: s.attempt.tenant,
+        deliveryId: s.attempt.delivery,
+        attemptNo: s.attempt.attempt,
+        eventId: s.attempt.event,
+        endpointId: "endpoint" in s.attempt.target ? s.attempt.target.endpoint : null,
+        url: item.targetUrl,
+        headers: s.headers,
+        body: s.attempt.body,
+        root: toHex(s.root),
+        firstAttemptAt: item.firstAttemptAt,
+        lastDelayMs: item.lastDelayMs,
+      };
+    });
   return { results, ready, store: (trx) => recordSeals(trx, results, (id) => urlOf.get(id)!) };
 }
