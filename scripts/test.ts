@@ -1,6 +1,7 @@
 /**
- * `npm test`: type-checks, then runs every unit and integration test against real Postgres and NATS,
- * then the fault suite's short form (docs/chaos.md).
+ * `npm test`: checks formatting and lint (`biome ci`, which writes nothing), type-checks, then runs
+ * every unit and integration test against real Postgres and NATS, then the fault suite's short form
+ * (docs/chaos.md).
  * When DATABASE_URL / NATS_URL do not answer it starts local ones the same way `npm start` does,
  * and stops them afterwards.
  */
@@ -20,6 +21,12 @@ const dataDir = join(root, ".data", "test");
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): number {
   const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env });
   return result.status ?? 1;
+}
+
+// Formatting and lint first: they need no database, and a finding stops the run here.
+if (run(process.execPath, [join(root, "node_modules/@biomejs/biome/bin/biome"), "ci", "--error-on-warnings", "."], process.env) !== 0) {
+  process.stderr.write("\nformatting or lint findings: tests not run. `npx biome check --write` (or `npm run format`) fixes formatting and the safe lint fixes; the rest is by hand (biome.jsonc).\n");
+  process.exit(1);
 }
 
 const postgres = await ensurePostgres(config.DATABASE_URL, dataDir, logger);
