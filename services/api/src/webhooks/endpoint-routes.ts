@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { newId, type Database, type Kysely } from "@custody/db";
+import { newId, type Database, type Kysely, type Transaction } from "@custody/db";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "@custody/errors";
 import { bearerSecurity, errorResponses, nextCursor, pageQuery, principalOf, queryFlag, visibleEndpoints, type HttpApp } from "@custody/http";
 import { DEFAULT_RETRY_POLICY } from "@custody/retry";
@@ -18,6 +19,29 @@ export const subscriptions = z.array(subscriptionPattern).min(1).max(100);
 
 export function notFound(): AppError {
   return new AppError("NOT_FOUND", "no such webhook endpoint", { field: "params.id" });
+}
+
+/**
+ * `POST`/`DELETE` on one endpoint, idempotent, answering 200: `change` runs with the endpoint's row
+ * locked (404 when the tenant has no such endpoint), in the transaction of the idempotency record.
+ */
+export function lockedEndpointMutation<T>(
+  ctx: ApiContext,
+  request: FastifyRequest<{ Params: { id: string } }>,
+  reply: FastifyReply,
+  change: (trx: Transaction<Database>, tenantId: string, id: string) => Promise<T>,
+  forReplay?: (response: T) => T,
+): Promise<T> {
+  const { tenantId } = principalOf(request);
+  const { id } = request.params;
+  return idempotentMutation(ctx.db, request, reply, {
+    status: 200,
+    run: async (trx) => {
+      if (!(await findEndpoint(trx, tenantId, id, { forUpdate: true }))) throw notFound();
+      return change(trx, tenantId, id);
+    },
+    ...(forReplay === undefined ? {} : { forReplay }),
+  });
 }
 
 export async function statusOf(db: Kysely<Database>, tenantId: string, id: string): Promise<SecretStatus> {
@@ -167,17 +191,10 @@ export function deleteEndpointRoute(app: HttpApp, ctx: ApiContext): void {
         response: { 200: endpoint, ...errorResponses(404) },
       },
     },
-    async (request, reply) => {
-      const { tenantId } = principalOf(request);
-      const { id } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
-        status: 200,
-        run: async (trx) => {
-          if (!(await findEndpoint(trx, tenantId, id, { forUpdate: true }))) throw notFound();
-          const row = await updateEndpoint(trx, tenantId, id, { disabled: { disable: true, reason: "deleted by API", overwriteReason: true } });
-          return viewOf(trx, tenantId, row);
-        },
-      });
-    },
+    (request, reply) =>
+      lockedEndpointMutation(ctx, request, reply, async (trx, tenantId, id) => {
+        const row = await updateEndpoint(trx, tenantId, id, { disabled: { disable: true, reason: "deleted by API", overwriteReason: true } });
+        return viewOf(trx, tenantId, row);
+      }),
   );
 }

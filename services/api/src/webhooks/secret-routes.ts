@@ -1,11 +1,10 @@
 import { z } from "zod";
-import { bearerSecurity, errorResponses, principalOf, type HttpApp } from "@custody/http";
+import { bearerSecurity, errorResponses, type HttpApp } from "@custody/http";
 import type { ApiContext } from "../shared/context.js";
-import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js";
+import { idempotencyHeaders } from "../shared/idempotency.js";
 import { expireValidPrevious, rotateSecret } from "./secret-store.js";
 import { secretStatus, secretStatusView } from "./schemas.js";
-import { findEndpoint } from "./store.js";
-import { idParams, notFound, statusOf, TAGS } from "./endpoint-routes.js";
+import { idParams, lockedEndpointMutation, statusOf, TAGS } from "./endpoint-routes.js";
 
 export function rotateSecretRoute(app: HttpApp, ctx: ApiContext): void {
   app.post(
@@ -25,19 +24,17 @@ export function rotateSecretRoute(app: HttpApp, ctx: ApiContext): void {
         },
       },
     },
-    async (request, reply) => {
-      const { tenantId } = principalOf(request);
-      const { id } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
-        status: 200,
-        run: async (trx) => {
-          if (!(await findEndpoint(trx, tenantId, id, { forUpdate: true }))) throw notFound();
+    (request, reply) =>
+      lockedEndpointMutation(
+        ctx,
+        request,
+        reply,
+        async (trx, tenantId, id) => {
           const { secret } = await rotateSecret(trx, ctx.masterKey, tenantId, id, ctx.config.CUSTODY_SECRET_OVERLAP_HOURS);
           return { secret: secret as string | null, secretStatus: secretStatusView(await statusOf(trx, tenantId, id)) };
         },
-        forReplay: (response) => ({ ...response, secret: null }),
-      });
-    },
+        (response) => ({ ...response, secret: null }),
+      ),
   );
 }
 
@@ -55,17 +52,10 @@ export function revokePreviousSecretRoute(app: HttpApp, ctx: ApiContext): void {
         response: { 200: z.object({ secretStatus }), ...errorResponses(404) },
       },
     },
-    async (request, reply) => {
-      const { tenantId } = principalOf(request);
-      const { id } = request.params;
-      return idempotentMutation(ctx.db, request, reply, {
-        status: 200,
-        run: async (trx) => {
-          if (!(await findEndpoint(trx, tenantId, id, { forUpdate: true }))) throw notFound();
-          await expireValidPrevious(trx, tenantId, id);
-          return { secretStatus: secretStatusView(await statusOf(trx, tenantId, id)) };
-        },
-      });
-    },
+    (request, reply) =>
+      lockedEndpointMutation(ctx, request, reply, async (trx, tenantId, id) => {
+        await expireValidPrevious(trx, tenantId, id);
+        return { secretStatus: secretStatusView(await statusOf(trx, tenantId, id)) };
+      }),
   );
 }
