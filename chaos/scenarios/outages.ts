@@ -7,7 +7,7 @@
 import { connectBus } from "@custody/bus";
 import { Load } from "../load.js";
 import { PROCESSES, type ProcessName } from "../platform.js";
-import { closeScenario, makeTenant, sleep, type Ctx, type Scenario, type Tenant } from "../scenario.js";
+import { closeScenario, makeTenant, sleep, type Ctx, type Run, type Scenario, type Tenant } from "../scenario.js";
 
 const ok = { behaviour: { mode: "ok" as const } };
 
@@ -19,6 +19,21 @@ function startLoad(ctx: Ctx, tenant: Tenant, name: string, rate: number): Load {
 
 function pids(ctx: Ctx): Record<ProcessName, number | undefined> {
   return Object.fromEntries(PROCESSES.map((p) => [p, ctx.platform.pid(p)])) as Record<ProcessName, number | undefined>;
+}
+
+/** A tenant with two healthy endpoints under `rate` events/s for 3 s: the moment a fault can start. */
+async function underLoad(ctx: Ctx, name: string, rate: number): Promise<{ tenant: Tenant; load: Load; before: Record<ProcessName, number | undefined>; from: number }> {
+  const tenant = await makeTenant(ctx, name, [`${name}.load`], { a: ok, b: ok });
+  const before = pids(ctx);
+  const load = startLoad(ctx, tenant, name, rate);
+  await sleep(3_000);
+  return { tenant, load, before, from: Date.now() };
+}
+
+/** Every process rode out `what`: none was restarted. */
+function expectSamePids(ctx: Ctx, run: Run, before: Record<ProcessName, number | undefined>, what: string): void {
+  const now = pids(ctx);
+  for (const p of PROCESSES) run.expect(before[p] === now[p], `${p} did not ride out ${what}: pid ${before[p]} → ${now[p]}`);
 }
 
 /** Samples what the API's readiness and the proof service answer, every 500 ms while `until` is pending. */
@@ -47,11 +62,7 @@ export const postgresStop: Scenario = {
   async run(ctx, run) {
     const outageMs = ctx.short ? 6_000 : 10_000;
     const rate = ctx.short ? 20 : 30;
-    const tenant = await makeTenant(ctx, "pg", ["pg.load"], { a: ok, b: ok });
-    const before = pids(ctx);
-    const load = startLoad(ctx, tenant, "pg", rate);
-    await sleep(3_000);
-    const from = Date.now();
+    const { tenant, load, before, from } = await underLoad(ctx, "pg", rate);
     await ctx.pg.stopImmediate();
     const during = await sampleWhile(ctx, sleep(outageMs));
     await ctx.pg.start();
@@ -76,8 +87,7 @@ export const postgresStop: Scenario = {
     );
     // Grace after the start: a connection that broke with the server may fail one more request.
     await closeScenario(ctx, run, { tenant, loads: [load], paths: Object.values(tenant.endpoints).map((e) => e.path), types: ["pg.load"], outages: [{ from, to: liftedAt + 5_000 }], liftedAt });
-    const now = pids(ctx);
-    for (const p of PROCESSES) run.expect(before[p] === now[p], `${p} did not ride out the outage: pid ${before[p]} → ${now[p]}`);
+    expectSamePids(ctx, run, before, "the outage");
     const refusedDuring = load.answers.filter((a) => a.at >= from && a.at <= liftedAt && a.status === 503).length;
     run.expect(refusedDuring > 0, "no request was answered 503 during the outage (did the outage happen?)");
   },
@@ -90,11 +100,7 @@ export const natsKill: Scenario = {
   async run(ctx, run) {
     const outageMs = ctx.short ? 6_000 : 15_000;
     const rate = ctx.short ? 20 : 30;
-    const tenant = await makeTenant(ctx, "nats", ["nats.load"], { a: ok, b: ok });
-    const before = pids(ctx);
-    const load = startLoad(ctx, tenant, "nats", rate);
-    await sleep(3_000);
-    const from = Date.now();
+    const { tenant, load, before, from } = await underLoad(ctx, "nats", rate);
     await ctx.nats.kill();
     await sleep(outageMs);
     await ctx.nats.start();
@@ -104,8 +110,7 @@ export const natsKill: Scenario = {
     Object.assign(run.extra, { "outage (ms)": liftedAt - from, "load (events/s)": rate });
     // The API has no NATS connection: it must go on accepting, with no 5xx at all.
     await closeScenario(ctx, run, { tenant, loads: [load], paths: Object.values(tenant.endpoints).map((e) => e.path), types: ["nats.load"], liftedAt });
-    const now = pids(ctx);
-    for (const p of PROCESSES) run.expect(before[p] === now[p], `${p} did not ride out the outage: pid ${before[p]} → ${now[p]}`);
+    expectSamePids(ctx, run, before, "the outage");
   },
 };
 
@@ -121,11 +126,7 @@ export const natsDiskFull: Scenario = {
     }
     const disk = ctx.disk;
     const fullMs = ctx.short ? 6_000 : 15_000;
-    const tenant = await makeTenant(ctx, "disk", ["disk.load"], { a: ok, b: ok });
-    const before = pids(ctx);
-    const load = startLoad(ctx, tenant, "disk", 20);
-    await sleep(3_000);
-    const from = Date.now();
+    const { tenant, load, before, from } = await underLoad(ctx, "disk", 20);
     await disk.fill();
     run.extra["free on the store while full (bytes)"] = disk.freeBytes();
     await sleep(fullMs);
@@ -144,8 +145,7 @@ export const natsDiskFull: Scenario = {
     load.stop();
     Object.assign(run.extra, { "disk full (ms)": liftedAt - from, "tmpfs (MB)": disk.sizeMb });
     await closeScenario(ctx, run, { tenant, loads: [load], paths: Object.values(tenant.endpoints).map((e) => e.path), types: ["disk.load"], liftedAt });
-    const now = pids(ctx);
-    for (const p of PROCESSES) run.expect(before[p] === now[p], `${p} did not ride out the full disk: pid ${before[p]} → ${now[p]}`);
+    expectSamePids(ctx, run, before, "the full disk");
   },
 };
 
