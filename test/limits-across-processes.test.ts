@@ -161,9 +161,11 @@ describe("an endpoint's rate across two pipeline processes", () => {
     console.log(`endpoint limited to ${RATE}/s, two pipeline processes: ${overall.toFixed(1)}/s overall, at most ${busiest} in any second`);
     // Each process may send its burst (one token) at once besides its paced share, and a late timer
     // may bunch a few requests into one second: RATE × 1.2 + 2 in any second. Separate limits would
-    // give 2 × RATE. At least 0.75 × RATE overall shows both processes sent (one alone holds RATE / 2).
+    // give 2 × RATE. More than one process alone may send (RATE / 2, and a token of burst) shows
+    // both sent; it is not a throughput floor, which a busy machine (the whole suite at once: 13.8/s
+    // seen) would not keep.
     expect(busiest).toBeLessThanOrEqual(RATE * 1.2 + 2);
     expect(overall).toBeLessThanOrEqual(RATE * 1.05);
-    expect(overall).toBeGreaterThan(RATE * 0.75);
+    expect(overall).toBeGreaterThan(RATE * 0.55);
   });
 });
