@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, sql, type Db } from "@custody/db";
 import { createTestDatabase, dropDatabase, type TestDatabase } from "@custody/db/testing";
@@ -10,6 +9,7 @@ import { createLogger } from "@custody/log";
 import { leafHash } from "@custody/merkle";
 import { auditLedger, runAudit, type AuditOptions } from "../services/cli/src/audit.js";
 import { Sequencer } from "../services/pipeline/src/sequencer/sequencer.js";
+import { tamperedCopy, entryAtLeaf } from "./support/ledger-copy.js";
 import { runTs, waitFor } from "./support/processes.js";
 
 const ORIGIN = "custody.audit-test/log";
@@ -99,22 +99,8 @@ describe("custody audit", () => {
 
   /** A copy of the ledger, tampered with as a superuser with every trigger off. */
   async function copy(tamper: (db: Db) => Promise<void> = async () => undefined): Promise<string> {
-    const admin = new pg.Client({ connectionString: t.url.replace(/\/[^/]+$/, "/postgres") });
-    await admin.connect();
-    const name = `${t.name}_x${copies.length}`;
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${t.name}`);
-    await admin.end();
-    const url = t.url.replace(/\/[^/]+$/, `/${name}`);
+    const url = await tamperedCopy(t, copies.length, tamper);
     copies.push(url);
-    const { db } = createDb({ url, poolMax: 1, statementTimeoutMs: 60_000, applicationName: "tamper" });
-    try {
-      await db.connection().execute(async (conn) => {
-        await sql`SET session_replication_role = replica`.execute(conn);
-        await tamper(conn);
-      });
-    } finally {
-      await db.destroy();
-    }
     return url;
   }
 
@@ -134,8 +120,7 @@ describe("custody audit", () => {
     return reports[0]!;
   }
 
-  const at = async (db: Db, index: number) =>
-    (await sql<{ id: string; body: Buffer }>`SELECT e.id, e.body FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id WHERE l.leaf_index = ${index}`.execute(db)).rows[0]!;
+  const at = entryAtLeaf;
 
   it("passes an untouched ledger, entries still waiting for the sequencer included, whichever way it reads", async () => {
     const report = await audit(await copy());

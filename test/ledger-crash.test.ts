@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, sql, type Db } from "@custody/db";
 import { createTestDatabase, dropDatabase, type TestDatabase } from "@custody/db/testing";
 import { appendEntries } from "@custody/ledger-store";
 import { leafHash } from "@custody/merkle";
 import { runAudit } from "../services/cli/src/audit.js";
+import { entryAtLeaf, tamperedCopy } from "./support/ledger-copy.js";
 import { runTs, spawnTs, waitFor, type Spawned } from "./support/processes.js";
 
 const ORIGIN = "custody.test/log";
@@ -111,34 +111,23 @@ describe("ledger under sequencer crashes", () => {
       for (const url of copies) await dropDatabase(url);
     });
 
-    /** A copy of the audited ledger to vandalise: CREATE DATABASE … TEMPLATE is a cheap file copy. */
-    async function tamperedCopy(tamper: (db: Db) => Promise<void>) {
+    /** A copy of the audited ledger, vandalised, and its audit. */
+    async function auditTampered(tamper: (db: Db) => Promise<void>) {
       await t.db.destroy();
-      const admin = new pg.Client({ connectionString: t.url.replace(/\/[^/]+$/, "/postgres") });
-      await admin.connect();
-      const name = `${t.name}_x${copies.length}`;
-      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${t.name}`);
-      await admin.end();
-      const url = t.url.replace(/\/[^/]+$/, `/${name}`);
+      const url = await tamperedCopy(t, copies.length, tamper);
       copies.push(url);
       const { db } = createDb({ url, poolMax: 1, statementTimeoutMs: 60_000, applicationName: "tamper" });
       try {
-        await db.connection().execute(async (conn) => {
-          // replica mode skips user and foreign-key triggers: what a superuser bent on rewriting history would do.
-          await sql`SET session_replication_role = replica`.execute(conn);
-          await tamper(conn);
-        });
         return await runAudit(db, ORIGIN, () => undefined);
       } finally {
         await db.destroy();
       }
     }
 
-    const entryAt = async (db: Db, index: number) =>
-      (await sql<{ id: string; body: Buffer }>`SELECT e.id, e.body FROM ledger_leaves l JOIN ledger_entries e ON e.id = l.entry_id WHERE l.leaf_index = ${index}`.execute(db)).rows[0]!;
+    const entryAt = entryAtLeaf;
 
     it.each([0, 4_321, TOTAL - 1])("changing one byte of entry %i (with a matching leaf hash) is found at that leaf", async (index) => {
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         const { id, body } = await entryAt(db, index);
         const forged = Buffer.from(body);
         forged[Math.floor(forged.length / 2)]! ^= 0x01;
@@ -150,7 +139,7 @@ describe("ledger under sequencer crashes", () => {
 
     it("rewriting an entry and every stored tree node above it is still caught by the signed checkpoints", async () => {
       const index = 777;
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         const { id, body } = await entryAt(db, index);
         const forged = Buffer.from(body.toString().replace(/"n":(\d+)/, (_, n) => `"n":${Number(n) + 1}`));
         await sql`UPDATE ledger_entries SET body = ${forged}, leaf_hash = ${Buffer.from(leafHash(forged))} WHERE id = ${id}`.execute(db);
@@ -162,14 +151,14 @@ describe("ledger under sequencer crashes", () => {
     });
 
     it("deleting a leaf row is found at the gap", async () => {
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         await sql`DELETE FROM ledger_leaves WHERE leaf_index = 5000`.execute(db);
       });
       expect(report.firstFinding).toMatchObject({ leafIndex: 5000 });
     });
 
     it("deleting an entry row is found at its leaf", async () => {
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         const { id } = await entryAt(db, 1234);
         await sql`DELETE FROM ledger_entries WHERE id = ${id}`.execute(db);
       });
@@ -177,7 +166,7 @@ describe("ledger under sequencer crashes", () => {
     });
 
     it("swapping two rows is found at the first of them", async () => {
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         const a = await entryAt(db, 100);
         const b = await entryAt(db, 9_000);
         for (const [row, body] of [
@@ -191,7 +180,7 @@ describe("ledger under sequencer crashes", () => {
     });
 
     it("truncating the tail of the log is caught by the later checkpoints", async () => {
-      const report = await tamperedCopy(async (db) => {
+      const report = await auditTampered(async (db) => {
         await sql`DELETE FROM ledger_leaves WHERE leaf_index >= 9990`.execute(db);
         await sql`UPDATE ledger_head SET tree_size = 9990, checkpoint_size = 9990`.execute(db);
       });
