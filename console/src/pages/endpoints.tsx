@@ -359,19 +359,7 @@ function PayloadShape({ endpoint: e, onSaved }: { endpoint: Endpoint; onSaved: (
               {required.length === 0 ? <p class="muted">Its subscriptions deliver no personal-data field: nothing to acknowledge.</p> : null}
               {required.map((f) => (
                 <label class="check" key={f}>
-                  <input
-                    type="checkbox"
-                    name="ack"
-                    value={f}
-                    checked={checked.has(f)}
-                    onChange={(ev) => {
-                      const next = new Set(checked);
-                      if ((ev.target as HTMLInputElement).checked) next.add(f);
-                      else next.delete(f);
-                      setChecked(next);
-                    }}
-                  />{" "}
-                  <span class="mono">{f}</span>
+                  <input type="checkbox" name="ack" value={f} checked={checked.has(f)} onChange={(ev) => setChecked(toggled(checked, f, (ev.target as HTMLInputElement).checked))} /> <span class="mono">{f}</span>
                 </label>
               ))}
             </fieldset>
@@ -476,19 +464,7 @@ function PortalLinks({ endpointId }: { endpointId: string }) {
         <legend>Allow</legend>
         {CAPABILITIES.map(([c, label]) => (
           <label class="check" key={c}>
-            <input
-              type="checkbox"
-              name="capability"
-              value={c}
-              checked={caps.has(c)}
-              onChange={(ev) => {
-                const next = new Set(caps);
-                if ((ev.target as HTMLInputElement).checked) next.add(c);
-                else next.delete(c);
-                setCaps(next);
-              }}
-            />{" "}
-            {label}
+            <input type="checkbox" name="capability" value={c} checked={caps.has(c)} onChange={(ev) => setCaps(toggled(caps, c, (ev.target as HTMLInputElement).checked))} /> {label}
           </label>
         ))}
       </fieldset>
@@ -536,4 +512,12 @@ function PortalLinks({ endpointId }: { endpointId: string }) {
       <ErrorBox error={revoke.error} />
     </Section>
   );
+}
+
+/** `set` with `value` in it or not, as a checkbox of it says: a new Set, so state updates see a change. */
+function toggled<T>(set: ReadonlySet<T>, value: T, on: boolean): Set<T> {
+  const next = new Set(set);
+  if (on) next.add(value);
+  else next.delete(value);
+  return next;
 }
