@@ -9,6 +9,7 @@ import { createLogger } from "@custody/log";
 import { leafHash } from "@custody/merkle";
 import { auditLedger, runAudit, type AuditOptions } from "../services/cli/src/audit.js";
 import { Sequencer } from "../services/pipeline/src/sequencer/sequencer.js";
+import { testEventEntry, testEventEntryBytes } from "./support/entries.js";
 import { tamperedCopy, entryAtLeaf } from "./support/ledger-copy.js";
 import { runTs, waitFor } from "./support/processes.js";
 
@@ -38,7 +39,7 @@ describe("custody audit", () => {
     const signer = await activePlatformSigner(t.db, randomBytes(32), ORIGIN);
     const keyId = Buffer.from(signer.keyId).toString("hex");
     // Before 0006: xid 0, queued in an order that is not insertion order.
-    const legacy = Array.from({ length: LEGACY }, (_, i) => ({ id: `ent_legacy${String(i).padStart(12, "0")}`, body: Buffer.from(`{"kind":"event","legacy":${i},"v":1}`) }));
+    const legacy = Array.from({ length: LEGACY }, (_, i) => ({ id: `ent_legacy${String(i).padStart(12, "0")}`, body: testEventEntryBytes(`legacy${i}`) }));
     for (const e of legacy) {
       await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${e.id}, 'event', ${e.body}, sha256('\\x00'::bytea || ${e.body}), '0')`.execute(t.db);
     }
@@ -84,7 +85,7 @@ describe("custody audit", () => {
       ...(
         await appendEntries(
           t.db,
-          [1, 2, 3].map((n) => ({ tenantId: null, document: { v: 1 as const, kind: "event" as const, late: n } })),
+          [1, 2, 3].map((n) => ({ tenantId: null, document: testEventEntry(`late${n}`) })),
         )
       ).map((e) => e.id),
     );
@@ -137,13 +138,13 @@ describe("custody audit", () => {
       await copy(async (db) => {
         // Appended by a transaction older than the last one sequenced, yet never sequenced: skipped.
         skipped = `ent_skipped${randomBytes(8).toString("hex")}`;
-        const body = Buffer.from('{"kind":"event","skipped":1,"v":1}');
+        const body = testEventEntryBytes("skipped");
         await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${skipped}, 'event', ${body}, sha256('\\x00'::bytea || ${body}), '3')`.execute(db);
         // From before 0006 and out of the queue without a leaf: lost. Still in the queue: waiting.
         lost = `ent_lost${randomBytes(8).toString("hex")}`;
         queued = `ent_queued${randomBytes(8).toString("hex")}`;
         for (const id of [lost, queued]) {
-          const b = Buffer.from(`{"id":"${id}","kind":"event","v":1}`);
+          const b = testEventEntryBytes(id);
           await sql`INSERT INTO ledger_entries (id, kind, body, leaf_hash, xid) VALUES (${id}, 'event', ${b}, sha256('\\x00'::bytea || ${b}), '0')`.execute(db);
         }
         await sql`INSERT INTO ledger_pending (seq, entry_id) SELECT seq, id FROM ledger_entries WHERE id = ${queued}`.execute(db);

@@ -4,7 +4,7 @@ import { sql } from "@custody/db";
 import { batchFromLeafHashes, unpackLeafHashes, verifyDelivery } from "@custody/custody";
 import { loadSeals, outcomeKey, outcomesOf } from "@custody/deliveries";
 import { listPlatformKeys } from "@custody/keys";
-import { decodeEntry } from "@custody/ledger";
+import { parseEntry } from "@custody/ledger";
 import { toHex } from "@custody/encoding";
 import { parseVerifierKey } from "@custody/note";
 import { runAudit } from "../services/cli/src/audit.js";
@@ -241,7 +241,7 @@ describe("pipeline under SIGKILL of every stage", () => {
       await sql<{ body: Buffer; root: Buffer; leaves: Buffer }>`
       SELECT e.body, b.root, b.leaves FROM custody_batches b JOIN ledger_entries e ON e.id = b.entry_id`.execute(db)
     ).rows) {
-      expect(decodeEntry(e.body)).toMatchObject({ kind: "seal", batchRoot: toHex(e.root) });
+      expect(parseEntry(e.body)).toMatchObject({ kind: "seal", batchRoot: toHex(e.root) });
       expect(toHex(batchFromLeafHashes(unpackLeafHashes(e.leaves)).root)).toBe(toHex(e.root));
     }
 

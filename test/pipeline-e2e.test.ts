@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { batchFromLeafHashes, unpackLeafHashes, verifyDelivery } from "@custody/custody";
 import { listPlatformKeys } from "@custody/keys";
-import { decodeEntry } from "@custody/ledger";
+import { parseEntry } from "@custody/ledger";
 import { toHex } from "@custody/encoding";
 import { parseVerifierKey } from "@custody/note";
 import { verifyCustodySignature } from "@custody/signing";
@@ -119,7 +119,7 @@ describe("pipeline end to end", () => {
     for (const o of outcomes) {
       expect(o).toMatchObject({ outcome: "delivered", status_code: 200 });
       const batch = batchFromLeafHashes(unpackLeafHashes(o.leaves));
-      expect(decodeEntry(o.body)).toMatchObject({ kind: "outcomes", v: 2, batchRoot: toHex(batch.root) });
+      expect(parseEntry(o.body)).toMatchObject({ kind: "outcomes", v: 2, batchRoot: toHex(batch.root) });
     }
     // Every entry sequenced, checkpointed, and the whole ledger re-derives.
     const total = Number(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainOfCustodyV2, custodyRoot, hopsFromHex, parseCustodyRecord, parseOutcomeRecord } from "@custody/custody";
-import { decodeEntry } from "@custody/ledger";
+import { parseEntry, parseEntryOf } from "@custody/ledger";
 import { leafHash, verifyConsistency, verifyInclusion } from "@custody/merkle";
 import { fromHex } from "@custody/encoding";
 import { openCheckpoint, openTlogProof, parseVerifierKey } from "@custody/note";
@@ -105,7 +105,7 @@ describe("proof service, recall and replay", () => {
     const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
     const cp = openCheckpoint(doc.checkpoint, key, ORIGIN);
     const eventBytes = Buffer.from(doc.event.ledger.entry, "base64");
-    expect(decodeEntry(eventBytes)).toMatchObject({ kind: "event", event: events[0] });
+    expect(parseEntry(eventBytes)).toMatchObject({ kind: "event", event: events[0] });
     verifyInclusion(leafHash(eventBytes), doc.event.ledger.leafIndex!, cp.size, doc.event.ledger.inclusion.map(fromHex), cp.rootHash);
     expect(doc.deliveries).toHaveLength(1);
     const [attempt] = doc.deliveries[0]!.attempts;
@@ -120,12 +120,11 @@ describe("proof service, recall and replay", () => {
       const bytes = Buffer.from(proven.entry, "base64");
       verifyInclusion(leafHash(bytes), proven.leafIndex!, cp.size, proven.inclusion.map(fromHex), cp.rootHash);
     }
-    expect(decodeEntry(Buffer.from(attempt!.seal.entry.entry, "base64"))).toMatchObject({ kind: "seal", v: 2 });
+    expect(parseEntry(Buffer.from(attempt!.seal.entry.entry, "base64"))).toMatchObject({ kind: "seal", v: 2 });
     const outcome = parseOutcomeRecord(Buffer.from(attempt!.outcome!.record, "base64"));
     expect(outcome).toMatchObject({ outcome: "delivered", delivery: doc.deliveries[0]!.id, attempt: 1, root: record.root });
-    const outcomes = decodeEntry(Buffer.from(attempt!.outcome!.entry.entry, "base64"));
-    expect(outcomes).toMatchObject({ kind: "outcomes", v: 2 });
-    verifyInclusion(leafHash(Buffer.from(attempt!.outcome!.record, "base64")), attempt!.outcome!.index, Number(outcomes.size), attempt!.outcome!.path.map(fromHex), fromHex(String(outcomes.batchRoot)));
+    const outcomes = parseEntryOf(Buffer.from(attempt!.outcome!.entry.entry, "base64"), "outcomes");
+    verifyInclusion(leafHash(Buffer.from(attempt!.outcome!.record, "base64")), attempt!.outcome!.index, outcomes.size, attempt!.outcome!.path.map(fromHex), fromHex(outcomes.batchRoot));
 
     expect((await call("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`, undefined, other.auth)).status).toBe(404);
   });
@@ -142,7 +141,7 @@ describe("proof service, recall and replay", () => {
     expect((await call("proofs", "POST", `/api/v2/webhooks/events/${events[1]}/recall`, { reason: "x" }, other.auth)).status).toBe(404);
     await settled();
     const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[1]}/chain-of-custody`));
-    expect(decodeEntry(Buffer.from(doc.recall!.entry, "base64"))).toMatchObject({ kind: "recall", event: events[1] });
+    expect(parseEntry(Buffer.from(doc.recall!.entry, "base64"))).toMatchObject({ kind: "recall", event: events[1] });
   });
 
   it("replays a range as new deliveries with the same webhook-id and a new Idempotency-Key", async () => {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as ed from "@noble/ed25519";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainOfCustodyV2, receiptStatementBytes } from "@custody/custody";
-import { decodeEntry } from "@custody/ledger";
+import { parseEntry } from "@custody/ledger";
 import { parseVerifierKey } from "@custody/note";
 import { verifyProof } from "../proofs/src/index.js";
 import { waitFor } from "./support/processes.js";
@@ -94,7 +94,7 @@ describe("counter-signed receipts", () => {
       "receipts in the chain of custody",
     );
     const doc = ChainOfCustodyV2.parse((await platform.proofs.inject({ method: "GET", url: `/api/v2/webhooks/events/${event.id}/chain-of-custody`, headers: tenant.auth })).json());
-    for (const d of doc.deliveries) expect(decodeEntry(Buffer.from(d.receipt!.entry, "base64"))).toMatchObject({ kind: "receipt", delivery: d.id });
+    for (const d of doc.deliveries) expect(parseEntry(Buffer.from(d.receipt!.entry, "base64"))).toMatchObject({ kind: "receipt", delivery: d.id });
     // The standalone verifier checks both receipt hops with the endpoint's key.
     const keys = ((await platform.proofs.inject({ method: "GET", url: "/api/v2/proofs/keys" })).json().keys as Array<{ vkey: string }>).map((k) => parseVerifierKey(k.vkey));
     for (const req of receiver.requests) {

@@ -152,7 +152,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
     body: thinBody.body,
     redactedHop: thinBody.redactedHop,
     secrets: [thinSecret, previousSecret],
-    outcome: { outcome: "retry", status: 500, error: "http_5xx" },
+    outcome: { outcome: "retry", status: 500, error: null },
   };
   const thin2: Attempt = { ...thin1, attemptNo: 2, secrets: [thinSecret], outcome: { outcome: "delivered", status: 200, error: null } };
   const fat1: Attempt = {

@@ -4,7 +4,7 @@
  * their members. Every value here comes from the document, so every read checks its type.
  */
 import type { ProvenEntry } from "@custody/custody";
-import { decodeEntry, type EntryDocument } from "@custody/ledger";
+import { type EntryKind, hex32Member, intMember, type LedgerEntryOf, type Members, objectMember, own, parseEntryOf, stringMember } from "@custody/ledger";
 import { leafHash, verifyInclusion } from "@custody/merkle";
 import { canonicalize, decodeBase64, fromHex } from "@custody/encoding";
 import type { Checkpoint } from "@custody/note";
@@ -42,25 +42,21 @@ export function readProven(proven: ProvenEntry, what: string): ReadEntry {
 }
 
 /**
- * Decodes entry bytes (rejecting any non-canonical JCS, FORMAT §3) and checks their kind and its
- * version. The ledger library re-encodes and compares, so a re-serialised or padded entry fails here.
+ * Parses entry bytes strictly as one kind (FORMAT §3): canonical JCS, the kind in its version, and
+ * exactly that kind's members, each of its type. A re-serialised, padded or extended entry fails here.
  */
-export function decodeKind(bytes: Uint8Array, kind: EntryKindRead, what: string): EntryDocument {
-  let entry: EntryDocument;
+export function decodeKind<K extends EntryKind>(bytes: Uint8Array, kind: K, what: string): LedgerEntryOf<K> {
+  return read(() => parseEntryOf(bytes, kind), what);
+}
+
+/** `parse()`, with a failure reported as a CheckFailure prefixed by what was being read. */
+function read<T>(parse: () => T, what: string): T {
   try {
-    entry = decodeEntry(bytes);
+    return parse();
   } catch (err) {
     fail(`${what}: ${reason(err)}`);
   }
-  if (entry.kind !== kind) fail(`${what}: kind is ${JSON.stringify(entry.kind)}, expected "${kind}"`);
-  // decodeEntry looks the version up by property name, so it lets "v": "1" pass for "v": 1.
-  if (entry.v !== VERSION_OF[kind]) fail(`${what}: v is ${JSON.stringify(entry.v)}, expected ${VERSION_OF[kind]}`);
-  return entry;
 }
-
-/** The `v` of each kind of entry a document carries (FORMAT §3, Appendix A). */
-const VERSION_OF: Readonly<Record<EntryKindRead, number>> = { event: 1, recall: 1, receipt: 1, custody: 1, attempt: 1, seal: 2, outcomes: 2 };
-export type EntryKindRead = "event" | "recall" | "receipt" | "custody" | "attempt" | "seal" | "outcomes";
 
 /**
  * Throws unless the entry's leaf is included at its `leafIndex` in the tree the checkpoint states
@@ -81,48 +77,32 @@ export function includedUnder(proven: ProvenEntry, leaf: Uint8Array, checkpoint:
   return `leaf ${proven.leafIndex} of ${checkpoint.size}`;
 }
 
-/** A decoded entry or record: members read by name, each checked for its type. */
-export type Members = Readonly<Record<string, unknown>>;
-
-/** A member's value, own members only (a decoded object's prototype is not evidence). */
-export function own(entry: Members, member: string): unknown {
-  return Object.hasOwn(entry, member) ? entry[member] : undefined;
-}
+export { own, type Members };
 
 /** A member that must be a string. */
-export function str(entry: Members, member: string, what: string): string {
-  const v = own(entry, member);
-  if (typeof v !== "string") fail(`${what}: member ${member} is not a string`);
-  return v;
+export function str(members: Members, member: string, what: string): string {
+  return read(() => stringMember(members, member), what);
 }
 
 /** A member that must equal `expected` exactly (same type and value). */
-export function expectMember(entry: Members, member: string, expected: string | number | null, what: string): void {
-  const v = own(entry, member);
+export function expectMember(members: Members, member: string, expected: string | number | null, what: string): void {
+  const v = own(members, member);
   if (v !== expected) fail(`${what}: ${member} is ${JSON.stringify(v) ?? "missing"}, expected ${JSON.stringify(expected)}`);
 }
 
-const HEX32 = /^[0-9a-f]{64}$/;
-
 /** A member that must be 64 lowercase hex characters. */
-export function hex32(entry: Members, member: string, what: string): string {
-  const v = own(entry, member);
-  if (typeof v !== "string" || !HEX32.test(v)) fail(`${what}: member ${member} is not 64 lowercase hex characters`);
-  return v;
+export function hex32(members: Members, member: string, what: string): string {
+  return read(() => hex32Member(members, member), what);
 }
 
 /** A member that must be a plain JSON object (not an array or null). */
-export function obj(entry: Members, member: string, what: string): Record<string, unknown> {
-  const v = own(entry, member);
-  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(`${what}: member ${member} is not an object`);
-  return v as Record<string, unknown>;
+export function obj(members: Members, member: string, what: string): Members {
+  return read(() => objectMember(members, member), what);
 }
 
 /** A member that must be an integer from `min` to `max`. */
-export function intIn(entry: Members, member: string, min: number, max: number, what: string): number {
-  const v = own(entry, member);
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) fail(`${what}: member ${member} is not an integer from ${min} to ${max}`);
-  return v;
+export function intIn(members: Members, member: string, min: number, max: number, what: string): number {
+  return read(() => intMember(members, member, min, max), what);
 }
 
 /** Two JSON values are the same value (compared by their JCS). */

@@ -300,6 +300,14 @@ describe("8 seal", () => {
     expect(verdict(inputOf(sealEntry("size", 2))).why).toMatch(/dlv_thin#3: seal entry: size 2 is not the seal note's size 1/);
   });
 
+  it("fails alone for a seal entry with a member FORMAT §3 does not list, or one of the wrong form, though signed into the ledger", () => {
+    const extended = forged({ batchEntry: (batch, entry) => (batch === "C" ? { ...entry, note: "x" } : entry) });
+    onlyFails(inputOf(extended), "seal");
+    expect(verdict(inputOf(extended)).why).toMatch(/dlv_thin#3: seal entry: member note is not one of this kind's members/);
+    onlyFails(inputOf(sealEntry("keyId", "0000000")), "seal");
+    expect(verdict(inputOf(sealEntry("keyId", "0000000"))).why).toMatch(/dlv_thin#3: seal entry: member keyId is not a key id/);
+  });
+
   it("fails alone for a seal entry of the wrong kind, or not yet sequenced", () => {
     onlyFails(
       inputOf(

@@ -5,7 +5,7 @@
  */
 import { toHex } from "@custody/encoding";
 import type { Context } from "./context.js";
-import { decodeKind, expectMember, hex32, includedUnder, readProven, str } from "./entries.js";
+import { decodeKind, expectMember, includedUnder, readProven } from "./entries.js";
 import { openNote } from "./notes.js";
 
 export function checkpointCheck(ctx: Context): string {
@@ -24,10 +24,8 @@ function recallOf(ctx: Context, authenticate: boolean): string {
   const entry = decodeKind(read.bytes, "recall", what);
   expectMember(entry, "event", doc.event.id, what);
   expectMember(entry, "tenant", ctx.eventTenant!, what);
-  const reasonText = str(entry, "reason", what);
-  str(entry, "recalledAt", what);
   const where = authenticate ? includedUnder(doc.recall, read.leaf, ctx.checkpoint, what) : "not authenticated";
-  return `; RECALLED (${JSON.stringify(reasonText)}), recall entry ${where}`;
+  return `; RECALLED (${JSON.stringify(entry.reason)}), recall entry ${where}`;
 }
 
 /** The event entry: canonical, kind `event`, the document's event id and type, under the checkpoint. */
@@ -40,9 +38,8 @@ export function eventCheck(ctx: Context, authenticate: boolean): string {
   const entry = decodeKind(read.bytes, "event", what);
   expectMember(entry, "event", doc.event.id, what);
   expectMember(entry, "type", doc.event.type, what);
-  ctx.eventTenant = str(entry, "tenant", what);
-  ctx.payloadSha256 = hex32(entry, "payloadSha256", what);
-  str(entry, "occurredAt", what);
+  ctx.eventTenant = entry.tenant;
+  ctx.payloadSha256 = entry.payloadSha256;
   const where = authenticate ? includedUnder(doc.event.ledger, read.leaf, ctx.checkpoint, what) : "not authenticated (no verifier key given)";
   return `${doc.event.id} (${doc.event.type}), ${where}${recallOf(ctx, authenticate)}`;
 }

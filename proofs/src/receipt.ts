@@ -5,11 +5,11 @@
  * entry itself names: a key taken from the document under test would prove nothing.
  */
 import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
-import type { EntryDocument } from "@custody/ledger";
+import type { ReceiptEntry } from "@custody/ledger";
 import { canonicalize, decodeBase64, toHex } from "@custody/encoding";
 import type { DeliveryCore } from "./attempt.js";
 import type { Context } from "./context.js";
-import { decodeKind, expectMember, fail, hex32, includedUnder, readProven, reason, str } from "./entries.js";
+import { decodeKind, expectMember, fail, includedUnder, readProven, reason } from "./entries.js";
 import { someItem, type Check } from "./report.js";
 
 export const RECEIPT_KEY_SIZE = 32;
@@ -42,17 +42,15 @@ export interface ReceiptExpectation {
  * JCS with exactly the FORMAT §11 members, naming the same delivery, event and body hash.
  * Returns the statement's receivedAt.
  */
-export function checkReceiptEntry(entry: EntryDocument, key: Uint8Array, want: ReceiptExpectation): string {
+export function checkReceiptEntry(entry: ReceiptEntry, key: Uint8Array, want: ReceiptExpectation): string {
   const what = "receipt entry";
   if (want.tenant !== undefined) expectMember(entry, "tenant", want.tenant, what);
   expectMember(entry, "delivery", want.delivery, what);
   expectMember(entry, "event", want.event, what);
-  const publicKey = hex32(entry, "publicKey", what);
-  if (publicKey !== toHex(key)) fail(`${what}: signed by endpoint key ${publicKey}, not the receipt key given`);
-  const statement = decodeBase64(str(entry, "statement", what));
-  if (statement === undefined) fail(`${what}: statement is not canonical base64`);
-  const signature = decodeBase64(str(entry, "signature", what));
-  if (signature === undefined || signature.length !== 64) fail(`${what}: signature is not canonical base64 of 64 bytes`);
+  if (entry.publicKey !== toHex(key)) fail(`${what}: signed by endpoint key ${entry.publicKey}, not the receipt key given`);
+  // The entry's parser checked both are canonical base64, the signature of 64 bytes.
+  const statement = decodeBase64(entry.statement)!;
+  const signature = decodeBase64(entry.signature)!;
   if (!verifyEd25519(signature, statement, key)) fail(`${what}: the Ed25519 signature does not verify over the statement with the receipt key`);
 
   let text: string;

@@ -4,12 +4,12 @@
  * its leaf is included at `index` under the `outcomes` entry's batch root; that entry is canonical
  * and included under the checkpoint. A `delivered` outcome's leaf hash is the delivered hop.
  */
-import { MAX_BATCH, parseOutcomeRecord, type OutcomeRecord } from "@custody/custody";
+import { parseOutcomeRecord, type OutcomeRecord } from "@custody/custody";
 import { leafHash } from "@custody/merkle";
 import { fromHex, toHex } from "@custody/encoding";
 import { includedInBatch } from "./batch.js";
 import { expectTenant, type Context } from "./context.js";
-import { decodeKind, expectMember, fail, hex32, includedUnder, intIn, readProven, reason } from "./entries.js";
+import { decodeKind, expectMember, fail, includedUnder, readProven, reason } from "./entries.js";
 import { recordBytes, viewRecord } from "./v2-record.js";
 import type { RefV2 } from "./v2-ref.js";
 
@@ -33,8 +33,7 @@ export function outcomeV2(ctx: Context, ref: RefV2): string {
   const entryWhat = "outcomes entry";
   const read = readProven(a.outcome.entry, entryWhat);
   const entry = decodeKind(read.bytes, "outcomes", entryWhat);
-  const batchRoot = hex32(entry, "batchRoot", entryWhat);
-  const size = intIn(entry, "size", 1, MAX_BATCH, entryWhat);
+  const { batchRoot, size } = entry;
   const leaf = leafHash(bytes);
   includedInBatch(leaf, a.outcome.index, size, a.outcome.path, fromHex(batchRoot), `the outcome record's leaf is not included at index ${a.outcome.index} under the outcomes entry's batch root`);
   const where = includedUnder(a.outcome.entry, read.leaf, ctx.checkpoint, entryWhat);

@@ -4,12 +4,11 @@
  * root; and the batch's `seal` ledger entry states the note's root, size and signing key and is
  * included under the checkpoint. (That x-custody-seal states this note is check 7.)
  */
-import { MAX_BATCH } from "@custody/custody";
 import { leafHash } from "@custody/merkle";
 import { toHex } from "@custody/encoding";
 import { includedInBatch } from "./batch.js";
 import { sealNote, type Context } from "./context.js";
-import { decodeKind, fail, hex32, includedUnder, intIn, readProven, str } from "./entries.js";
+import { decodeKind, fail, includedUnder, readProven } from "./entries.js";
 import { recordBytes } from "./v2-record.js";
 import type { RefV2 } from "./v2-ref.js";
 
@@ -24,11 +23,9 @@ export function sealV2(ctx: Context, ref: RefV2): string {
   const what = "seal entry";
   const read = readProven(a.seal.entry, what);
   const entry = decodeKind(read.bytes, "seal", what);
-  const batchRoot = hex32(entry, "batchRoot", what);
+  const { batchRoot, size, keyId } = entry;
   if (batchRoot !== toHex(opened.cp.rootHash)) fail(`${what}: batchRoot ${batchRoot} is not the seal note's root ${toHex(opened.cp.rootHash)}`);
-  const size = intIn(entry, "size", 1, MAX_BATCH, what);
   if (size !== opened.cp.size) fail(`${what}: size ${size} is not the seal note's size ${opened.cp.size}`);
-  const keyId = str(entry, "keyId", what);
   if (!opened.keyIds.includes(keyId)) fail(`${what}: keyId ${keyId} is not the key that signed the seal note (${opened.keyIds.join(", ")})`);
   const where = includedUnder(a.seal.entry, read.leaf, ctx.checkpoint, what);
   return `index ${a.seal.index} of a batch of ${size}, signed by key ${keyId}; seal entry ${where}`;

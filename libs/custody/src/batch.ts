@@ -1,8 +1,9 @@
 import { HASH_SIZE, leafHash, treeLevels } from "@custody/merkle";
+import { MAX_BATCH_SIZE } from "@custody/ledger";
 import { CustodyFormatError } from "./hops.js";
 
-/** Largest batch (seal or outcomes): bounds a document's paths to 12 hashes and a batch row's leaves to 128 KiB. */
-export const MAX_BATCH = 4096;
+/** Largest batch (seal or outcomes), as FORMAT §3 bounds the entries' `size`: a document's paths hold at most 12 hashes, a batch row's leaves 128 KiB. */
+export const MAX_BATCH = MAX_BATCH_SIZE;
 
 export interface Batch {
   /** MTH over the leaf entries (RFC 9162). */

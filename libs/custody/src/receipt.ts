@@ -1,4 +1,5 @@
 import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
+import { isHex32, isId } from "@custody/encoding";
 
 export type ReceiptErrorCode = "RECEIPT_MALFORMED" | "RECEIPT_SIGNATURE_INVALID" | "RECEIPT_MISMATCH";
 
@@ -24,7 +25,6 @@ export interface ReceiptStatement {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const MAX_STATEMENT_BYTES = 2048;
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -49,8 +49,8 @@ export function parseReceiptStatement(bytes: Uint8Array): ReceiptStatement {
   const v = value as Record<string, unknown>;
   if (typeof v !== "object" || v === null || v.v !== 1 || v.kind !== "custody-receipt") throw new ReceiptError("RECEIPT_MALFORMED", 'statement must have "v": 1 and "kind": "custody-receipt"');
   const s = { delivery: v.delivery, event: v.event, bodySha256: v.bodySha256, receivedAt: v.receivedAt };
-  if (typeof s.delivery !== "string" || !ID.test(s.delivery) || typeof s.event !== "string" || !ID.test(s.event)) throw new ReceiptError("RECEIPT_MALFORMED", "statement delivery and event must be ids");
-  if (typeof s.bodySha256 !== "string" || !/^[0-9a-f]{64}$/.test(s.bodySha256)) throw new ReceiptError("RECEIPT_MALFORMED", "statement bodySha256 must be 64 lowercase hex characters");
+  if (!isId(s.delivery) || !isId(s.event)) throw new ReceiptError("RECEIPT_MALFORMED", "statement delivery and event must be ids");
+  if (!isHex32(s.bodySha256)) throw new ReceiptError("RECEIPT_MALFORMED", "statement bodySha256 must be 64 lowercase hex characters");
   if (typeof s.receivedAt !== "string" || !RFC3339.test(s.receivedAt) || Number.isNaN(Date.parse(s.receivedAt))) throw new ReceiptError("RECEIPT_MALFORMED", "statement receivedAt must be an RFC 3339 time");
   const statement = s as ReceiptStatement;
   const canonical = receiptStatementBytes(statement);

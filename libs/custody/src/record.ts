@@ -1,3 +1,4 @@
+import { HEX32, isId, isIntIn, isTimeMs } from "@custody/encoding";
 import { SEALED_HOPS, CustodyFormatError, type SealedHop } from "./hops.js";
 
 /*
@@ -50,9 +51,6 @@ export interface OutcomeRecord {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const str = JSON.stringify;
-const HEX32 = /^[0-9a-f]{64}$/;
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MAX_RECORD_BYTES = 4096;
 
 function targetJson(t: DeliveryTarget): string {
@@ -77,13 +75,11 @@ export function encodeOutcomeRecord(r: OutcomeRecord): Uint8Array {
 const bad = (what: string): never => {
   throw new CustodyFormatError("BAD_RECORD", what);
 };
-const isId = (v: unknown): v is string => typeof v === "string" && ID.test(v);
-const isCount = (v: unknown, min: number, max: number): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= min && v <= max;
 
 function assertCustodyRecord(r: CustodyRecord): void {
   if (!isId(r.tenant) || !isId(r.delivery) || !isId(r.event)) bad("custody record: tenant, delivery and event must be ids");
-  if (!isCount(r.attempt, 1, 1_000_000)) bad("custody record: attempt must be an integer >= 1");
-  if (!isCount(r.sealedAt, 0, 99_999_999_999)) bad("custody record: sealedAt must be unix seconds");
+  if (!isIntIn(r.attempt, 1, 1_000_000)) bad("custody record: attempt must be an integer >= 1");
+  if (!isIntIn(r.sealedAt, 0, 99_999_999_999)) bad("custody record: sealedAt must be unix seconds");
   if (r.previous !== null && !HEX32.test(r.previous)) bad("custody record: previous must be 64 lowercase hex characters or null");
   if ((r.attempt === 1) !== (r.previous === null)) bad("custody record: previous is null exactly for attempt 1");
   const t = r.target as Record<string, unknown>;
@@ -100,13 +96,13 @@ function assertCustodyRecord(r: CustodyRecord): void {
 
 function assertOutcomeRecord(r: OutcomeRecord): void {
   if (!isId(r.tenant) || !isId(r.delivery)) bad("outcome record: tenant and delivery must be ids");
-  if (!isCount(r.attempt, 1, 1_000_000)) bad("outcome record: attempt must be an integer >= 1");
+  if (!isIntIn(r.attempt, 1, 1_000_000)) bad("outcome record: attempt must be an integer >= 1");
   if (!HEX32.test(r.root)) bad("outcome record: root must be 64 lowercase hex characters");
   if (!(OUTCOMES as readonly string[]).includes(r.outcome)) bad(`outcome record: outcome must be one of ${OUTCOMES.join(", ")}`);
-  if (r.status !== null && !isCount(r.status, 100, 599)) bad("outcome record: status must be an HTTP status or null");
+  if (r.status !== null && !isIntIn(r.status, 100, 599)) bad("outcome record: status must be an HTTP status or null");
   if (r.error !== null && !/^[a-z_]{1,32}$/.test(r.error)) bad("outcome record: error must be an error class or null");
-  if (typeof r.startedAt !== "string" || !ISO_MS.test(r.startedAt) || Number.isNaN(Date.parse(r.startedAt))) bad("outcome record: startedAt must be RFC 3339 UTC with milliseconds");
-  if (!isCount(r.durationMs, 0, 86_400_000)) bad("outcome record: durationMs must be a non-negative integer");
+  if (!isTimeMs(r.startedAt)) bad("outcome record: startedAt must be RFC 3339 UTC with milliseconds");
+  if (!isIntIn(r.durationMs, 0, 86_400_000)) bad("outcome record: durationMs must be a non-negative integer");
   if (r.responseSha256 !== null && !HEX32.test(r.responseSha256)) bad("outcome record: responseSha256 must be 64 lowercase hex characters or null");
 }
 

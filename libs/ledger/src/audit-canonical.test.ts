@@ -2,7 +2,8 @@ import { canonicalize } from "@custody/encoding";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { entryProblem, isCertainlyCanonicalEntry } from "./audit-canonical.js";
-import { eventEntry, outcomesEntry, recallEntry, receiptEntry, sealEntry, attemptEntry, custodyEntry } from "./documents.js";
+import { eventEntry, outcomesEntry, recallEntry, receiptEntry, sealEntry } from "./documents.js";
+import { attemptEntry, custodyEntry } from "./documents-v1.js";
 import { decodeEntry, encodeEntry, ENTRY_KINDS, MAX_ENTRY_BYTES, type EntryDocument, type JsonValue } from "./entry.js";
 
 const utf8 = new TextEncoder();

@@ -7,7 +7,7 @@ import { toHex as hex } from "@custody/encoding";
 import { appendLeaves, leafHash, nodeKey, type StoredNode } from "@custody/merkle";
 import { parseCheckpoint, verifyNote, type VerifierKey } from "@custody/note";
 import type { AuditCheck, AuditCheckpoint, AuditFinding, AuditLeaf, AuditReport } from "./audit.js";
-import { decodeEntry } from "./entry.js";
+import { parseEntry } from "./documents.js";
 
 const MAX_FINDINGS = 100;
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -94,7 +94,7 @@ export class ReferenceAuditor {
           this.report("LEAF_HASH_MISMATCH", this.size, `entry ${leaf.entryId} at leaf ${this.size}: stored leaf hash ${hex(leaf.storedLeafHash)}, bytes hash to ${hex(hash)}`);
         }
         try {
-          decodeEntry(leaf.body);
+          parseEntry(leaf.body);
         } catch (err) {
           this.report("ENTRY_MALFORMED", this.size, `entry ${leaf.entryId} at leaf ${this.size}: ${(err as Error).message}`);
         }

@@ -5,6 +5,7 @@ import { appendLeaves, leafHash, nodeKey, rootFromLeafHashes } from "@custody/me
 import { formatCheckpoint, generateSigner, parseCheckpoint, signNote, verifierKeyOf, verifyNote, type VerifierKey } from "@custody/note";
 import { completedNodeRanges, LedgerAuditor, verifyCheckpoint, type AuditCheckpoint, type AuditLeaf, type AuditLeafBatch, type AuditReport, type SignatureAccepts, type StoredNodeLookup } from "./audit.js";
 import { ReferenceAuditor } from "./audit-reference.fixture.js";
+import { outcomesEntry } from "./documents.js";
 import { encodeEntry } from "./entry.js";
 
 const ORIGIN = "custody.audit-test/log";
@@ -26,7 +27,7 @@ const random32 = (seed: number) => Uint8Array.from({ length: 32 }, (_, i) => (se
 
 const leafKind = fc.oneof(
   { weight: 20, arbitrary: fc.constant("ok" as const) },
-  { weight: 1, arbitrary: fc.constantFrom("loose" as const, "junk" as const, "missing" as const, "wrong-hash" as const, "no-hash" as const) },
+  { weight: 1, arbitrary: fc.constantFrom("loose" as const, "junk" as const, "foreign" as const, "missing" as const, "wrong-hash" as const, "no-hash" as const) },
 );
 const tamper = fc.record({
   leaves: fc.array(leafKind, { maxLength: 70 }),
@@ -44,8 +45,19 @@ type Tamper = typeof tamper extends fc.Arbitrary<infer T> ? T : never;
 
 function build(t: Tamper): Ledger {
   const leaves: AuditLeaf[] = t.leaves.map((kind, i) => {
-    const good = encodeEntry({ v: 1, kind: "event", n: i });
-    const body = kind === "missing" ? null : kind === "loose" ? utf8.encode(`{"v":1, "kind":"event","n":${i}}`) : kind === "junk" ? Uint8Array.of(0x7b, i & 0xff) : good;
+    const batchRoot = i.toString(16).padStart(64, "0");
+    const good = encodeEntry(outcomesEntry({ batchRoot, size: 1 }));
+    const body =
+      kind === "missing"
+        ? null
+        : kind === "loose"
+          ? utf8.encode(`{"v":2, "kind":"outcomes","batchRoot":"${batchRoot}","size":1}`)
+          : kind === "junk"
+            ? Uint8Array.of(0x7b, i & 0xff)
+            : // Canonical, but not a well-formed entry of its kind: a member FORMAT §3 does not list.
+              kind === "foreign"
+              ? encodeEntry({ v: 2, kind: "outcomes", batchRoot, size: 1, n: i })
+              : good;
     const storedLeafHash = body === null || kind === "no-hash" ? null : kind === "wrong-hash" ? random32(i) : leafHash(body);
     return { leafIndex: i, entryId: `ent_${i}`, body, storedLeafHash };
   });
@@ -205,6 +217,14 @@ describe("LedgerAuditor", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("reports a canonical entry that is not a well-formed entry of its kind, naming the member", () => {
+    const ledger = build({ leaves: ["ok", "foreign", "ok"], gap: undefined, duplicate: undefined, deletedNodes: [], changedNodes: [], checkpoints: [], headShort: false, headWrongRoot: false, unsequenced: [] });
+    const a = new LedgerAuditor(keys, ORIGIN);
+    a.addLeafBatch(batchOf(ledger.leaves), { hashOf: (level, index) => ledger.nodes.get(nodeKey({ level, index })) ?? null });
+    const report = a.finish(ledger.head);
+    expect(report.findings).toEqual([{ check: "ENTRY_MALFORMED", leafIndex: 1, message: "entry ent_1 at leaf 1: member n is not one of this kind's members" }]);
   });
 
   it("lists the 100 earliest findings by leaf index and the earliest of every check, and counts them all", () => {

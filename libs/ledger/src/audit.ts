@@ -1,7 +1,7 @@
 import { toHex } from "@custody/encoding";
 import { hashFromDecomposition, leafHash, nodeHash, nodeKey, type StoredNode } from "@custody/merkle";
 import { NoteError, parseCheckpoint, parseNote, verifyNote, type VerifierKey } from "@custody/note";
-import { entryProblem } from "./audit-canonical.js";
+import { entryFault } from "./documents.js";
 
 /** What can disagree. Each names one check, so a report says exactly which guarantee broke. */
 export type AuditCheck =
@@ -386,7 +386,7 @@ export class LedgerAuditor {
           this.report("LEAF_HASH_MISMATCH", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: stored leaf hash ${toHex(storedLeafHash)}, bytes hash to ${toHex(hash)}`);
         }
       }
-      const problem = entryProblem(body);
+      const problem = entryFault(body);
       if (problem !== null) this.report("ENTRY_MALFORMED", at, RANK.leaf, `entry ${batch.entryId(i)} at leaf ${at}: ${problem}`);
     }
 

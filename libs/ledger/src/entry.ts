@@ -1,4 +1,5 @@
 import { canonicalize, type JsonValue } from "@custody/encoding";
+import type { LedgerEntry } from "./documents.js";
 
 /**
  * The kinds of ledger entry, by format version (proofs/FORMAT.md §3). An entry commits to payloads by
@@ -12,6 +13,9 @@ export const ENTRY_KINDS_BY_VERSION = {
 export const ENTRY_KINDS = [...ENTRY_KINDS_BY_VERSION[1], ...ENTRY_KINDS_BY_VERSION[2]] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 export type EntryVersion = keyof typeof ENTRY_KINDS_BY_VERSION;
+
+/** Most records a `seal` or `outcomes` entry's batch holds (FORMAT §3, §8). */
+export const MAX_BATCH_SIZE = 4096;
 
 /** Largest encoded entry: entries hold hashes and metadata, so anything bigger is a bug upstream. */
 export const MAX_ENTRY_BYTES = 64 * 1024;
@@ -36,7 +40,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * The exact bytes of an entry: RFC 8785 canonical JSON, UTF-8. Canonical so that anyone can re-derive
  * the bytes from the parsed document and a verifier can reject a document that was re-serialised.
  */
-export function encodeEntry(document: EntryDocument): Uint8Array {
+export function encodeEntry(document: EntryDocument | LedgerEntry): Uint8Array {
   // A number, not a string that happens to name a property: `"v": "1"` is not version 1.
   if (document.v !== 1 && document.v !== 2) throw new EntryFormatError(`entry version must be the number 1 or 2, got ${JSON.stringify(document.v)}`);
   const kinds: readonly string[] = ENTRY_KINDS_BY_VERSION[document.v];

@@ -1,4 +1,4 @@
-export { encodeEntry, decodeEntry, EntryFormatError, ENTRY_KINDS, ENTRY_KINDS_BY_VERSION, MAX_ENTRY_BYTES, type EntryVersion, type EntryDocument, type EntryKind, type JsonValue } from "./entry.js";
+export { encodeEntry, decodeEntry, EntryFormatError, ENTRY_KINDS, ENTRY_KINDS_BY_VERSION, MAX_ENTRY_BYTES, MAX_BATCH_SIZE, type EntryVersion, type EntryDocument, type EntryKind, type JsonValue } from "./entry.js";
 export {
   LedgerAuditor,
   completedNodeRanges,
@@ -18,16 +18,24 @@ export {
 export { entryProblem, isCertainlyCanonicalEntry } from "./audit-canonical.js";
 export {
   eventEntry,
-  custodyEntry,
-  attemptEntry,
   recallEntry,
   receiptEntry,
   sealEntry,
   outcomesEntry,
+  parseEntry,
+  entryFault,
+  parseEntryOf,
   type BatchEntryFields,
+  type EventEntry,
   type EventEntryFields,
-  type CustodyEntryFields,
-  type AttemptEntryFields,
+  type LedgerEntry,
+  type LedgerEntryOf,
+  type OutcomesEntry,
+  type RecallEntry,
   type RecallEntryFields,
+  type ReceiptEntry,
   type ReceiptEntryFields,
+  type SealEntry,
 } from "./documents.js";
+export { custodyEntry, attemptEntry, type AttemptEntry, type AttemptEntryFields, type CustodyEntry, type CustodyEntryFields } from "./documents-v1.js";
+export { exactMembers, hex32Member, idMember, intMember, keyIdMember, nullable, objectMember, own, stringMember, timeMember, type Members } from "./members.js";

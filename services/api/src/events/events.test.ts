@@ -5,7 +5,7 @@ import { entriesAfter, ORIGIN_POSITION } from "@custody/ledger-store";
 import { newId, sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import type { HttpApp } from "@custody/http";
-import { decodeEntry, eventEntry } from "@custody/ledger";
+import { eventEntry, parseEntry, parseEntryOf } from "@custody/ledger";
 import { createLogger } from "@custody/log";
 import type { Resolver } from "@custody/netguard";
 import { createTenant, insertApiKey, type CreatedTenant } from "@custody/tenancy";
@@ -116,7 +116,7 @@ describe("POST /api/v2/events", () => {
     const entry = await t.db.selectFrom("ledger_entries").selectAll().where("id", "=", body.entryId).executeTakeFirstOrThrow();
     expect(entry.kind).toBe("event");
     expect(entry.leaf_hash.toString("hex")).toBe(body.leafHash);
-    expect(decodeEntry(entry.body)).toEqual(eventEntry({ tenantId: acme.tenantId, eventId: body.id, type: "case.completed", payloadSha256: sha256(canonicalData), occurredAt: new Date(1774131900000), supersedes: null }));
+    expect(parseEntry(entry.body)).toEqual(eventEntry({ tenantId: acme.tenantId, eventId: body.id, type: "case.completed", payloadSha256: sha256(canonicalData), occurredAt: new Date(1774131900000), supersedes: null }));
 
     // The relay finds it in the ledger's commit order (no outbox row).
     const { entries } = await entriesAfter(t.db, ORIGIN_POSITION, 10_000);
@@ -226,7 +226,7 @@ describe("POST /api/v2/events", () => {
     const fix = await post(app, acme.apiKey, "/api/v2/events", { type: "case.completed", data: completed("case_9b"), supersedes: original.id });
     expect(fix.statusCode).toBe(201);
     const entry = await t.db.selectFrom("ledger_entries").select("body").where("id", "=", fix.json().entryId).executeTakeFirstOrThrow();
-    expect(decodeEntry(entry.body).supersedes).toBe(original.id);
+    expect(parseEntryOf(entry.body, "event").supersedes).toBe(original.id);
 
     const missing = await post(app, acme.apiKey, "/api/v2/events", { type: "case.note", data: {}, supersedes: "no-such-event" });
     expect([missing.statusCode, missing.json().error.code, missing.json().error.field]).toEqual([422, "VALIDATION_FAILED", "body.supersedes"]);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCustodyRecord, verifyDelivery } from "@custody/custody";
 import { newId, sql } from "@custody/db";
 import { beginAttempts, loadSeals, queueDeliveries } from "@custody/deliveries";
-import { decodeEntry } from "@custody/ledger";
+import { parseEntry } from "@custody/ledger";
 import { toHex } from "@custody/encoding";
 import { verifierKeyOf } from "@custody/note";
 import { HOUR, PipelineFixture } from "../pipeline.fixture.js";
@@ -85,7 +85,7 @@ describe("scheduler, deliverer and recorder", () => {
     expect(outcome).toMatchObject({ attempt_no: 1, outcome: "delivered", status_code: 200 });
     const entry = await sql<{ body: Buffer }>`
       SELECT e.body FROM attempt_outcomes o JOIN outcome_batches b ON b.id = o.batch_id JOIN ledger_entries e ON e.id = b.entry_id WHERE o.delivery_id = ${id!}`.execute(f.t.db);
-    expect(decodeEntry(entry.rows[0]!.body)).toMatchObject({ v: 2, kind: "outcomes", size: 1 });
+    expect(parseEntry(entry.rows[0]!.body)).toMatchObject({ v: 2, kind: "outcomes", size: 1 });
   });
 
   it("retries by the endpoint's policy (Retry-After honoured), marks the endpoint failing, and chains the next attempt to the last outcome", async () => {
