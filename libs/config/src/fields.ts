@@ -13,7 +13,12 @@ export const PIPELINE_STAGES = ["relay", "dispatch", "scheduler", "sequencer"] a
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+/** A flag; its default is given as the text it would be set to, so that the reference shows it. */
+const flag = (byDefault: "true" | "false") =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(byDefault)
+    .transform((v) => v === "true" || v === "1");
 
 export const fields = {
   CUSTODY_ENV: z.enum(["development", "test", "production"]).default("development").describe("Deployment mode. `production` refuses to start without `CUSTODY_MASTER_KEY` and turns off development conveniences."),
@@ -123,9 +128,12 @@ export const fields = {
     .describe(
       "How long a process's heartbeat counts: a process silent this long (killed, hung, cut off) is taken for dead and its share of the limits returns to its peers, in milliseconds. At least twice CUSTODY_PEER_HEARTBEAT_MS, and the same in every process.",
     ),
-  CUSTODY_ALLOW_LOOPBACK_TARGETS: bool
-    .default(false)
-    .describe("Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed."),
+  CUSTODY_PIPELINE_INDEX_PLANS: flag("true").describe(
+    "The pipeline prepares each statement once per connection and plans it once, as nested loops over indexes (hash and merge joins and sequential scans priced out on its connections only): its statements are keyed reads and writes of small batches, and planning them afresh was a third of their Postgres CPU at low load. `false` plans every statement anew, as the other processes do.",
+  ),
+  CUSTODY_ALLOW_LOOPBACK_TARGETS: flag("false").describe(
+    "Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed.",
+  ),
   CUSTODY_PORTAL_FRAME_ANCESTORS: z
     .string()
     .default("")

@@ -36,6 +36,7 @@ export const serviceFields = {
   pipeline: [
     ...common,
     "CUSTODY_PIPELINE_STAGES",
+    "CUSTODY_PIPELINE_INDEX_PLANS",
     "CUSTODY_NATS_REPLICAS",
     "CUSTODY_SEQUENCER_BATCH",
     "CUSTODY_SEQUENCER_POLL_MS",

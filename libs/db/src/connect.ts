@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { INDEX_PLAN_OPTIONS, prepareStatements } from "./plans.js";
 import type { Database } from "./tables.js";
 
 export type Db = Kysely<Database>;
@@ -11,6 +12,8 @@ export interface DbSettings {
   /** How long a new connection may take; without it a host that drops packets hangs requests for the TCP timeout. */
   connectTimeoutMs?: number;
   applicationName: string;
+  /** Prepared statements with index plans (plans.ts): for a process of keyed small-batch statements only. */
+  indexPlans?: boolean;
 }
 
 // bigint columns (leaf indexes, tree sizes) come back as strings: JS numbers lose precision past 2^53,
@@ -22,12 +25,16 @@ export function createPool(settings: DbSettings): pg.Pool {
     statement_timeout: settings.statementTimeoutMs,
     connectionTimeoutMillis: settings.connectTimeoutMs ?? 5_000,
     application_name: settings.applicationName,
+    ...(settings.indexPlans === true ? { options: INDEX_PLAN_OPTIONS } : {}),
   });
   // pg-pool listens for a client's 'error' only while the client is idle; a connection that dies
   // while checked out (a Postgres restart mid-query) emits 'error' with no listener, which would
   // kill the process. The query under way is rejected with that error already, and the pool drops
   // the broken client when it is released, so nothing more is to be done here.
-  pool.on("connect", (client) => client.on("error", () => undefined));
+  pool.on("connect", (client) => {
+    client.on("error", () => undefined);
+    if (settings.indexPlans === true) prepareStatements(client);
+  });
   return pool;
 }
 

@@ -31,6 +31,8 @@ export async function openDependencies(
     nats: boolean;
     /** Report not ready while the read replica does not answer: for a process whose reads depend on it. */
     replicaReadiness?: boolean;
+    /** Prepared statements with index plans on the main pool (@custody/db plans.ts). */
+    indexPlans?: boolean;
   },
 ): Promise<Dependencies> {
   useNativeCrypto();
@@ -41,6 +43,7 @@ export async function openDependencies(
     statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
     connectTimeoutMs: config.CUSTODY_DB_CONNECT_TIMEOUT_MS,
     applicationName: `custody-${service}`,
+    indexPlans: options.indexPlans === true,
   });
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
   const readUrl = "DATABASE_READ_URL" in config ? config.DATABASE_READ_URL : undefined;

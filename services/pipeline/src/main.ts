@@ -18,7 +18,7 @@ const config = loadConfig("pipeline");
 const runs = (stage: string) => config.CUSTODY_PIPELINE_STAGES.includes("all") || config.CUSTODY_PIPELINE_STAGES.includes(stage as never);
 // Only the relay and dispatch use JetStream; a scheduler- or sequencer-only process never connects.
 const usesBus = runs("relay") || runs("dispatch");
-const deps = await openDependencies("pipeline", config, { nats: usesBus });
+const deps = await openDependencies("pipeline", config, { nats: usesBus, indexPlans: config.CUSTODY_PIPELINE_INDEX_PLANS });
 const masterKey = resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger);
 const signer = cachedPlatformSigner(deps.db, masterKey, config.CUSTODY_LOG_ORIGIN);
 const prefix = config.CUSTODY_NATS_PREFIX;
