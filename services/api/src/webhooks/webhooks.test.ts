@@ -1,11 +1,10 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId, type DeliveryStatus } from "@custody/db";
 import { decryptSecret } from "@custody/keys";
-import { eventEntry } from "@custody/ledger";
-import { appendEntries } from "@custody/ledger-store";
 import { secretKeyId } from "@custody/signing";
 import { auth, fakeResolver, keyWith, newTenant, startTestApi, type TestApi, type TestTenant } from "../shared/test-app.fixture.js";
+import { insertEvent } from "../shared/deliveries.fixture.js";
 import { secretAad } from "./secret-store.js";
 
 const HOOKS = "https://hooks.example.com/custody";
@@ -64,29 +63,7 @@ async function createEventType(tenant: TestTenant, name: string, personalDataFie
 
 /** A delivery row needs an event, and the event its ledger entry. */
 async function insertDelivery(tenantId: string, endpointId: string, targetUrl: string, status: DeliveryStatus): Promise<string> {
-  const eventId = `evt-${randomUUID()}`;
-  const payload = Buffer.from("{}");
-  const sha = createHash("sha256").update(payload).digest();
-  const occurredAt = new Date();
-  const [entry] = await appendEntries(api.t.db, [{ tenantId, document: eventEntry({ tenantId, eventId, type: "identity.registration.final", payloadSha256: sha, occurredAt, supersedes: null }) }]);
-  await api.t.db
-    .insertInto("events")
-    .values({
-      tenant_id: tenantId,
-      id: eventId,
-      type: "identity.registration.final",
-      event_type_id: null,
-      payload,
-      payload_sha256: sha,
-      occurred_at: occurredAt,
-      supersedes: null,
-      metadata: null,
-      callback_url: null,
-      request_hash: sha,
-      entry_id: entry!.id,
-      erased_at: null,
-    })
-    .execute();
+  const eventId = await insertEvent(api.t.db, tenantId);
   const id = newId("dlv");
   await api.t.db.insertInto("deliveries").values({ id, tenant_id: tenantId, event_id: eventId, endpoint_id: endpointId, target_url: targetUrl, idempotency_key: randomUUID(), status }).execute();
   return id;
