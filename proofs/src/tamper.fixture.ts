@@ -60,6 +60,18 @@ export interface Target {
 
 export const firstFailure = (checks: readonly Check[]): Check | undefined => checks.find((c) => !c.ok);
 
+/** Flips each byte of the payload in turn; lists the flips whose first failing check is not `prepared`. */
+export function payloadFlipsNotFailingPrepared(document: Json, payload: Uint8Array, key: ProofInput["key"]): string[] {
+  const wrong: string[] = [];
+  for (const i of positions(payload.length, 1)) {
+    const flipped = Uint8Array.from(payload);
+    flipped[i]! ^= 1;
+    const failed = firstFailure(verifyProof({ document, payload: flipped, key }));
+    if (failed?.name !== "prepared") wrong.push(`payload byte ${i}: ${failed ? formatCheck(failed) : "passed"}`);
+  }
+  return wrong;
+}
+
 /**
  * Flips each chosen byte of each target in a fresh copy of the document and verifies it. Returns
  * the flips whose first failing check was not the expected one (empty when the verifier caught
