@@ -120,36 +120,8 @@ describe("2 event", () => {
 
   it("fails first for an event entry of another event, or a document naming another event type", () => {
     const other = encodeEntry(eventEntry({ tenantId: "ten_fixture", eventId: "evt_other", type: "identity.registration.final", payloadSha256: new Uint8Array(32), occurredAt: new Date(0), supersedes: null }));
-    expect(
-      firstFailure(
-        verifyProof(
-          inputOf(
-            f,
-            edited((d) => (d.event.ledger.entry = encodeBase64(other))),
-          ),
-        ),
-      )?.name,
-    ).toBe("event");
-    expect(
-      firstFailure(
-        verifyProof(
-          inputOf(
-            f,
-            edited((d) => (d.event.type = "identity.registration.draft")),
-          ),
-        ),
-      )?.name,
-    ).toBe("event");
-    expect(
-      firstFailure(
-        verifyProof(
-          inputOf(
-            f,
-            edited((d) => (d.event.id = `${EVENT_ID}x`)),
-          ),
-        ),
-      )?.name,
-    ).toBe("event");
+    const edits = [(d: Json) => (d.event.ledger.entry = encodeBase64(other)), (d: Json) => (d.event.type = "identity.registration.draft"), (d: Json) => (d.event.id = `${EVENT_ID}x`)];
+    for (const edit of edits) expect(firstFailure(verifyProof(inputOf(f, edited(edit))))?.name).toBe("event");
   });
 });
 
