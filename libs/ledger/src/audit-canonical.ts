@@ -1,8 +1,8 @@
-import { decodeEntry, ENTRY_KINDS_BY_VERSION, MAX_ENTRY_BYTES } from "./entry.js";
+import { ENTRY_KINDS_BY_VERSION, MAX_ENTRY_BYTES } from "./entry.js";
 
 /**
- * A one-pass recogniser for the entry bytes `decodeEntry` accepts, for the audit, which checks every
- * entry of the ledger and needs no parsed document.
+ * A one-pass recogniser for the entry bytes `decodeEntry` accepts, so that parseEntry (which the
+ * audit runs on every entry of the ledger) need not re-encode what it parsed to prove it canonical.
  *
  * It recognises a subset of the canonical forms and is never looser than decodeEntry: `true` only for
  * bytes that decodeEntry certainly accepts; `false` means "not certain" (a string with an escape, a
@@ -36,21 +36,6 @@ export function isCertainlyCanonicalEntry(bytes: Uint8Array): boolean {
     return false;
   } finally {
     input = EMPTY;
-  }
-}
-
-/**
- * What is wrong with an entry's bytes: null when decodeEntry accepts them, else the message of what
- * it throws. The same verdict and message as decodeEntry for every input, faster for the entries the
- * platform writes.
- */
-export function entryProblem(bytes: Uint8Array): string | null {
-  if (isCertainlyCanonicalEntry(bytes)) return null;
-  try {
-    decodeEntry(bytes);
-    return null;
-  } catch (err) {
-    return (err as Error).message;
   }
 }
 

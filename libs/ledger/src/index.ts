@@ -15,7 +15,7 @@ export {
   type StoredNodeLookup,
   type TreeHasher,
 } from "./audit.js";
-export { entryProblem, isCertainlyCanonicalEntry } from "./audit-canonical.js";
+export { isCertainlyCanonicalEntry } from "./audit-canonical.js";
 export {
   eventEntry,
   recallEntry,
