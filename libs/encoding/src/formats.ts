@@ -10,10 +10,10 @@ export const HEX32 = /^[0-9a-f]{64}$/;
 export const KEY_ID_HEX = /^[0-9a-f]{8}$/;
 
 /** An id: the platform's (`ten_…`, `dlv_…`, `wh_…`, `evt_…`) or a producer's own event id. */
-export const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** A time: RFC 3339 in UTC with exactly three fraction digits and `Z`. */
-export const TIME_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const TIME_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 export const isHex32 = (v: unknown): v is string => typeof v === "string" && HEX32.test(v);
 export const isId = (v: unknown): v is string => typeof v === "string" && ID.test(v);

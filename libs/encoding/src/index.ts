@@ -3,4 +3,4 @@ export { encodeBase64Url, decodeBase64Url } from "./base64url.js";
 export { toHex, fromHex } from "./hex.js";
 export { canonicalize, type JsonArray, type JsonObject, type JsonPrimitive, type JsonValue } from "./canonical-json.js";
 export { EncodingError, type EncodingErrorCode } from "./errors.js";
-export { HEX32, KEY_ID_HEX, ID, TIME_MS, isHex32, isId, isTimeMs, isIntIn } from "./formats.js";
+export { HEX32, KEY_ID_HEX, isHex32, isId, isTimeMs, isIntIn } from "./formats.js";

@@ -38,4 +38,4 @@ export {
   type SealEntry,
 } from "./documents.js";
 export { custodyEntry, attemptEntry, type AttemptEntry, type AttemptEntryFields, type CustodyEntry, type CustodyEntryFields } from "./documents-v1.js";
-export { exactMembers, hex32Member, idMember, intMember, keyIdMember, nullable, objectMember, own, stringMember, timeMember, type Members } from "./members.js";
+export { hex32Member, intMember, objectMember, own, stringMember, type Members } from "./members.js";
