@@ -6,6 +6,8 @@
  * "verify". Here each byte string has exactly one accepted encoding (RFC 4648 §3.5 canonical form).
  */
 
+import { asciiString } from "./ascii.js";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Char code -> 6-bit value, or -1 for anything outside the alphabet (including '=', '-', '_', whitespace). */
@@ -20,25 +22,29 @@ function sextet(s: string, i: number): number {
   return c < 128 ? (DECODE[c] ?? -1) : -1;
 }
 
-/** Every 12-bit value's two characters: one table lookup per 12 bits on the per-delivery path (custody headers). */
-const PAIRS = Array.from({ length: 4096 }, (_, n) => ALPHABET[n >> 6]! + ALPHABET[n & 63]!);
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const PAD = 0x3d;
 
 export function encodeBase64(bytes: Uint8Array): string {
-  let out = "";
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
   let i = 0;
+  let o = 0;
   for (; i + 3 <= bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += PAIRS[n >> 12]! + PAIRS[n & 4095]!;
+    out[o++] = CODES[n >> 18]!;
+    out[o++] = CODES[(n >> 12) & 63]!;
+    out[o++] = CODES[(n >> 6) & 63]!;
+    out[o++] = CODES[n & 63]!;
   }
   const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] ?? 0) << 16;
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + "==";
-  } else if (rest === 2) {
-    const n = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8);
-    out += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + "=";
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out[o++] = CODES[n >> 18]!;
+    out[o++] = CODES[(n >> 12) & 63]!;
+    out[o++] = rest === 2 ? CODES[(n >> 6) & 63]! : PAD;
+    out[o++] = PAD;
   }
-  return out;
+  return asciiString(out);
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "./hex.js";
 import { EncodingError, type EncodingErrorCode } from "./errors.js";
@@ -22,6 +23,15 @@ describe("toHex / fromHex", () => {
     expect(fromHex(hex)).toEqual(all);
     expect(toHex(new Uint8Array(0))).toBe("");
     expect(fromHex("")).toEqual(new Uint8Array(0));
+  });
+
+  it("spells every byte string as Node's hex encoder does, at any offset into its buffer", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 70 }), fc.nat(8), (b, skip) => {
+        const view = b.subarray(Math.min(skip, b.length));
+        expect(toHex(view)).toBe(Buffer.from(view).toString("hex"));
+      }),
+    );
   });
 
   it("accepts uppercase and mixed case", () => {

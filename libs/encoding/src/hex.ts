@@ -3,10 +3,12 @@
  * verifier, so a hash prints and parses the same way in a header, a ledger entry, a proof and a
  * database row.
  */
+import { asciiString } from "./ascii.js";
 import { EncodingError } from "./errors.js";
 
-// Every byte's two digits, precomputed: hex is on the per-delivery path (hops, roots, paths).
-const PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+// Every byte's two digit codes, precomputed: hex is on the per-delivery path (hops, roots, paths).
+const DIGITS = new TextEncoder().encode("0123456789abcdef");
+const PAIR_CODES = Uint8Array.from({ length: 512 }, (_, i) => DIGITS[i % 2 === 0 ? (i >> 1) >> 4 : (i >> 1) & 15]!);
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
@@ -18,9 +20,13 @@ function typeName(value: unknown): string {
 export function toHex(bytes: Uint8Array): string {
   // A string or an array would otherwise "encode" to garbage without a word.
   if (!(bytes instanceof Uint8Array)) throw new EncodingError("BAD_ARGUMENT_TYPE", `toHex input: expected Uint8Array, got ${typeName(bytes)}`);
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += PAIRS[bytes[i]!]!;
-  return out;
+  const codes = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const at = bytes[i]! * 2;
+    codes[2 * i] = PAIR_CODES[at]!;
+    codes[2 * i + 1] = PAIR_CODES[at + 1]!;
+  }
+  return asciiString(codes);
 }
 
 function nibble(code: number): number {
