@@ -56,7 +56,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 export function decodeBase64(s: string): Uint8Array | undefined {
   if (s.length % 4 !== 0) return undefined;
   let pad = 0;
-  if (s.length > 0 && s.charCodeAt(s.length - 1) === 0x3d) pad = s.charCodeAt(s.length - 2) === 0x3d ? 2 : 1;
+  if (s.length > 0 && s.charCodeAt(s.length - 1) === PAD) pad = s.charCodeAt(s.length - 2) === PAD ? 2 : 1;
   const out = new Uint8Array((s.length / 4) * 3 - pad);
   const fullGroups = pad === 0 ? s.length / 4 : s.length / 4 - 1;
   let o = 0;

@@ -7,8 +7,7 @@ import { asciiString } from "./ascii.js";
 import { EncodingError } from "./errors.js";
 
 // Every byte's two digit codes, precomputed: hex is on the per-delivery path (hops, roots, paths).
-const DIGITS = new TextEncoder().encode("0123456789abcdef");
-const PAIR_CODES = Uint8Array.from({ length: 512 }, (_, i) => DIGITS[i % 2 === 0 ? (i >> 1) >> 4 : (i >> 1) & 15]!);
+const PAIR_CODES = new TextEncoder().encode(Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0")).join(""));
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
