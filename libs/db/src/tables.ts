@@ -266,9 +266,10 @@ export interface AttemptSealsTable {
   hops: Buffer;
   sealed_at: ColumnType<string, string | number, never>;
   previous: Buffer | null;
-  webhook_signature: string;
-  custody_signature: string;
-  key_ids: string[];
+  /** The x-custody-signature MAC, then one webhook-signature MAC per key id, 32 bytes each (libs/signing packed.ts). */
+  signatures: Buffer;
+  /** Key ids of the secrets that signed, current first, space-separated. */
+  key_ids: string;
   target_url: string;
 }
 

@@ -13,15 +13,18 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own for one test file, so runs never collide. */
-export async function createTestDatabase(label = "t"): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database of its own for one test file, so runs never collide. `migrationsDir`
+ * migrates it with other files (a test of a migration starts from the ones before it).
+ */
+export async function createTestDatabase(label = "t", migrationsDir?: string): Promise<TestDatabase> {
   // The server comes from DATABASE_URL like everything else; only the database name is the test's own.
   const server = new URL(loadConfig("cli").DATABASE_URL);
   const name = `custody_${label}_${randomBytes(6).toString("hex")}`.toLowerCase();
   server.pathname = `/${name}`;
   const url = server.toString();
   await ensureDatabase(url);
-  await migrate(url);
+  await migrate(url, migrationsDir);
   const { db, pool } = createDb({ url, poolMax: 8, statementTimeoutMs: 60_000, applicationName: `test-${label}` });
   // DROP … WITH (FORCE) terminates connections the pool may still be closing; that is expected here.
   pool.on("error", () => undefined);

@@ -1,6 +1,7 @@
 import { batchFromLeafHashes, hopsFromBytes, rebuildSealedAttempt, unpackLeafHashes, type DeliveryTarget, type StoredSeal } from "@custody/custody";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { toHex } from "@custody/encoding";
+import { unpackSignatures } from "@custody/signing";
 
 export interface SealedAttemptKey {
   deliveryId: string;
@@ -35,9 +36,8 @@ interface Row {
   hops: Buffer;
   sealed_at: string;
   previous: Buffer | null;
-  webhook_signature: string;
-  custody_signature: string;
-  key_ids: string[];
+  signatures: Buffer;
+  key_ids: string;
   batch_index: number;
   note: string;
   size: number;
@@ -50,7 +50,7 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
   if (keys.length === 0) return [];
   const { rows } = await sql<Row>`
     SELECT s.delivery_id, s.attempt_no, d.tenant_id, d.event_id, e.type, d.endpoint_id, d.idempotency_key, s.target_url, s.hops, s.sealed_at,
-           s.previous, s.webhook_signature, s.custody_signature, s.key_ids, s.batch_index, b.note, b.size, b.leaves, b.entry_id
+           s.previous, s.signatures, s.key_ids, s.batch_index, b.note, b.size, b.leaves, b.entry_id
     FROM unnest(${sql.val(keys.map((k) => k.deliveryId))}::text[], ${sql.val(keys.map((k) => k.attemptNo))}::int[]) AS k(delivery_id, attempt_no)
     JOIN attempt_seals s ON s.delivery_id = k.delivery_id AND s.attempt_no = k.attempt_no
     JOIN deliveries d ON d.id = s.delivery_id
@@ -68,6 +68,8 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
     const signer = signerOf(r.note);
     const target: DeliveryTarget = r.endpoint_id === null ? { callback: true } : { endpoint: r.endpoint_id };
     const path = batch.pathOf(r.batch_index);
+    const signatures = unpackSignatures(r.signatures);
+    const keyIds = r.key_ids.split(" ");
     const stored: StoredSeal = {
       tenant: r.tenant_id,
       delivery: r.delivery_id,
@@ -79,9 +81,9 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
       sealedAt: Number(r.sealed_at),
       previous: r.previous === null ? null : toHex(r.previous),
       hops: hopsFromBytes(r.hops),
-      webhookSignature: r.webhook_signature,
-      custodySignature: r.custody_signature,
-      keyIds: r.key_ids,
+      webhookSignature: signatures["webhook-signature"],
+      custodySignature: signatures["x-custody-signature"],
+      keyIds,
       note: r.note,
       signer,
       index: r.batch_index,
@@ -99,7 +101,7 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
       record: rebuilt.record,
       root: toHex(rebuilt.root),
       headers: rebuilt.headers,
-      keyIds: r.key_ids,
+      keyIds,
       seal: { note: r.note, index: r.batch_index, path: path.map(toHex), entryId: r.entry_id },
     };
   });

@@ -3,6 +3,7 @@ import { sql, writeAtomically, type Database, type Kysely, type WritePart } from
 import { sealEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/encoding";
+import { packSignatures } from "@custody/signing";
 import { deliveriesInsert, type NewDelivery } from "./create.js";
 
 /**
@@ -45,16 +46,16 @@ function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string
     {
       name: `seal_attempts_${n}`,
       sql: sql`
-        INSERT INTO attempt_seals (delivery_id, attempt_no, batch_id, batch_index, hops, sealed_at, previous, webhook_signature, custody_signature, key_ids, target_url)
-        SELECT u.delivery_id, u.attempt_no, (SELECT id FROM ${sql.raw(`seal_batch_${n}`)}), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous, u.webhook_signature,
-               u.custody_signature, string_to_array(u.key_ids, ' '), u.target_url
+        INSERT INTO attempt_seals (delivery_id, attempt_no, batch_id, batch_index, hops, sealed_at, previous, signatures, key_ids, target_url)
+        SELECT u.delivery_id, u.attempt_no, (SELECT id FROM ${sql.raw(`seal_batch_${n}`)}), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous,
+               u.signatures, u.key_ids, u.target_url
         FROM unnest(
           ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],
           ${col((x) => Buffer.from(hopsToBytes(x.hops)))}::bytea[],
           ${col((x) => (x.attempt.previous === null ? null : Buffer.from(fromHex(x.attempt.previous))))}::bytea[],
-          ${col((x) => x.headers["webhook-signature"]!)}::text[], ${col((x) => x.headers["x-custody-signature"]!)}::text[],
+          ${col((x) => Buffer.from(packSignatures({ "webhook-signature": x.headers["webhook-signature"]!, "x-custody-signature": x.headers["x-custody-signature"]! })))}::bytea[],
           ${col((x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}::text[], ${col((x) => targetUrlOf(x.attempt.delivery))}::text[]
-        ) AS u(delivery_id, attempt_no, batch_index, hops, previous, webhook_signature, custody_signature, key_ids, target_url)`,
+        ) AS u(delivery_id, attempt_no, batch_index, hops, previous, signatures, key_ids, target_url)`,
     },
   ];
 }

@@ -32,7 +32,7 @@ export const SigningErrorCodes = [
   "BAD_TOLERANCE",
   /** A header verification needs is absent or empty. */
   "MISSING_HEADER",
-  /** An `x-custody-signature` header is not `sha256=` followed by 64 lowercase hex digits. */
+  /** An `x-custody-signature` header is not `sha256=` followed by 64 lowercase hex digits (or signatures to pack or unpack are not as packed.ts writes them). */
   "BAD_SIGNATURE_HEADER",
   /** No signature in the header matches any of the given secrets. */
   "SIGNATURE_MISMATCH",

@@ -132,6 +132,7 @@ export interface AttemptFields {
  * false, its attempt_outcomes row (batch rows are not needed by the API's reads).
  */
 export async function insertSealedAttempt(db: Kysely<Database>, a: AttemptFields, options: { recorded?: boolean } = {}): Promise<void> {
+  const keyIds = a.keyIds ?? ["whk_0123456789abcdef"];
   await db
     .insertInto("attempt_seals")
     .values({
@@ -142,9 +143,8 @@ export async function insertSealedAttempt(db: Kysely<Database>, a: AttemptFields
       hops: randomBytes(128),
       sealed_at: String(Math.floor(Date.now() / 1000)),
       previous: a.attemptNo === 1 ? null : randomBytes(32),
-      webhook_signature: `v1,${randomBytes(32).toString("base64")}`,
-      custody_signature: `v1=${hex32()}`,
-      key_ids: a.keyIds ?? ["whk_0123456789abcdef"],
+      signatures: randomBytes(32 * (1 + keyIds.length)),
+      key_ids: keyIds.join(" "),
       target_url: HOOK_URL,
     })
     .execute();
