@@ -38,6 +38,20 @@ export function createPool(settings: DbSettings): pg.Pool {
   return pool;
 }
 
+/**
+ * A dedicated connection (a leader's session, which must hold its lock for as long as it leads),
+ * planned like a pool with the same settings.
+ */
+export function createClient(settings: Pick<DbSettings, "url" | "applicationName" | "indexPlans">): pg.Client {
+  const client = new pg.Client({
+    connectionString: settings.url,
+    application_name: settings.applicationName,
+    ...(settings.indexPlans === true ? { options: INDEX_PLAN_OPTIONS } : {}),
+  });
+  if (settings.indexPlans === true) prepareStatements(client);
+  return client;
+}
+
 export function createDb(settings: DbSettings): { db: Db; pool: pg.Pool } {
   const pool = createPool(settings);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };

@@ -1,4 +1,4 @@
-export { createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type DbSettings } from "./connect.js";
+export { createClient, createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type DbSettings } from "./connect.js";
 export { migrate, readMigrations, MIGRATIONS_DIR, type Migration, type MigrationReport } from "./migrate.js";
 export { newId } from "./ids.js";
 export { writeAtomically, WriteConflict, type WritePart } from "./statement.js";

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
-import { createDb } from "./connect.js";
+import { createClient, createDb } from "./connect.js";
 import { prepareStatements } from "./plans.js";
 import { createTestDatabase, type TestDatabase } from "./testing.js";
 
@@ -34,6 +34,25 @@ describe("index plans", () => {
       expect(plan).not.toContain("Seq Scan");
     } finally {
       await db.destroy();
+    }
+  });
+
+  it("never JIT-compiles a statement that only a priced-out sequential scan can run (a singleton table's UPDATE)", async () => {
+    await sql`CREATE TABLE plan_singleton (n int NOT NULL)`.execute(t.db);
+    await sql`INSERT INTO plan_singleton VALUES (0)`.execute(t.db);
+    const client = createClient({ url: t.url, applicationName: "test-plans-client", indexPlans: true });
+    await client.connect();
+    try {
+      expect((await client.query("SHOW enable_seqscan")).rows[0].enable_seqscan).toBe("off");
+      await client.query("UPDATE plan_singleton SET n = $1", [1]);
+      const { rows } = await client.query<{ name: string; generic_plans: string }>("SELECT name, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%plan_singleton%'");
+      expect(rows).toEqual([{ name: "custody_0", generic_plans: "1" }]);
+      const plan = JSON.stringify((await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${rows[0]!.name}(2)`)).rows[0]);
+      // The priced-out scan is far above jit_above_cost (100,000): with JIT on, the plan would say "JIT".
+      expect(plan).toContain('"Total Cost":1000000');
+      expect(plan).not.toContain('"JIT"');
+    } finally {
+      await client.end();
     }
   });
 

@@ -15,6 +15,8 @@ export interface RelayOptions {
   /** How often to look when no notification came. */
   pollMs: number;
   lockRetryMs: number;
+  /** Prepared statements with index plans on the leader's session (CUSTODY_PIPELINE_INDEX_PLANS). */
+  indexPlans?: boolean;
 }
 
 // Any constant works if every relay uses it; distinct from the sequencer's.
@@ -35,7 +37,7 @@ export class Relay {
   private readonly leadership: Leadership;
 
   constructor(private readonly o: RelayOptions) {
-    this.leadership = new Leadership({ databaseUrl: o.databaseUrl, role: "relay", lock: RELAY_LOCK, lockRetryMs: o.lockRetryMs, logger: o.logger });
+    this.leadership = new Leadership({ databaseUrl: o.databaseUrl, role: "relay", lock: RELAY_LOCK, lockRetryMs: o.lockRetryMs, logger: o.logger, indexPlans: o.indexPlans === true });
   }
 
   run(): Promise<void> {

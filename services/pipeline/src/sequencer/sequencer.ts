@@ -27,6 +27,8 @@ export interface SequencerOptions {
   pollMs: number;
   checkpointIntervalMs: number;
   lockRetryMs: number;
+  /** Prepared statements with index plans on the leader's session (CUSTODY_PIPELINE_INDEX_PLANS). */
+  indexPlans?: boolean;
 }
 
 // The one advisory lock that makes a sequencer the leader. Any constant works if every replica uses it.
@@ -71,7 +73,7 @@ export class Sequencer {
   private readonly leadership: Leadership;
 
   constructor(private readonly options: SequencerOptions) {
-    this.leadership = new Leadership({ databaseUrl: options.databaseUrl, role: "sequencer", lock: LEADER_LOCK, lockRetryMs: options.lockRetryMs, logger: options.logger });
+    this.leadership = new Leadership({ databaseUrl: options.databaseUrl, role: "sequencer", lock: LEADER_LOCK, lockRetryMs: options.lockRetryMs, logger: options.logger, indexPlans: options.indexPlans === true });
   }
 
   run(): Promise<void> {

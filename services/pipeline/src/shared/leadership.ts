@@ -1,5 +1,5 @@
-import pg from "pg";
-import type { Database, Kysely } from "@custody/db";
+import type pg from "pg";
+import { createClient, type Database, type Kysely } from "@custody/db";
 import type { Logger } from "@custody/log";
 import { kyselyOnClient } from "./single-connection.js";
 
@@ -11,6 +11,8 @@ export interface LeadershipOptions {
   lock: string;
   lockRetryMs: number;
   logger: Logger;
+  /** Prepared statements with index plans on the leader's session (@custody/db plans.ts), as on the pipeline's pool. */
+  indexPlans: boolean;
 }
 
 /** The leader's session: its statements run on the connection that holds the lock. */
@@ -42,7 +44,7 @@ export class Leadership {
   async run(lead: (session: LeaderSession) => Promise<void>): Promise<void> {
     const { logger } = this.o;
     while (!this.stopping) {
-      const client = new pg.Client({ connectionString: this.o.databaseUrl, application_name: `custody-${this.o.role}` });
+      const client = createClient({ url: this.o.databaseUrl, applicationName: `custody-${this.o.role}`, indexPlans: this.o.indexPlans });
       client.on("error", (err) => logger.warn({ err }, `${this.o.role} connection failed`));
       try {
         await client.connect();
