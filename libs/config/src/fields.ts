@@ -113,6 +113,15 @@ export const fields = {
     .default(120)
     .describe("An endpoint whose deliveries have failed continuously for this long is disabled (and a `webhook.endpoint.disabled` event is sent to its tenant)."),
   CUSTODY_SCHEDULER_INTERVAL_MS: positiveInt.default(250).describe("How often the retry scheduler looks for deliveries whose next attempt is due, in milliseconds."),
+  CUSTODY_OUTCOME_LINGER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000)
+    .default(20)
+    .describe(
+      "How long the pipeline waits for more attempt outcomes before it records those finished, in milliseconds (0: none). Recording is off the delivery's path (the endpoint has the payload already); waiting lets one statement, one ledger entry and one commit carry the outcomes of many attempts at low rates. A delivery's status and attempt show this much later; its JetStream message is acked this much later.",
+    ),
   CUSTODY_RELAY_POLL_MS: positiveInt.default(500).describe("How often the relay looks for committed events when no notification woke it, in milliseconds."),
   CUSTODY_PEER_HEARTBEAT_MS: positiveInt
     .min(100)

@@ -50,6 +50,7 @@ if (runs("sequencer")) {
       pollMs: config.CUSTODY_SEQUENCER_POLL_MS,
       checkpointIntervalMs: config.CUSTODY_CHECKPOINT_INTERVAL_MS,
       lockRetryMs: config.CUSTODY_SEQUENCER_LOCK_RETRY_MS,
+      indexPlans: config.CUSTODY_PIPELINE_INDEX_PLANS,
     }),
   );
 }
@@ -63,6 +64,7 @@ if (runs("relay")) {
       batchSize: config.CUSTODY_STAGE_BATCH * 4,
       pollMs: config.CUSTODY_RELAY_POLL_MS,
       lockRetryMs: config.CUSTODY_SEQUENCER_LOCK_RETRY_MS,
+      indexPlans: config.CUSTODY_PIPELINE_INDEX_PLANS,
     }),
   );
 }
@@ -81,7 +83,7 @@ if (runs("dispatch") || runs("scheduler")) {
     peers: () => peers.count,
   });
   const disableAfterMs = config.CUSTODY_ENDPOINT_DISABLE_AFTER_HOURS * 3_600_000;
-  const recorder = new OutcomeRecorder({ db: deps.db, logger: logger("deliver"), endpoints, disableAfterMs, now });
+  const recorder = new OutcomeRecorder({ db: deps.db, logger: logger("deliver"), endpoints, disableAfterMs, now, lingerMs: config.CUSTODY_OUTCOME_LINGER_MS });
   const gate = new TargetGate({ queue: config.CUSTODY_ENDPOINT_QUEUE, hardCap: HARD_CAP_PER_TARGET, slowMs: SLOW_TARGET_MS, now: Date.now });
   const deliverer = new Deliverer({ sender, gate, recorder, endpoints, logger: logger("deliver"), disableAfterMs, now, random: Math.random });
   // A parked delivery is looked at again after this; a leased one is taken back after the lease.

@@ -28,6 +28,11 @@ export interface RecorderOptions {
   now: () => Date;
   /** Most outcomes in one transaction. */
   maxBatch?: number;
+  /**
+   * How long a write waits for more outcomes before it starts, when fewer than maxBatch are queued
+   * (CUSTODY_OUTCOME_LINGER_MS; default 0, none).
+   */
+  lingerMs?: number;
 }
 
 interface Queued {
@@ -40,8 +45,11 @@ const RETRY_MS = [50, 200, 1_000, 5_000];
 
 /**
  * Records attempt outcomes as they finish, many per transaction (group commit): an outcome waits
- * only for the transaction already under way, never for a batch to fill, and a slow endpoint's
- * attempt holds up nobody else's. Each transaction stores the outcomes with their batch's ledger
+ * for the transaction already under way and at most `lingerMs` more, never for a batch to fill, and
+ * a slow endpoint's attempt holds up nobody else's. The linger is off the delivery's path — the
+ * endpoint has the payload and its target slot is free before `record` is called — and it is what
+ * makes low rates cheap: at 100 events/s each write otherwise carried 1.3 outcomes, and paid a
+ * statement, a ledger entry and its leaf, and a commit for them. Each transaction stores the outcomes with their batch's ledger
  * entry, moves the deliveries, records receipts the endpoints returned, and touches an endpoint row
  * only when its health changes. `record` resolves once the outcome is committed; while Postgres is
  * down it keeps retrying, and the JetStream messages waiting on it stay held (a crash hands them to
@@ -52,9 +60,11 @@ export class OutcomeRecorder {
   private flushing = false;
   private stopped = false;
   private readonly maxBatch: number;
+  private readonly lingerMs: number;
 
   constructor(private readonly options: RecorderOptions) {
     this.maxBatch = options.maxBatch ?? MAX_BATCH;
+    this.lingerMs = options.lingerMs ?? 0;
   }
 
   record(item: RecordItem): Promise<void> {
@@ -76,6 +86,7 @@ export class OutcomeRecorder {
     try {
       let failures = 0;
       while (this.queue.length > 0) {
+        if (this.lingerMs > 0 && this.queue.length < this.maxBatch && !this.stopped) await new Promise((r) => setTimeout(r, this.lingerMs));
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const done = await this.write(batch.map((q) => q.item));
