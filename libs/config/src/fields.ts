@@ -138,7 +138,7 @@ export const fields = {
       "How long a process's heartbeat counts: a process silent this long (killed, hung, cut off) is taken for dead and its share of the limits returns to its peers, in milliseconds. At least twice CUSTODY_PEER_HEARTBEAT_MS, and the same in every process.",
     ),
   CUSTODY_PIPELINE_INDEX_PLANS: flag("true").describe(
-    "The pipeline prepares each statement once per connection and plans it once, as nested loops over indexes (hash and merge joins and sequential scans priced out on its connections only): its statements are keyed reads and writes of small batches, and planning them afresh was a third of their Postgres CPU at low load. `false` plans every statement anew, as the other processes do.",
+    "The pipeline prepares each statement once per connection and plans it once, as nested loops over indexes (hash and merge joins and sequential scans priced out, and JIT compilation off, on its connections only, the relay's and sequencer's leader sessions included): its statements are keyed reads and writes of small batches, and planning them afresh was a third of their Postgres CPU at low load. `false` plans every statement anew, as the other processes do.",
   ),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: flag("false").describe(
     "Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed.",
