@@ -26,9 +26,9 @@ export type { StandardWebhookHeaders, VerifiedStandardSignature } from "./standa
 export { CUSTODY_SIGNATURE_PREFIX, custodySignature, verifyCustodySignature } from "./custody.js";
 
 export { buildDeliveryHeaders, RESERVED_HEADER_NAMES } from "./delivery.js";
+export type { DeliveryHeaders, DeliveryHeadersInput, DeliverySecret } from "./delivery.js";
 export { packSignatures, unpackSignatures } from "./packed.js";
 export type { SignatureHeaders } from "./packed.js";
-export type { DeliveryHeaders, DeliveryHeadersInput, DeliverySecret } from "./delivery.js";
 
 export { SIGNED_HEADER_NAMES, SIGNED_HEADER_NAMES_V2, signedHeadersHop, signedHeadersHopV2 } from "./hop.js";
 export type { HeaderInput } from "./headers.js";
