@@ -1,6 +1,6 @@
 -- Attempt seals, compact: the two signature headers as their MACs and the key ids as one string,
--- 85–90 bytes less per attempt than their text spellings (docs/benchmarks.md). The header text is rebuilt
--- exactly from the bytes (libs/signing packed.ts).
+-- 85–90 bytes less per attempt than their text spellings (docs/benchmarks.md). The header text is
+-- rebuilt exactly from the bytes (libs/signing packed.ts).
 --
 -- `signatures`: the x-custody-signature MAC, then one MAC per `v1,<base64>` token of webhook-signature,
 -- in header order, 32 bytes each — 32 × (1 + number of key ids).
