@@ -51,9 +51,10 @@ const RETRY_MS = [50, 200, 1_000, 5_000];
  * makes low rates cheap: at 100 events/s each write otherwise carried 1.3 outcomes, and paid a
  * statement, a ledger entry and its leaf, and a commit for them. Each transaction stores the
  * outcomes with their batch's ledger entry, moves the deliveries, records receipts the endpoints
- * returned, and touches an endpoint row only when its health changes. `record` resolves once the outcome is committed; while Postgres is
- * down it keeps retrying, and the JetStream messages waiting on it stay held (a crash hands them to
- * another process, which re-sends the sealed attempt and records it once).
+ * returned, and touches an endpoint row only when its health changes. `record` resolves once the
+ * outcome is committed; while Postgres is down it keeps retrying, and the JetStream messages
+ * waiting on it stay held (a crash hands them to another process, which re-sends the sealed attempt
+ * and records it once).
  */
 export class OutcomeRecorder {
   private queue: Queued[] = [];
