@@ -17,7 +17,8 @@ import { signingKeyOf } from "./secret.js";
 
 export const CUSTODY_SIGNATURE_PREFIX = "sha256=";
 
-const HEADER = /^sha256=[0-9a-f]{64}$/;
+/** The only `x-custody-signature` spelling we send or accept. */
+export const CUSTODY_SIGNATURE_HEADER = /^sha256=[0-9a-f]{64}$/;
 
 function custodyMac(secret: string, body: Uint8Array): Uint8Array {
   // Validated even though the key is the string itself: a secret stored without its prefix (or
@@ -40,7 +41,7 @@ export function custodySignature(secret: string, body: Uint8Array): string {
 export function verifyCustodySignature(secret: string, body: Uint8Array, header: string | undefined): void {
   const expected = custodyMac(secret, body);
   if (header === undefined || header === "") fail("MISSING_HEADER", "missing header x-custody-signature");
-  if (typeof header !== "string" || !HEADER.test(header)) {
+  if (typeof header !== "string" || !CUSTODY_SIGNATURE_HEADER.test(header)) {
     fail("BAD_SIGNATURE_HEADER", `x-custody-signature must be "${CUSTODY_SIGNATURE_PREFIX}" + 64 lowercase hex digits`);
   }
   if (!constantTimeEqual(expected, fromHex(header.slice(CUSTODY_SIGNATURE_PREFIX.length)))) {

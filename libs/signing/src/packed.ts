@@ -6,11 +6,10 @@
  * against 120 as text.
  */
 import { decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
-import { CUSTODY_SIGNATURE_PREFIX } from "./custody.js";
+import { CUSTODY_SIGNATURE_HEADER, CUSTODY_SIGNATURE_PREFIX } from "./custody.js";
 import { fail } from "./errors.js";
 
 const MAC_BYTES = 32;
-const CUSTODY_HEADER = /^sha256=[0-9a-f]{64}$/;
 const STANDARD_TOKEN = /^v1,[A-Za-z0-9+/]{43}=$/;
 
 export interface SignatureHeaders {
@@ -21,7 +20,7 @@ export interface SignatureHeaders {
 /** Packs the headers as buildDeliveryHeaders writes them. Throws SigningError BAD_SIGNATURE_HEADER on any other spelling, which could not be rebuilt. */
 export function packSignatures(headers: SignatureHeaders): Uint8Array {
   const custody = headers["x-custody-signature"];
-  if (!CUSTODY_HEADER.test(custody)) fail("BAD_SIGNATURE_HEADER", "x-custody-signature is not sha256= and 64 lowercase hex digits");
+  if (!CUSTODY_SIGNATURE_HEADER.test(custody)) fail("BAD_SIGNATURE_HEADER", "x-custody-signature is not sha256= and 64 lowercase hex digits");
   const tokens = headers["webhook-signature"].split(" ");
   const out = new Uint8Array(MAC_BYTES * (1 + tokens.length));
   out.set(fromHex(custody.slice(CUSTODY_SIGNATURE_PREFIX.length)), 0);
