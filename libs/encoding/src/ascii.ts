@@ -8,3 +8,15 @@ const decoder = new TextDecoder();
 export function asciiString(codes: Uint8Array): string {
   return decoder.decode(codes);
 }
+
+let scratch = new Uint8Array(4096);
+
+/**
+ * A buffer of `size` bytes for character codes that are turned into a string before the encoder
+ * returns: the same memory every call, because a fresh one past 64 bytes costs a backing store
+ * (~2 µs, pool.ts). Valid only until the next call.
+ */
+export function codeScratch(size: number): Uint8Array {
+  if (size > scratch.length) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  return scratch.subarray(0, size);
+}

@@ -6,7 +6,7 @@
  * "verify". Here each byte string has exactly one accepted encoding (RFC 4648 §3.5 canonical form).
  */
 
-import { asciiString } from "./ascii.js";
+import { asciiString, codeScratch } from "./ascii.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -26,7 +26,7 @@ const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
 const PAD = 0x3d;
 
 export function encodeBase64(bytes: Uint8Array): string {
-  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  const out = codeScratch(Math.ceil(bytes.length / 3) * 4);
   let i = 0;
   let o = 0;
   for (; i + 3 <= bytes.length; i += 3) {

@@ -3,7 +3,7 @@
  * verifier, so a hash prints and parses the same way in a header, a ledger entry, a proof and a
  * database row.
  */
-import { asciiString } from "./ascii.js";
+import { asciiString, codeScratch } from "./ascii.js";
 import { EncodingError } from "./errors.js";
 
 // Every byte's two digit codes, precomputed: hex is on the per-delivery path (hops, roots, paths).
@@ -19,7 +19,7 @@ function typeName(value: unknown): string {
 export function toHex(bytes: Uint8Array): string {
   // A string or an array would otherwise "encode" to garbage without a word.
   if (!(bytes instanceof Uint8Array)) throw new EncodingError("BAD_ARGUMENT_TYPE", `toHex input: expected Uint8Array, got ${typeName(bytes)}`);
-  const codes = new Uint8Array(bytes.length * 2);
+  const codes = codeScratch(bytes.length * 2);
   for (let i = 0; i < bytes.length; i++) {
     const at = bytes[i]! * 2;
     codes[2 * i] = PAIR_CODES[at]!;
