@@ -1,3 +1,4 @@
+import { utf8Bytes } from "@custody/encoding";
 import type { NatsConnection } from "nats";
 import { z } from "zod";
 
@@ -25,8 +26,6 @@ export function subjectOf(prefix: string, hop: Hop): string {
   return `${prefix}.pipeline.${HOPS[hop].subject}`;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Publishes messages of one hop with every ack in flight at once (an awaited publish per message
  * caps throughput at a few thousand per second) and resolves when the stream has stored them all.
@@ -36,5 +35,5 @@ export async function announce<H extends Hop>(nc: NatsConnection, prefix: string
   const js = nc.jetstream();
   const subject = subjectOf(prefix, hop);
   const msgId = HOPS[hop].msgId as (m: HopMessage<H>) => string;
-  await Promise.all(messages.map((m) => js.publish(subject, encoder.encode(JSON.stringify(m)), { msgID: msgId(m) })));
+  await Promise.all(messages.map((m) => js.publish(subject, utf8Bytes(JSON.stringify(m)), { msgID: msgId(m) })));
 }

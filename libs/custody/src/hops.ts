@@ -1,6 +1,6 @@
 import { sha256 } from "@custody/crypto";
 import { treeLevels } from "@custody/merkle";
-import { fromHex, toHex } from "@custody/encoding";
+import { allocBytes, fromHex, toHex } from "@custody/encoding";
 
 /** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */
 export const SEALED_HOPS = ["ingested", "redacted", "prepared", "signed"] as const;
@@ -75,7 +75,7 @@ export function hopsFromHex(hex: Record<string, unknown>): SealedHops {
 
 /** The four hops as stored: ingested || redacted || prepared || signed, 32 bytes each (SEALED_HOPS order). */
 export function hopsToBytes(hops: SealedHops): Uint8Array {
-  const out = new Uint8Array(32 * SEALED_HOPS.length);
+  const out = allocBytes(32 * SEALED_HOPS.length);
   SEALED_HOPS.forEach((name, i) => {
     if (hops[name].length !== 32) throw new CustodyFormatError("BAD_HOP", `hop ${name}: expected a 32-byte hash, got ${hops[name].length}`);
     out.set(hops[name], i * 32);

@@ -1,5 +1,5 @@
 import { isUsablePublicKey, verifyEd25519 } from "@custody/crypto";
-import { isHex32, isId } from "@custody/encoding";
+import { isHex32, isId, utf8Bytes } from "@custody/encoding";
 
 export type ReceiptErrorCode = "RECEIPT_MALFORMED" | "RECEIPT_SIGNATURE_INVALID" | "RECEIPT_MISMATCH";
 
@@ -22,7 +22,6 @@ export interface ReceiptStatement {
   receivedAt: string;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const MAX_STATEMENT_BYTES = 2048;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -34,7 +33,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
  */
 export function receiptStatementBytes(s: ReceiptStatement): Uint8Array {
   const json = `{"bodySha256":${JSON.stringify(s.bodySha256)},"delivery":${JSON.stringify(s.delivery)},"event":${JSON.stringify(s.event)},"kind":"custody-receipt","receivedAt":${JSON.stringify(s.receivedAt)},"v":1}`;
-  return encoder.encode(json);
+  return utf8Bytes(json);
 }
 
 /** Parses statement bytes, which must be exactly the canonical form of a well-formed statement. */

@@ -1,4 +1,4 @@
-import { HEX32, isId, isIntIn, isTimeMs } from "@custody/encoding";
+import { HEX32, isId, isIntIn, isTimeMs, utf8Bytes } from "@custody/encoding";
 import { SEALED_HOPS, CustodyFormatError, type SealedHop } from "./hops.js";
 
 /*
@@ -48,7 +48,6 @@ export interface OutcomeRecord {
   responseSha256: string | null;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const str = JSON.stringify;
 const MAX_RECORD_BYTES = 4096;
@@ -60,14 +59,14 @@ function targetJson(t: DeliveryTarget): string {
 export function encodeCustodyRecord(r: CustodyRecord): Uint8Array {
   assertCustodyRecord(r);
   const hops = `{"ingested":${str(r.hops.ingested)},"prepared":${str(r.hops.prepared)},"redacted":${str(r.hops.redacted)},"signed":${str(r.hops.signed)}}`;
-  return encoder.encode(
+  return utf8Bytes(
     `{"attempt":${r.attempt},"delivery":${str(r.delivery)},"event":${str(r.event)},"hops":${hops},"kind":"custody","previous":${r.previous === null ? "null" : str(r.previous)},"root":${str(r.root)},"sealedAt":${r.sealedAt},"target":${targetJson(r.target)},"tenant":${str(r.tenant)},"v":2}`,
   );
 }
 
 export function encodeOutcomeRecord(r: OutcomeRecord): Uint8Array {
   assertOutcomeRecord(r);
-  return encoder.encode(
+  return utf8Bytes(
     `{"attempt":${r.attempt},"delivery":${str(r.delivery)},"durationMs":${r.durationMs},"error":${r.error === null ? "null" : str(r.error)},"kind":"attempt","outcome":${str(r.outcome)},"responseSha256":${r.responseSha256 === null ? "null" : str(r.responseSha256)},"root":${str(r.root)},"startedAt":${str(r.startedAt)},"status":${r.status === null ? "null" : r.status},"tenant":${str(r.tenant)},"v":2}`,
   );
 }

@@ -1,4 +1,4 @@
-import { canonicalize, type JsonValue } from "@custody/encoding";
+import { canonicalize, utf8Bytes, type JsonValue } from "@custody/encoding";
 import type { LedgerEntry } from "./documents.js";
 
 /**
@@ -33,7 +33,6 @@ export class EntryFormatError extends Error {
   override readonly name = "EntryFormatError";
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -47,7 +46,7 @@ export function encodeEntry(document: EntryDocument | LedgerEntry): Uint8Array {
   if (!kinds.includes(document.kind)) throw new EntryFormatError(`entry kind ${String(document.kind)} does not exist in version ${document.v}`);
   const text = canonicalize(document);
   if (text === undefined) throw new EntryFormatError("entry is not representable as JSON");
-  const bytes = encoder.encode(text);
+  const bytes = utf8Bytes(text);
   if (bytes.length > MAX_ENTRY_BYTES) throw new EntryFormatError(`entry is ${bytes.length} bytes; the limit is ${MAX_ENTRY_BYTES}`);
   return bytes;
 }

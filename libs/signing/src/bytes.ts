@@ -1,10 +1,6 @@
-/** Byte helpers. WHATWG TextEncoder only (browsers, Node), never node: modules. */
+/** Byte helpers. Portable (browsers, Node), never node: modules. */
 
-const encoder = new TextEncoder();
-
-export function utf8(s: string): Uint8Array {
-  return encoder.encode(s);
-}
+export { utf8Bytes as utf8 } from "@custody/encoding";
 
 /**
  * Compares two byte strings in time that depends only on their lengths, so a receiver's response

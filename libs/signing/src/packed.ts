@@ -5,7 +5,7 @@
  * padded base64, tokens joined by one space), so it is rebuilt exactly — at 64 bytes for one secret
  * against 120 as text.
  */
-import { decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
+import { allocBytes, decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
 import { CUSTODY_SIGNATURE_HEADER, CUSTODY_SIGNATURE_PREFIX } from "./custody.js";
 import { fail } from "./errors.js";
 
@@ -22,7 +22,7 @@ export function packSignatures(headers: SignatureHeaders): Uint8Array {
   const custody = headers["x-custody-signature"];
   if (!CUSTODY_SIGNATURE_HEADER.test(custody)) fail("BAD_SIGNATURE_HEADER", "x-custody-signature is not sha256= and 64 lowercase hex digits");
   const tokens = headers["webhook-signature"].split(" ");
-  const out = new Uint8Array(MAC_BYTES * (1 + tokens.length));
+  const out = allocBytes(MAC_BYTES * (1 + tokens.length));
   out.set(fromHex(custody.slice(CUSTODY_SIGNATURE_PREFIX.length)), 0);
   tokens.forEach((token, i) => {
     // decodeBase64 refuses non-canonical spellings, which would not be rebuilt as they were.

@@ -1,4 +1,5 @@
 import { sha256 } from "@custody/crypto";
+import { allocBytes, utf8Bytes } from "@custody/encoding";
 import { canonicalJson, redact, redactionHopBytes, removePaths, type JsonValue, type RandomSource, type RemovedField } from "@custody/redact";
 
 /*
@@ -43,14 +44,13 @@ export function pathsToRemove(eventType: string, personalDataFields: readonly st
   return shape === "thin" ? [...personalDataFields] : personalDataFields.filter((p) => !acknowledged.has(acknowledgementOf(eventType, p)));
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const str = JSON.stringify;
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
+  const out = allocBytes(size);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
@@ -66,12 +66,12 @@ function bodyBytes(event: EventForBody, shape: Shape, data: Uint8Array, removedP
   after += `,"payloadShape":${str(shape)},"redacted":${str(removedPaths)}`;
   if (event.supersedes !== null) after += `,"supersedes":${str(event.supersedes)}`;
   after += `,"timestamp":${str(event.occurredAt.toISOString())},"type":${str(event.type)}}`;
-  return concat([DATA_OPEN, data, encoder.encode(after)]);
+  return concat([DATA_OPEN, data, utf8Bytes(after)]);
 }
 
-const DATA_OPEN = encoder.encode('{"data":');
-const HOP_OPEN = encoder.encode('{"payload":');
-const HOP_CLOSE_NOTHING_REMOVED = encoder.encode(',"removed":[],"v":1}');
+const DATA_OPEN = utf8Bytes('{"data":');
+const HOP_OPEN = utf8Bytes('{"payload":');
+const HOP_CLOSE_NOTHING_REMOVED = utf8Bytes(',"removed":[],"v":1}');
 
 function prepared(event: EventForBody, shape: Shape, data: JsonValue | undefined, removed: RemovedField[]): PreparedBody {
   if (data === undefined) {
@@ -86,7 +86,7 @@ function prepared(event: EventForBody, shape: Shape, data: JsonValue | undefined
     body: bodyBytes(
       event,
       shape,
-      encoder.encode(canonicalJson(data, "data")),
+      utf8Bytes(canonicalJson(data, "data")),
       removed.map((r) => r.path),
     ),
     redactedHop: sha256(redactionHopBytes(data, removed)),
