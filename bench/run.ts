@@ -8,6 +8,7 @@ import { benchAudit } from "./audit.js";
 import { benchConsole } from "./console.js";
 import { benchLedger } from "./ledger.js";
 import { benchPipeline } from "./pipeline.js";
+import { benchSeal } from "./seal.js";
 import { printResult, type BenchResult } from "./report.js";
 
 const parts: Record<string, () => Promise<BenchResult>> = {
@@ -15,6 +16,7 @@ const parts: Record<string, () => Promise<BenchResult>> = {
   pipeline: () => benchPipeline(process.argv.slice(2)),
   audit: () => benchAudit(process.argv.slice(2)),
   console: () => benchConsole(process.argv.slice(2)),
+  seal: benchSeal,
 };
 
 // `--flag[=value]` and `NAME=value` arguments are options of the parts, not part names.
