@@ -1,4 +1,4 @@
-import { sql, type Database, type EntryKind, type Kysely } from "@custody/db";
+import { sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 
 /**
  * A position in the ledger's commit-safe order: entries sorted by (xid, seq), where `xid` is the id
@@ -47,15 +47,30 @@ export interface EntriesAfter {
   heldBack: boolean;
 }
 
-/** Up to `limit` entries after `after`, in commit-safe order. One statement: one snapshot. */
-export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, limit: number): Promise<EntriesAfter> {
+/** A row of `commitOrderRows`: an entry after the position, and whether its place is final. */
+export interface CommitOrderRow {
+  xid: string;
+  seq: string;
+  id: string;
+  kind: EntryKind;
+  leaf_hash: Buffer;
+  final: boolean;
+}
+
+/**
+ * The statement behind `entriesAfter`: up to `limit` entries after `after` in commit-safe order,
+ * each with whether it is final. A reader that needs more about each entry wraps it in its own
+ * statement (`WITH ordered AS (…) SELECT … JOIN …`), so everything it reads shares one snapshot, and
+ * passes the rows, in this order, to `finalPrefix`.
+ */
+export function commitOrderRows(after: CommitPosition, limit: number): RawBuilder<CommitOrderRow> {
   // Other databases' transactions are read from the functions behind pg_stat_activity and
   // pg_prepared_xacts: planning those views (rewrite, joins) cost ~0.4 ms a statement, most of a
   // relay round at low load. And they are read only when a row is at or past the plain horizon (the
   // oldest in-progress xid of the whole cluster): rows below it are final whatever runs elsewhere.
   // The refined horizon is an uncorrelated scalar subquery, an InitPlan that Postgres runs only if
   // the CASE reaches it, in the statement's snapshot.
-  const { rows } = await sql<{ xid: string; seq: string; id: string; kind: EntryKind; leaf_hash: Buffer; final: boolean }>`
+  return sql<CommitOrderRow>`
     WITH page AS (
       SELECT e.xid, e.seq, e.id, e.kind, e.leaf_hash
       FROM ledger_entries e
@@ -78,14 +93,24 @@ export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, 
       FROM plain)
     SELECT p.xid::text AS xid, p.seq, p.id, p.kind, p.leaf_hash, p.xid < horizon.xid AS final
     FROM page p, horizon
-    ORDER BY p.xid, p.seq`.execute(db);
+    ORDER BY p.xid, p.seq`;
+}
+
+/** The final rows of a commit-order read (in its order), and whether a committed row after them is held back. */
+export function finalPrefix<R extends { final: boolean }>(rows: readonly R[]): { ready: R[]; heldBack: boolean } {
   // Non-final rows sort after every final one (their xids are >= xmin), so the final ones are a prefix.
   const firstOpen = rows.findIndex((r) => !r.final);
-  const ready = firstOpen < 0 ? rows : rows.slice(0, firstOpen);
-  return {
-    entries: ready.map((r) => ({ xid: r.xid, seq: String(r.seq), id: r.id, kind: r.kind, leafHash: r.leaf_hash })),
-    heldBack: firstOpen >= 0,
-  };
+  return { ready: firstOpen < 0 ? [...rows] : rows.slice(0, firstOpen), heldBack: firstOpen >= 0 };
+}
+
+/** The position of a commit-order row. */
+export const positionOf = (r: { xid: string; seq: string }): CommitPosition => ({ xid: r.xid, seq: String(r.seq) });
+
+/** Up to `limit` entries after `after`, in commit-safe order. One statement: one snapshot. */
+export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, limit: number): Promise<EntriesAfter> {
+  const { rows } = await commitOrderRows(after, limit).execute(db);
+  const { ready, heldBack } = finalPrefix(rows);
+  return { entries: ready.map((r) => ({ ...positionOf(r), id: r.id, kind: r.kind, leafHash: r.leaf_hash })), heldBack };
 }
 
 /** Compares two positions in commit-safe order. */

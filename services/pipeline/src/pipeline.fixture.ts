@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { newId, sql } from "@custody/db";
+import { newId, sql, type Database, type Kysely } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { appendEvents } from "@custody/events";
 import { encryptSecret } from "@custody/keys";
@@ -143,10 +143,10 @@ export class PipelineFixture {
     return secret;
   }
 
-  /** Events appended as ingest appends them; returns their ids. */
-  async events(count: number, type = "order.placed", extra: { callbackUrl?: string | null; fanOut?: boolean; data?: (i: number) => JsonValue } = {}): Promise<string[]> {
+  /** Events appended as ingest appends them (in their own transaction, or in `extra.trx`); returns their ids. */
+  async events(count: number, type = "order.placed", extra: { callbackUrl?: string | null; fanOut?: boolean; data?: (i: number) => JsonValue; trx?: Kysely<Database> } = {}): Promise<string[]> {
     const ids = Array.from({ length: count }, () => newId("evt"));
-    await this.t.db.transaction().execute((trx) =>
+    const append = (trx: Kysely<Database>) =>
       appendEvents(
         trx,
         this.tenantId,
@@ -162,8 +162,8 @@ export class PipelineFixture {
           requestHash: randomBytes(32),
           fanOut: extra.fanOut ?? true,
         })),
-      ),
-    );
+      );
+    await (extra.trx === undefined ? this.t.db.transaction().execute(append) : append(extra.trx));
     return ids;
   }
 

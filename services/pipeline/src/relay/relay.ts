@@ -1,7 +1,7 @@
 import { announce, type EventMessage, type NatsConnection } from "@custody/bus";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { EVENTS_CHANNEL } from "@custody/events";
-import { assertXidCounterAhead, entriesAfter, type CommitPosition } from "@custody/ledger-store";
+import { assertXidCounterAhead, commitOrderRows, finalPrefix, positionOf, type CommitOrderRow, type CommitPosition } from "@custody/ledger-store";
 import type { Logger } from "@custody/log";
 import { HeldBackDelay } from "../shared/held-back.js";
 import { Leadership, type LeaderSession } from "../shared/leadership.js";
@@ -63,21 +63,24 @@ export class Relay {
     }
   }
 
-  /** Publishes the events after `position` (up to a batch) and moves the cursor past every entry read. */
+  /**
+   * Publishes the events after `position` (up to a batch) and moves the cursor past every entry read.
+   * The entries and their events are read in one statement: a round trip fewer on every event's way
+   * to dispatch.
+   */
   async relayBatch(db: Kysely<Database>, position: CommitPosition): Promise<{ moved?: { position: CommitPosition; count: number }; heldBack: boolean }> {
-    const { entries, heldBack } = await entriesAfter(db, position, this.o.batchSize);
-    if (entries.length === 0) return { heldBack };
-    const eventEntries = entries.filter((e) => e.kind === "event").map((e) => e.id);
-    const messages: EventMessage[] =
-      eventEntries.length === 0
-        ? []
-        : (
-            await sql<{ tenant_id: string; id: string; entry_id: string }>`
-              SELECT tenant_id, id, entry_id FROM events WHERE entry_id = ANY(${sql.val(eventEntries)}::text[]) AND fan_out`.execute(db)
-          ).rows.map((r) => ({ tenantId: r.tenant_id, eventId: r.id, entryId: r.entry_id }));
+    const { rows } = await sql<CommitOrderRow & { event_tenant: string | null; event_id: string | null }>`
+      WITH ordered AS (${commitOrderRows(position, this.o.batchSize)})
+      SELECT o.*, ev.tenant_id AS event_tenant, ev.id AS event_id
+      FROM ordered o
+      LEFT JOIN events ev ON o.kind = 'event' AND ev.entry_id = o.id AND ev.fan_out
+      ORDER BY o.xid::xid8, o.seq`.execute(db);
+    const { ready, heldBack } = finalPrefix(rows);
+    if (ready.length === 0) return { heldBack };
+    const messages: EventMessage[] = ready.flatMap((r) => (r.event_tenant === null || r.event_id === null ? [] : [{ tenantId: r.event_tenant, eventId: r.event_id, entryId: r.id }]));
     await announce(this.o.nc, this.o.prefix, "events", messages);
-    const last = entries[entries.length - 1]!;
+    const last = positionOf(ready[ready.length - 1]!);
     await sql`UPDATE relay_cursor SET xid = ${last.xid}::xid8, seq = ${last.seq}::bigint, updated_at = now()`.execute(db);
-    return { moved: { position: { xid: last.xid, seq: last.seq }, count: entries.length }, heldBack };
+    return { moved: { position: last, count: ready.length }, heldBack };
   }
 }

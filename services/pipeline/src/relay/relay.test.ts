@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBus, deleteTopology, ensureTopology, streamName, type NatsConnection } from "@custody/bus";
+import { loadConfig } from "@custody/config";
+import { outcomesEntry } from "@custody/ledger";
+import { appendEntries, ORIGIN_POSITION, type CommitPosition } from "@custody/ledger-store";
+import { PipelineFixture } from "../pipeline.fixture.js";
+import { Relay } from "./relay.js";
+
+/** The relay's round against Postgres and JetStream: which entries it announces, in what order, and how far it moves. */
+describe("relay", () => {
+  const f = new PipelineFixture();
+  const prefix = `t${randomBytes(5).toString("hex")}`;
+  let nc: NatsConnection;
+  let relay: Relay;
+
+  beforeAll(async () => {
+    await f.start();
+    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "relay-test" });
+    await ensureTopology(nc, prefix);
+    relay = new Relay({ databaseUrl: f.t.url, nc, prefix, logger: f.logger, batchSize: 100, pollMs: 50, lockRetryMs: 100 });
+  });
+
+  afterAll(async () => {
+    await deleteTopology(nc, prefix);
+    await nc.close();
+    await f.stop();
+  });
+
+  /** Every message in the stream so far, decoded. */
+  async function announced(): Promise<unknown[]> {
+    const jsm = await nc.jetstreamManager();
+    const { state } = await jsm.streams.info(streamName(prefix));
+    const out: unknown[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) out.push((await jsm.streams.getMessage(streamName(prefix), { seq })).json());
+    return out;
+  }
+
+  const entryIdsOf = async (eventIds: readonly string[]) =>
+    (await f.t.db.selectFrom("events").select(["id", "entry_id"]).where("id", "in", eventIds).execute()).reduce((m, r) => m.set(r.id, r.entry_id), new Map<string, string>());
+
+  let position: CommitPosition = ORIGIN_POSITION;
+
+  it("announces the events that fan out, with their entry ids, and moves past every entry it read", async () => {
+    const fanOut = await f.events(3);
+    await f.events(2, "order.placed", { fanOut: false });
+    await appendEntries(f.t.db, [{ tenantId: null, document: outcomesEntry({ batchRoot: randomBytes(32).toString("hex"), size: 1 }) }]);
+
+    const round = await relay.relayBatch(f.t.db, position);
+    expect(round.heldBack).toBe(false);
+    const { n } = await f.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    expect(round.moved?.count).toBe(Number(n));
+    const entries = await entryIdsOf(fanOut);
+    expect(await announced()).toEqual(fanOut.map((eventId) => ({ tenantId: f.tenantId, eventId, entryId: entries.get(eventId) })));
+    const cursor = await f.t.db.selectFrom("relay_cursor").select(["xid", "seq"]).executeTakeFirstOrThrow();
+    expect({ xid: String(cursor.xid), seq: String(cursor.seq) }).toEqual(round.moved?.position);
+    position = round.moved!.position;
+
+    expect(await relay.relayBatch(f.t.db, position)).toEqual({ heldBack: false });
+  });
+
+  it("holds back an event committed after an older transaction that is still open, then announces both in commit-safe order", async () => {
+    const before = (await announced()).length;
+    // The older transaction takes its xid with its insert, then stays open while a newer one commits.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let inserted!: (ids: string[]) => void;
+    const older = new Promise<string[]>((r) => (inserted = r));
+    const olderTx = f.t.db.transaction().execute(async (trx) => {
+      inserted(await f.events(1, "order.placed", { trx }));
+      await released;
+    });
+    const olderIds = await older;
+    const newer = await f.events(1);
+
+    const held = await relay.relayBatch(f.t.db, position);
+    expect(held.heldBack).toBe(true);
+    expect(held.moved).toBeUndefined();
+    expect((await announced()).length).toBe(before);
+
+    release();
+    await olderTx;
+    const round = await relay.relayBatch(f.t.db, position);
+    expect(round.heldBack).toBe(false);
+    expect(round.moved?.count).toBe(2);
+    const ids = (await announced()).slice(before).map((m) => (m as { eventId: string }).eventId);
+    expect(ids).toEqual([...olderIds, ...newer]);
+  });
+});
