@@ -9,14 +9,15 @@ export function asciiString(codes: Uint8Array): string {
   return decoder.decode(codes);
 }
 
-let scratch = new Uint8Array(4096);
+const SCRATCH_SIZE = 65_536;
+const scratch = new Uint8Array(SCRATCH_SIZE);
 
 /**
  * A buffer of `size` bytes for character codes that are turned into a string before the encoder
  * returns: the same memory every call, because a fresh one past 64 bytes costs a backing store
- * (~2 µs, pool.ts). Valid only until the next call.
+ * (~2 µs, pool.ts). Valid only until the next call. Larger outputs get a buffer of their own, so a
+ * rare large one does not keep its memory for the life of the process.
  */
 export function codeScratch(size: number): Uint8Array {
-  if (size > scratch.length) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
-  return scratch.subarray(0, size);
+  return size > SCRATCH_SIZE ? new Uint8Array(size) : scratch.subarray(0, size);
 }

@@ -59,4 +59,13 @@ describe("toHex / fromHex", () => {
     expectEncodingError(() => fromHex(null as unknown as string), "BAD_ARGUMENT_TYPE", "fromHex: expected string, got null");
     expectEncodingError(() => toHex("ab" as unknown as Uint8Array), "BAD_ARGUMENT_TYPE", "toHex input: expected Uint8Array, got string");
   });
+
+  it("encodes inputs longer than the shared scratch buffer, and short ones after them", () => {
+    const long = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 7) & 0xff);
+    const hex = toHex(long);
+    expect(hex.length).toBe(80_000);
+    expect(fromHex(hex)).toEqual(long);
+    expect(toHex(Uint8Array.of(0xab, 0x01))).toBe("ab01");
+    expect(hex.slice(0, 6)).toBe("00070e");
+  });
 });

@@ -18,17 +18,17 @@ const MAX_POOLED = BLOCK_SIZE >>> 1;
 let block = new Uint8Array(BLOCK_SIZE);
 let used = 0;
 
-/** The free end of the block when `room` bytes may be pooled (a new block if this one has less left), else undefined. */
-function carve(room: number): Uint8Array | undefined {
-  if (room > MAX_POOLED) return undefined;
+/** Whether `room` bytes may come from the block, starting a new block if this one has less left. */
+function fits(room: number): boolean {
+  if (room > MAX_POOLED) return false;
   if (used + room > BLOCK_SIZE) {
     block = new Uint8Array(BLOCK_SIZE);
     used = 0;
   }
-  return block.subarray(used);
+  return true;
 }
 
-/** Marks `size` bytes from the block's free end as given out, 8-byte aligned as Node's pool. */
+/** Gives out `size` bytes from the block's free end, 8-byte aligned as Node's pool. */
 function take(size: number): Uint8Array {
   const out = block.subarray(used, used + size);
   used = (used + size + 7) & ~7;
@@ -37,13 +37,12 @@ function take(size: number): Uint8Array {
 
 /** A new zero-filled byte array. */
 export function allocBytes(size: number): Uint8Array {
-  return carve(size) === undefined ? new Uint8Array(size) : take(size);
+  return fits(size) ? take(size) : new Uint8Array(size);
 }
 
 /** The UTF-8 bytes of `text` (lone surrogates become U+FFFD, as with TextEncoder). */
 export function utf8Bytes(text: string): Uint8Array {
   // A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair: 4 bytes for 2 units).
-  const free = carve(text.length * 3);
-  if (free === undefined) return encoder.encode(text);
-  return take(encoder.encodeInto(text, free).written);
+  if (!fits(text.length * 3)) return encoder.encode(text);
+  return take(encoder.encodeInto(text, block.subarray(used)).written);
 }
