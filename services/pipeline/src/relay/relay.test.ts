@@ -48,7 +48,10 @@ describe("relay", () => {
 
     const round = await relay.relayBatch(f.t.db, position);
     expect(round.heldBack).toBe(false);
-    const { n } = await f.t.db.selectFrom("ledger_entries").select((eb) => eb.fn.countAll<string>().as("n")).executeTakeFirstOrThrow();
+    const { n } = await f.t.db
+      .selectFrom("ledger_entries")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .executeTakeFirstOrThrow();
     expect(round.moved?.count).toBe(Number(n));
     const entries = await entryIdsOf(fanOut);
     expect(await announced()).toEqual(fanOut.map((eventId) => ({ tenantId: f.tenantId, eventId, entryId: entries.get(eventId) })));
