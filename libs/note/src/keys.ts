@@ -10,10 +10,10 @@
  * "no verified signature" later.
  */
 import { isUsablePublicKey, PUBLIC_KEY_SIZE, publicKeyFromSeed, randomSeed, SEED_SIZE, sha256 } from "@custody/crypto";
-import { decodeBase64, encodeBase64, fromHex, toHex } from "@custody/encoding";
+import { decodeBase64, encodeBase64, fromHex, toHex, utf8Bytes } from "@custody/encoding";
 import { NoteError } from "./errors.js";
 import type { NoteErrorCode } from "./errors.js";
-import { bytesEqual, concatBytes, isValidKeyName, utf8 } from "./text.js";
+import { bytesEqual, concatBytes, isValidKeyName } from "./text.js";
 
 /** signed-note §Signature types: 0x01 is Ed25519, the only type this library signs or verifies. */
 export const SIG_TYPE_ED25519 = 0x01;
@@ -43,7 +43,7 @@ export interface Signer {
  *   key ID = SHA-256(key name || 0x0A || 0x01 || 32-byte Ed25519 public key)[:4]
  */
 export function computeKeyId(name: string, publicKey: Uint8Array): Uint8Array {
-  const digest = sha256(concatBytes(utf8(name), Uint8Array.of(0x0a, SIG_TYPE_ED25519), publicKey));
+  const digest = sha256(concatBytes(utf8Bytes(name), Uint8Array.of(0x0a, SIG_TYPE_ED25519), publicKey));
   return digest.slice(0, KEY_ID_SIZE);
 }
 

@@ -12,11 +12,11 @@
  * requires for unknown keys.
  */
 import { ed25519Sign, verifyEd25519 } from "@custody/crypto";
-import { decodeBase64, encodeBase64, toHex } from "@custody/encoding";
+import { decodeBase64, encodeBase64, toHex, utf8Bytes } from "@custody/encoding";
 import { NoteError } from "./errors.js";
 import { assertSigner, assertVerifierKey, KEY_ID_SIZE } from "./keys.js";
 import type { Signer, VerifierKey } from "./keys.js";
-import { bytesEqual, concatBytes, decodeUtf8, findForbiddenChar, isValidKeyName, utf8 } from "./text.js";
+import { bytesEqual, concatBytes, decodeUtf8, findForbiddenChar, isValidKeyName } from "./text.js";
 
 /**
  * Maximum note size in UTF-8 bytes. signed-note §Format lets verifiers cap the size as long as 16
@@ -81,7 +81,7 @@ function noteString(input: NoteInput): string {
   }
   const bad = findForbiddenChar(s);
   if (bad >= 0) malformed(`note contains a control character or lone surrogate at offset ${bad}`);
-  if (typeof input === "string" && utf8(s).length > MAX_NOTE_SIZE) {
+  if (typeof input === "string" && utf8Bytes(s).length > MAX_NOTE_SIZE) {
     throw new NoteError("NOTE_TOO_LARGE", `note exceeds ${MAX_NOTE_SIZE} bytes`);
   }
   return s;
@@ -166,7 +166,7 @@ function lookupId(name: string, keyId: Uint8Array): string {
 export function verifyNote(note: NoteInput, verifierKeys: readonly VerifierKey[]): VerifiedNote {
   const known = indexKeys(verifierKeys);
   const { text, signatures } = parseNote(note);
-  const message = utf8(text);
+  const message = utf8Bytes(text);
   const verified: string[] = [];
   for (const sig of signatures) {
     const key = known.get(lookupId(sig.name, sig.keyId));
@@ -192,7 +192,7 @@ export function signNote(text: string, signers: readonly Signer[]): string {
   if (!Array.isArray(signers) || signers.length === 0) malformed("a signed note needs at least one signer");
   if (signers.length > MAX_SIGNATURES) throw new NoteError("NOTE_TOO_LARGE", `more than ${MAX_SIGNATURES} signers`);
 
-  const message = utf8(text);
+  const message = utf8Bytes(text);
   if (message.length > MAX_NOTE_SIZE) throw new NoteError("NOTE_TOO_LARGE", `note text exceeds ${MAX_NOTE_SIZE} bytes`);
   const seen = new Set<string>();
   let out = text + "\n";
@@ -204,6 +204,6 @@ export function signNote(text: string, signers: readonly Signer[]): string {
     const sig = ed25519Sign(message, signer.seed);
     out += `${SIG_PREFIX}${signer.name} ${encodeBase64(concatBytes(signer.keyId, sig))}\n`;
   }
-  if (utf8(out).length > MAX_NOTE_SIZE) throw new NoteError("NOTE_TOO_LARGE", `signed note exceeds ${MAX_NOTE_SIZE} bytes`);
+  if (utf8Bytes(out).length > MAX_NOTE_SIZE) throw new NoteError("NOTE_TOO_LARGE", `signed note exceeds ${MAX_NOTE_SIZE} bytes`);
   return out;
 }

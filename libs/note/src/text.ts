@@ -3,14 +3,10 @@
  * Uses the WHATWG TextEncoder/TextDecoder globals (browsers, Node >= 11), never node: modules.
  */
 
-import { utf8Bytes } from "@custody/encoding";
-
 // fatal: invalid UTF-8 is an error, not U+FFFD (signed-note §Format: notes MUST be valid UTF-8).
 // ignoreBOM: keep a leading U+FEFF as a character instead of silently stripping it, so the string
 // we hand back is exactly the bytes we were given (the signed message must not change under us).
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-export { utf8Bytes as utf8 };
 
 /** Decodes UTF-8 bytes, or returns undefined if they are not valid UTF-8 (overlongs, surrogates, truncation). */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {

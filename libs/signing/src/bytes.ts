@@ -1,7 +1,5 @@
 /** Byte helpers. Portable (browsers, Node), never node: modules. */
 
-export { utf8Bytes as utf8 } from "@custody/encoding";
-
 /**
  * Compares two byte strings in time that depends only on their lengths, so a receiver's response
  * time does not reveal how many leading bytes of a forged MAC were right. Lengths are public (a MAC

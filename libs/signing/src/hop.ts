@@ -1,3 +1,4 @@
+import { utf8Bytes } from "@custody/encoding";
 /**
  * Canonical bytes of a delivery's signature headers, hashed into a chain-of-custody hop.
  *
@@ -29,7 +30,6 @@
  * Example: {"Webhook-Id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,abc="}
  *   -> "webhook-id:msg_1\nwebhook-signature:v1,abc=\nwebhook-timestamp:1700000000\n"
  */
-import { utf8 } from "./bytes.js";
 import { fail } from "./errors.js";
 import { headerMap, type HeaderInput } from "./headers.js";
 
@@ -70,7 +70,7 @@ function hopBytes(headers: HeaderInput, names: ReadonlySet<string>, required: bo
     if (!PRINTABLE_ASCII.test(value)) fail("BAD_HEADER", `header ${name} has a character outside printable ASCII (0x20–0x7E)`);
     text += `${name}:${value}\n`;
   }
-  return utf8(text);
+  return utf8Bytes(text);
 }
 
 /** Format 1: the present headers of SIGNED_HEADER_NAMES. */

@@ -4,8 +4,7 @@
  * sweet spot: HMAC keys past 64 bytes are hashed first and gain nothing).
  */
 import { sha256 } from "@custody/crypto";
-import { utf8 } from "./bytes.js";
-import { decodeBase64, encodeBase64, toHex } from "@custody/encoding";
+import { decodeBase64, encodeBase64, toHex, utf8Bytes } from "@custody/encoding";
 import { fail } from "./errors.js";
 
 export const SECRET_PREFIX = "whsec_";
@@ -63,7 +62,7 @@ export function signingKeyOf(secret: string): SigningKey {
   const known = parsed.get(secret);
   if (known !== undefined) return known;
   const key = decodeSecret(secret);
-  const signing: SigningKey = { key, utf8: utf8(secret), keyId: KEY_ID_PREFIX + toHex(sha256(key)).slice(0, 16) };
+  const signing: SigningKey = { key, utf8: utf8Bytes(secret), keyId: KEY_ID_PREFIX + toHex(sha256(key)).slice(0, 16) };
   if (parsed.size >= MAX_PARSED) parsed.clear();
   parsed.set(secret, signing);
   return signing;

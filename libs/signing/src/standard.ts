@@ -1,7 +1,7 @@
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com, "Signature scheme"):
  *
- *   signed content = utf8(`${msgId}.${timestamp}.`) || body   (body = the exact raw bytes sent)
+ *   signed content = utf8Bytes(`${msgId}.${timestamp}.`) || body   (body = the exact raw bytes sent)
  *   signature      = base64(HMAC-SHA256(key = base64decode(secret without "whsec_"), signed content))
  *   header         = "webhook-signature: v1,<sig>[ v1,<sig>...]"   (one per valid secret, space-separated)
  *
@@ -9,8 +9,8 @@
  * only the old one keep verifying.
  */
 import { hmacSha256 } from "@custody/crypto";
-import { decodeBase64, encodeBase64 } from "@custody/encoding";
-import { constantTimeEqual, utf8 } from "./bytes.js";
+import { decodeBase64, encodeBase64, utf8Bytes } from "@custody/encoding";
+import { constantTimeEqual } from "./bytes.js";
 import { fail } from "./errors.js";
 import { assertBody, assertMsgId, assertTimestamp, parseTimestampHeader } from "./fields.js";
 import { requireHeader, type HeaderInput } from "./headers.js";
@@ -29,7 +29,7 @@ export type StandardWebhookHeaders = {
 
 function mac(key: Uint8Array, msgId: string, timestamp: number, body: Uint8Array): Uint8Array {
   // Streamed rather than concatenated: bodies can be large and the prefix is tiny.
-  return hmacSha256(key, utf8(`${msgId}.${timestamp}.`), body);
+  return hmacSha256(key, utf8Bytes(`${msgId}.${timestamp}.`), body);
 }
 
 /** Throws unless `secrets` is a non-empty array without repeats. */
