@@ -1,4 +1,4 @@
-import { hash } from "node:crypto";
+import { sha256 as digest } from "@custody/crypto";
 import { AppError } from "@custody/errors";
 import { canonicalJson, type JsonObject } from "@custody/redact";
 import { MAX_METADATA_BYTES, newEventBody, RESERVED_TYPE_PREFIX, type NewEventBody } from "./schemas.js";
@@ -38,8 +38,8 @@ export interface PreparedEvent {
   requestHash: Buffer;
 }
 
-// Read as a "binary" string into a pooled Buffer: a digest Buffer of its own costs a backing store (~2 µs; libs/encoding pool.ts).
-const sha256 = (bytes: Buffer | string): Buffer => Buffer.from(hash("sha256", bytes, "binary"), "binary");
+// The platform's one SHA-256 (node:crypto in the services), as the Buffer ingest stores and compares.
+const sha256 = (bytes: Buffer | string): Buffer => Buffer.from(digest(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes));
 
 /** A batch item through the same schema as a single body; a mismatch is 422 for that item alone. */
 export function parseEventItem(raw: unknown, prefix: string): NewEventBody {
