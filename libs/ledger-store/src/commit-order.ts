@@ -97,10 +97,10 @@ export function commitOrderRows(after: CommitPosition, limit: number): RawBuilde
 }
 
 /** The final rows of a commit-order read (in its order), and whether a committed row after them is held back. */
-export function finalPrefix<R extends { final: boolean }>(rows: readonly R[]): { ready: R[]; heldBack: boolean } {
+export function finalPrefix<R extends { final: boolean }>(rows: readonly R[]): { ready: readonly R[]; heldBack: boolean } {
   // Non-final rows sort after every final one (their xids are >= xmin), so the final ones are a prefix.
   const firstOpen = rows.findIndex((r) => !r.final);
-  return { ready: firstOpen < 0 ? [...rows] : rows.slice(0, firstOpen), heldBack: firstOpen >= 0 };
+  return { ready: firstOpen < 0 ? rows : rows.slice(0, firstOpen), heldBack: firstOpen >= 0 };
 }
 
 /** The position of a commit-order row. */
