@@ -56,14 +56,15 @@ const HELD_BACK_RETRY_MS = 5;
  * read, and the position is derived from the tree itself after a crash or a change of leader.
  *
  * Commit protocol, and why a crash anywhere is safe:
- * 1. One transaction takes a batch of entries after the position, writes their leaves and every
- *    perfect tree node they complete (entries from before 0006 also leave ledger_pending), and moves
- *    ledger_head from (n, root_n) to (n+k, root_n+k) with `WHERE tree_size = n`. A crash before
- *    COMMIT leaves nothing; after it, everything. The CAS means a deposed leader that still holds a
- *    transaction cannot commit.
+ * 1. It reads a batch of entries after the position (the order is final once read, so the read
+ *    needs no transaction), then one statement writes their leaves and every perfect tree node they
+ *    complete and moves ledger_head from (n, root_n) to (n+k, root_n+k) with `WHERE tree_size = n`,
+ *    undone whole when that finds no row. A crash before it commits leaves nothing; after it,
+ *    everything. The CAS means a deposed leader cannot write. (Entries from before 0006 go the same
+ *    way inside a transaction that also takes them out of ledger_pending.)
  * 2. Separately, when the tree grew, it signs a checkpoint of the committed head and, in one
- *    transaction, stores it and moves ledger_head.checkpoint_size with `WHERE checkpoint_size = old`.
- *    A crash before that COMMIT just means the next leader signs the same head again. Every signed
+ *    statement, stores it and moves ledger_head.checkpoint_size with `WHERE checkpoint_size = old`.
+ *    A crash before that commits just means the next leader signs the same head again. Every signed
  *    root is the root of a prefix of one append-only tree, so any two checkpoints are linked by a
  *    consistency proof.
  * On taking the lead, the sequencer recomputes the head's root from the stored frontier and refuses
@@ -121,23 +122,21 @@ export class Sequencer {
     state.frontier = [...appended.frontier];
   }
 
+  /** One read and one write, no transaction: the write's compare-and-swap on the head is what makes it safe. */
   private async sequenceBatch(db: Kysely<Database>, state: TreeState): Promise<{ added: number; heldBack: boolean }> {
-    const result = await db.transaction().execute(async (trx) => {
-      const { entries, heldBack } = await entriesAfter(trx, state.position, this.options.batchSize);
-      if (entries.length === 0) return { heldBack };
-      const appended = await extendTree(
-        trx,
-        state,
-        entries.map((e) => e.id),
-        entries.map((e) => new Uint8Array(e.leafHash)),
-      );
-      return { heldBack, appended, last: entries[entries.length - 1]! };
-    });
-    if (!result.appended) return { added: 0, heldBack: result.heldBack };
-    const added = result.appended.size - state.size;
-    this.commit(state, result.appended);
-    state.position = { xid: result.last.xid, seq: result.last.seq };
-    return { added, heldBack: result.heldBack };
+    const { entries, heldBack } = await entriesAfter(db, state.position, this.options.batchSize);
+    if (entries.length === 0) return { added: 0, heldBack };
+    const appended = await extendTree(
+      db,
+      state,
+      entries.map((e) => e.id),
+      entries.map((e) => new Uint8Array(e.leafHash)),
+    );
+    const added = appended.size - state.size;
+    this.commit(state, appended);
+    const last = entries[entries.length - 1]!;
+    state.position = { xid: last.xid, seq: last.seq };
+    return { added, heldBack };
   }
 
   /**
@@ -170,7 +169,7 @@ export class Sequencer {
     const signer = await this.options.signer();
     const note = signNote(formatCheckpoint({ origin: signer.name, size: state.size, rootHash: state.root }), [signer]);
     const size = state.size;
-    await db.transaction().execute((trx) => storeCheckpoint(trx, { size, root: state.root, note, keyId: Buffer.from(signer.keyId).toString("hex"), previousSize: state.checkpointSize }));
+    await storeCheckpoint(db, { size, root: state.root, note, keyId: Buffer.from(signer.keyId).toString("hex"), previousSize: state.checkpointSize });
     state.checkpointSize = size;
     this.options.logger.debug({ size }, "checkpoint signed");
   }
