@@ -1,5 +1,5 @@
 import { utf8Bytes } from "@custody/encoding";
-import type { NatsConnection } from "nats";
+import { headers, type NatsConnection } from "nats";
 import { z } from "zod";
 
 /**
@@ -36,4 +36,21 @@ export async function announce<H extends Hop>(nc: NatsConnection, prefix: string
   const subject = subjectOf(prefix, hop);
   const msgId = HOPS[hop].msgId as (m: HopMessage<H>) => string;
   await Promise.all(messages.map((m) => js.publish(subject, utf8Bytes(JSON.stringify(m)), { msgID: msgId(m) })));
+}
+
+/**
+ * Publishes messages of one hop without waiting for the stream: a core NATS publish carrying the
+ * same Nats-Msg-Id `announce` would set, so the stream stores it once however often it is offered
+ * within its duplicate window. Nothing says whether it was stored, so it only shortens the way for
+ * messages someone else guarantees: the API offers the events it has just committed, and the relay,
+ * which follows the ledger, announces them all again (docs/ARCHITECTURE.md, "The delivery pipeline").
+ */
+export function offer<H extends Hop>(nc: NatsConnection, prefix: string, hop: H, messages: ReadonlyArray<HopMessage<H>>): void {
+  const subject = subjectOf(prefix, hop);
+  const msgId = HOPS[hop].msgId as (m: HopMessage<H>) => string;
+  for (const m of messages) {
+    const h = headers();
+    h.set("Nats-Msg-Id", msgId(m));
+    nc.publish(subject, utf8Bytes(JSON.stringify(m)), { headers: h });
+  }
 }

@@ -3,7 +3,7 @@ import { AckPolicy } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
-import { announce, connectBus, deleteTopology, ensureTopology, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
+import { announce, connectBus, deleteTopology, ensureTopology, offer, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 
@@ -70,6 +70,22 @@ describe("runStage", () => {
     await stage.stop();
     expect(seen.sort()).toEqual(messages.map((m) => m.eventId).sort());
     expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect(await pendingCount()).toBe(0);
+  });
+
+  it("stores an offered message once, and drops its announcement after it was handled", async () => {
+    // The API offers an event twice (say, a retried commit) …
+    offer(nc, prefix, "events", [event(3001), event(3001)]);
+    await nc.flush();
+    const seen: string[] = [];
+    const stage = await runStage({ nc, prefix, hop: "events", logger, handle: async (batch) => void seen.push(...batch.map((b) => b.data.eventId)), batchSize: 10, concurrency: 1, maxHeld: 100 });
+    await until(() => seen.length >= 1);
+    await until(() => false, 200).catch(() => undefined);
+    await stage.stop();
+    expect(seen).toEqual(["evt_3001"]);
+    expect(await pendingCount()).toBe(0);
+    // … and the relay, following the ledger, announces it again after dispatch acked it.
+    await announce(nc, prefix, "events", [event(3001)]);
     expect(await pendingCount()).toBe(0);
   });
 

@@ -1,3 +1,4 @@
+import type { OptionalBus } from "@custody/bus";
 import type { Db } from "@custody/db";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@custody/http";
 import { registerProofRoutes } from "@custody/proof-routes";
@@ -7,6 +8,7 @@ import { consoleRoutes } from "./console/routes.js";
 import { deliveryRoutes } from "./deliveries/routes.js";
 import { EventTypeCache } from "./event-types/cache.js";
 import { eventTypeRoutes } from "./event-types/routes.js";
+import { eventAnnouncer } from "./events/announce.js";
 import { IngestCommitter } from "./events/ingest-commit.js";
 import type { Clock } from "./events/rate-limit.js";
 import { eventRoutes } from "./events/routes.js";
@@ -24,6 +26,8 @@ export interface ApiDeps extends ApiContext {
   ingestClock?: Clock;
   /** Live API processes (`LivePeers`), among which the ingest rate limit is split; 1 when absent. */
   ingestPeers?: () => number;
+  /** NATS, to offer committed events straight to the pipeline's stream; absent, ingest wakes the relay through Postgres. */
+  bus?: OptionalBus | undefined;
 }
 
 /** 256 KiB: the largest event body the ingest accepts. */
@@ -48,7 +52,12 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
   await app.register(apiKeyRoutes, { prefix: "/api/v2/api-keys", ...deps });
   await app.register(eventTypeRoutes, { prefix: "/api/v2/event-types", ...deps, eventTypes });
   await app.register(webhookRoutes, { prefix: "/api/v2/webhooks", ...deps });
-  await app.register(eventRoutes, { prefix: "/api/v2/events", ...deps, eventTypes, committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger) });
+  await app.register(eventRoutes, {
+    prefix: "/api/v2/events",
+    ...deps,
+    eventTypes,
+    committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger, eventAnnouncer(deps.db, deps.bus, deps.config.CUSTODY_NATS_PREFIX, deps.logger)),
+  });
   await app.register(callbackSecretRoutes, { prefix: "/api/v2/callback-secret", ...deps });
   await app.register(deliveryRoutes, { prefix: "/api/v2", ...deps });
   await app.register(statsRoutes, { prefix: "/api/v2/webhooks/stats", ...deps });

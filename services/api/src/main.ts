@@ -1,3 +1,4 @@
+import { OptionalBus } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { serve } from "@custody/http";
 import { resolveMasterKey } from "@custody/keys";
@@ -8,6 +9,8 @@ const config = loadConfig("api");
 const deps = await openDependencies("api", config, { nats: false });
 const peers = new LivePeers({ db: deps.db, kind: "api", heartbeatMs: config.CUSTODY_PEER_HEARTBEAT_MS, ttlMs: config.CUSTODY_PEER_TTL_MS, logger: deps.logger });
 await peers.start();
+// Ingest works without NATS (the relay announces every event); with it, events reach dispatch a hop sooner.
+const bus = new OptionalBus({ url: config.NATS_URL, name: "custody-api" }, deps.logger);
 const app = await buildApiApp({
   db: deps.db,
   readDb: deps.readDb,
@@ -16,6 +19,7 @@ const app = await buildApiApp({
   logger: deps.logger,
   readiness: deps.readiness,
   ingestPeers: () => peers.count,
+  bus,
 });
 const address = await serve(app, {
   host: config.CUSTODY_API_HOST,
@@ -24,6 +28,7 @@ const address = await serve(app, {
   graceMs: config.CUSTODY_SHUTDOWN_GRACE_MS,
   close: async () => {
     await peers.stop();
+    await bus.close();
     await deps.close();
   },
 });

@@ -1,7 +1,8 @@
 import type { Db } from "@custody/db";
-import { EventIdRace, notifyEventsAppended } from "@custody/events";
+import { EventIdRace } from "@custody/events";
 import type { Logger } from "@custody/log";
 import { ensureCallbackSecret } from "../callback-secret/store.js";
+import type { AnnounceEvents } from "./announce.js";
 import { insertEvents, type AcceptedEvent, type InsertedEvent } from "./ingest-store.js";
 
 interface Request {
@@ -26,7 +27,7 @@ const MAX_GROUPS_IN_FLIGHT = 2;
  *
  * If a group fails because one of its producer ids was stored concurrently (EventIdRace), every
  * request of the group is committed again on its own, so only the racing request sees the race
- * (and re-plans: a replay or a conflict). After each commit the relay is woken.
+ * (and re-plans: a replay or a conflict). After each commit the events are announced to the pipeline.
  */
 export class IngestCommitter {
   private queue: Request[] = [];
@@ -36,6 +37,7 @@ export class IngestCommitter {
     private readonly db: Db,
     private readonly masterKey: Uint8Array,
     private readonly logger: Logger,
+    private readonly announce: AnnounceEvents,
   ) {}
 
   commit(tenantId: string, events: readonly AcceptedEvent[]): Promise<InsertedEvent[]> {
@@ -60,13 +62,9 @@ export class IngestCommitter {
   }
 
   private async commitGroup(group: Request[]): Promise<void> {
+    let rows: InsertedEvent[];
     try {
-      const rows = await this.write(group);
-      let at = 0;
-      for (const r of group) {
-        r.resolve(rows.slice(at, at + r.events.length));
-        at += r.events.length;
-      }
+      rows = await this.write(group);
     } catch (err) {
       if (err instanceof EventIdRace && group.length > 1) {
         for (const r of group) await this.commitGroup([r]);
@@ -76,8 +74,13 @@ export class IngestCommitter {
       for (const r of group) r.reject(err);
       return;
     }
-    // Off the commit path: losing it costs the relay's poll interval, nothing more.
-    notifyEventsAppended(this.db).catch((err: unknown) => this.logger.warn({ err }, "could not wake the relay"));
+    // Before the answers, off the commit path: a lost announcement costs latency, nothing more.
+    this.announce(rows);
+    let at = 0;
+    for (const r of group) {
+      r.resolve(rows.slice(at, at + r.events.length));
+      at += r.events.length;
+    }
   }
 
   private write(group: readonly Request[]): Promise<InsertedEvent[]> {

@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
+import { loadConfig } from "@custody/config";
+import { newId } from "@custody/db";
+import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
+import { EVENTS_CHANNEL } from "@custody/events";
+import type { HttpApp } from "@custody/http";
+import { createLogger } from "@custody/log";
+import { createTenant, type CreatedTenant } from "@custody/tenancy";
+import { buildApiApp } from "../app.js";
+
+const logger = createLogger({ service: "test", level: "silent", pretty: false });
+const prefix = `t${randomBytes(5).toString("hex")}`;
+
+let t: TestDatabase;
+let bus: OptionalBus;
+let tenant: CreatedTenant;
+const apps: HttpApp[] = [];
+
+async function build(withBus: boolean): Promise<HttpApp> {
+  const app = await buildApiApp({ db: t.db, config: loadConfig("api", { CUSTODY_NATS_PREFIX: prefix }), masterKey: randomBytes(32), logger, readiness: {}, ...(withBus ? { bus } : {}) });
+  await app.ready();
+  apps.push(app);
+  return app;
+}
+
+async function postEvent(app: HttpApp): Promise<{ id: string; entryId: string }> {
+  const res = await app.inject({ method: "POST", url: "/api/v2/events", headers: { authorization: `Bearer ${tenant.apiKey}` }, payload: { type: "order.placed", data: { n: 1 } } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase("announce");
+  tenant = await createTenant(t.db, "Acme");
+  await t.db
+    .insertInto("event_types")
+    .values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "order.placed", version: 1, data_schema: null, archived_at: null })
+    .execute();
+  bus = new OptionalBus({ url: loadConfig("cli").NATS_URL, name: "announce-test" }, logger);
+  const deadline = Date.now() + 10_000;
+  while (bus.connection === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await ensureTopology(bus.connection!, prefix);
+});
+
+afterAll(async () => {
+  for (const a of apps) await a.close();
+  if (bus.connection !== undefined) await deleteTopology(bus.connection, prefix);
+  await bus.close();
+  await t?.drop();
+});
+
+describe("announcing committed events", () => {
+  it("offers each committed event to the dispatcher's stream, under its entry id, when NATS is up", async () => {
+    const app = await build(true);
+    const posted = [await postEvent(app), await postEvent(app)];
+    const js = bus.connection!.jetstream();
+    const consumer = await js.consumers.get(streamName(prefix), "dispatch");
+    const got: { message: EventMessage; msgId: string | undefined }[] = [];
+    const batch = await consumer.fetch({ max_messages: 10, expires: 2_000 });
+    for await (const m of batch) {
+      got.push({ message: EventMessage.parse(m.json()), msgId: m.headers?.get("Nats-Msg-Id") });
+      m.ack();
+      if (got.length === posted.length) break;
+    }
+    expect(got).toEqual(posted.map((p) => ({ message: { tenantId: tenant.tenantId, eventId: p.id, entryId: p.entryId }, msgId: p.entryId })));
+  });
+
+  it("wakes the relay through Postgres when it has no NATS", async () => {
+    const app = await build(false);
+    const listener = new pg.Client({ connectionString: t.url });
+    await listener.connect();
+    try {
+      await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+      const woken = new Promise<void>((resolve) => listener.once("notification", () => resolve()));
+      await postEvent(app);
+      await woken;
+      const info = await (await bus.connection!.jetstreamManager()).consumers.info(streamName(prefix), "dispatch");
+      expect(info.num_pending).toBe(0);
+    } finally {
+      await listener.end();
+    }
+  });
+});
