@@ -1,8 +1,7 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus, deleteTopology, ensureTopology, streamName, type NatsConnection } from "@custody/bus";
 import { loadConfig } from "@custody/config";
-import { newId } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
 import { appendEntries, ORIGIN_POSITION, type CommitPosition } from "@custody/ledger-store";
 import { PipelineFixture } from "../pipeline.fixture.js";
@@ -61,22 +60,6 @@ describe("relay", () => {
     position = round.moved!.position;
 
     expect(await relay.relayBatch(f.t.db, position)).toEqual({ heldBack: false });
-  });
-
-  it("does not announce again an event that already has deliveries (dispatch had it, offered by the API), yet moves past it", async () => {
-    const before = (await announced()).length;
-    const [dispatched, waiting] = await f.events(2);
-    const endpoint = await f.endpoint("/relay");
-    await f.t.db
-      .insertInto("deliveries")
-      .values({ id: newId("dlv"), tenant_id: f.tenantId, event_id: dispatched!, endpoint_id: endpoint.id, target_url: endpoint.url, idempotency_key: randomUUID(), status: "delivering" })
-      .execute();
-
-    const round = await relay.relayBatch(f.t.db, position);
-    expect(round.moved?.count).toBe(2);
-    const ids = (await announced()).slice(before).map((m) => (m as { eventId: string }).eventId);
-    expect(ids).toEqual([waiting]);
-    position = round.moved!.position;
   });
 
   it("holds back an event committed after an older transaction that is still open, then announces both in commit-safe order", async () => {

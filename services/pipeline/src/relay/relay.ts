@@ -66,10 +66,7 @@ export class Relay {
   /**
    * Publishes the events after `position` (up to a batch) and moves the cursor past every entry read.
    * The entries and their events are read in one statement: a round trip fewer on every event's way
-   * to dispatch. An event that already has deliveries is not published: dispatch has had its message
-   * (it writes all of an event's deliveries in one statement, and the message stays in JetStream
-   * until their outcomes are recorded). With the API offering events straight to JetStream, that
-   * is nearly every event the relay reads at moderate rates.
+   * to dispatch.
    */
   async relayBatch(db: Kysely<Database>, position: CommitPosition): Promise<{ moved?: { position: CommitPosition; count: number }; heldBack: boolean }> {
     const { rows } = await sql<CommitOrderRow & { event_tenant: string | null; event_id: string | null }>`
@@ -77,7 +74,6 @@ export class Relay {
       SELECT o.*, ev.tenant_id AS event_tenant, ev.id AS event_id
       FROM ordered o
       LEFT JOIN events ev ON o.kind = 'event' AND ev.entry_id = o.id AND ev.fan_out
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = ev.tenant_id AND d.event_id = ev.id)
       ORDER BY o.xid::xid8, o.seq`.execute(db);
     const { ready, heldBack } = finalPrefix(rows);
     if (ready.length === 0) return { heldBack };
