@@ -10,6 +10,7 @@ import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant, type CreatedTenant } from "@custody/tenancy";
 import { buildApiApp } from "../app.js";
+import { OFFER_MOST_EVENTS } from "./announce.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 const prefix = `t${randomBytes(5).toString("hex")}`;
@@ -68,19 +69,40 @@ describe("announcing committed events", () => {
     expect(got).toEqual(posted.map((p) => ({ message: { tenantId: tenant.tenantId, eventId: p.id, entryId: p.entryId }, msgId: p.entryId })));
   });
 
-  it("wakes the relay through Postgres when it has no NATS", async () => {
-    const app = await build(false);
+  /** Runs `commit` and resolves once the relay's channel was notified; fails if the stream got a message. */
+  async function wakesRelayOnly(commit: () => Promise<unknown>): Promise<void> {
     const listener = new pg.Client({ connectionString: t.url });
     await listener.connect();
     try {
       await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
-      const woken = new Promise<void>((resolve) => listener.once("notification", () => resolve()));
-      await postEvent(app);
+      const woken = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the relay was not woken within 5 s")), 5_000);
+        listener.once("notification", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await commit();
       await woken;
+      await bus.connection!.flush();
       const info = await (await bus.connection!.jetstreamManager()).consumers.info(streamName(prefix), "dispatch");
       expect(info.num_pending).toBe(0);
     } finally {
       await listener.end();
     }
+  }
+
+  it("wakes the relay through Postgres when it has no NATS", async () => {
+    const app = await build(false);
+    await wakesRelayOnly(() => postEvent(app));
+  });
+
+  it("wakes the relay instead of offering a commit of more than OFFER_MOST_EVENTS events", async () => {
+    const app = await build(true);
+    const events = Array.from({ length: OFFER_MOST_EVENTS + 1 }, (_, n) => ({ type: "order.placed", data: { n } }));
+    await wakesRelayOnly(async () => {
+      const res = await app.inject({ method: "POST", url: "/api/v2/events/batch", headers: { authorization: `Bearer ${tenant.apiKey}` }, payload: { events } });
+      expect(res.statusCode, res.body).toBe(200);
+    });
   });
 });
