@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
 import { OptionalBus } from "./connect.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
-
-async function until(check: () => boolean, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe("OptionalBus", () => {
   let bus: OptionalBus | undefined;
@@ -22,7 +14,7 @@ describe("OptionalBus", () => {
 
   it("has a connection once NATS answers, and none after close", async () => {
     bus = new OptionalBus({ url: loadConfig("cli").NATS_URL, name: "optional-bus-test" }, logger);
-    await until(() => bus?.connection !== undefined);
+    await vi.waitFor(() => expect(bus?.connection).toBeDefined(), { timeout: 10_000, interval: 10 });
     expect(bus.connection?.isClosed()).toBe(false);
     await bus.close();
     expect(bus.connection).toBeUndefined();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { newId } from "@custody/db";
@@ -41,8 +41,7 @@ beforeAll(async () => {
     .values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "order.placed", version: 1, data_schema: null, archived_at: null })
     .execute();
   bus = new OptionalBus({ url: loadConfig("cli").NATS_URL, name: "announce-test" }, logger);
-  const deadline = Date.now() + 10_000;
-  while (bus.connection === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await vi.waitFor(() => expect(bus.connection).toBeDefined(), { timeout: 10_000, interval: 10 });
   await ensureTopology(bus.connection!, prefix);
 });
 
