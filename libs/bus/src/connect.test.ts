@@ -20,6 +20,15 @@ describe("OptionalBus", () => {
     expect(bus.connection).toBeUndefined();
   });
 
+  it("connects again when its connection closes without being asked to", async () => {
+    bus = new OptionalBus({ url: loadConfig("cli").NATS_URL, name: "optional-bus-test" }, logger, 50);
+    await vi.waitFor(() => expect(bus?.connection).toBeDefined(), { timeout: 10_000, interval: 10 });
+    const first = bus.connection!;
+    await first.close();
+    await vi.waitFor(() => expect(bus?.connection).not.toBe(first), { timeout: 10_000, interval: 10 });
+    await vi.waitFor(() => expect(bus?.connection?.isClosed()).toBe(false), { timeout: 10_000, interval: 10 });
+  });
+
   it("has none while NATS does not answer, and neither throws nor waits for it", async () => {
     // Nothing listens on port 9 (discard) here: the background connect keeps retrying.
     bus = new OptionalBus({ url: "nats://127.0.0.1:9", name: "optional-bus-test" }, logger);

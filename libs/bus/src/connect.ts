@@ -79,10 +79,16 @@ export class OptionalBus {
     this.up = true;
     this.logger.info({ server: nc.getServer() }, "connected to NATS");
     // Once connected, nats.js reconnects forever (connectionOptions); this only follows it.
-    for await (const status of nc.status()) {
-      if (status.type === Events.Disconnect) this.up = false;
-      else if (status.type === Events.Reconnect) this.up = !this.closed;
-    }
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === Events.Disconnect) this.up = false;
+        else if (status.type === Events.Reconnect) this.up = !this.closed && !nc.isClosed();
+      }
+    })();
+    // Closed by close(), or by nats.js on an error it does not retry: then start over.
+    await nc.closed();
+    this.up = false;
+    if (!this.closed) this.retry = setTimeout(() => void this.follow(false), this.retryMs);
   }
 }
 

@@ -74,7 +74,7 @@ describe("runStage", () => {
   });
 
   it("stores an offered message once, and drops its announcement after it was handled", async () => {
-    // The API offers an event twice (say, a retried commit) …
+    // An offer that reaches the stream twice (say, re-sent by the client after a reconnect) …
     offer(nc, prefix, "events", [event(3001), event(3001)]);
     await nc.flush();
     const seen: string[] = [];
