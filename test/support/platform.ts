@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { connectBus, deleteTopology, type NatsConnection } from "@custody/bus";
+import { expect, vi } from "vitest";
+import { connectBus, deleteTopology, ensureTopology, OptionalBus, type NatsConnection } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import type { HttpApp } from "@custody/http";
@@ -10,10 +11,12 @@ import { buildProofsApp } from "../../services/proofs/src/app.js";
 import { spawnTs, type Spawned } from "./processes.js";
 
 export const ORIGIN = "custody.test/log";
+const ACK_WAIT_MS = 5_000;
 
 /**
  * A whole platform for one test file: its own database and NATS prefix, the API in-process (tests
- * call it with `inject`), and pipeline processes started as `npm start` would start them.
+ * call it with `inject`) offering small commits to the pipeline as in production, and pipeline
+ * processes started as `npm start` would start them.
  */
 export class TestPlatform {
   readonly prefix = `t${randomBytes(5).toString("hex")}`;
@@ -22,19 +25,27 @@ export class TestPlatform {
   api!: HttpApp;
   proofs!: HttpApp;
   nc!: NatsConnection;
+  private apiBus!: OptionalBus;
   readonly pipelines: Spawned[] = [];
 
   async start(): Promise<void> {
     this.t = await createTestDatabase("e2e");
-    this.nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "e2e" });
+    const logger = createLogger({ service: "test", level: "silent", pretty: false });
+    const natsUrl = loadConfig("cli").NATS_URL;
+    this.nc = await connectBus({ url: natsUrl, name: "e2e" });
+    this.apiBus = new OptionalBus({ url: natsUrl, name: "e2e-api" }, logger);
     this.api = await buildApiApp({
       db: this.t.db,
-      config: loadConfig("api", { CUSTODY_ALLOW_LOOPBACK_TARGETS: "true" }),
+      config: loadConfig("api", { CUSTODY_ALLOW_LOOPBACK_TARGETS: "true", CUSTODY_NATS_PREFIX: this.prefix }),
       masterKey: this.masterKey,
-      logger: createLogger({ service: "test", level: "silent", pretty: false }),
+      logger,
       readiness: {},
+      bus: this.apiBus,
     });
     await this.api.ready();
+    // The stream before the first event, and the API connected to it: events take the offered way, as in production.
+    await ensureTopology(this.nc, this.prefix, ACK_WAIT_MS);
+    await vi.waitFor(() => expect(this.apiBus.connection).toBeDefined(), { timeout: 10_000, interval: 10 });
     this.proofs = await buildProofsApp({
       db: this.t.db,
       config: loadConfig("proofs", { CUSTODY_NATS_PREFIX: this.prefix, CUSTODY_LOG_ORIGIN: ORIGIN }),
@@ -55,7 +66,7 @@ export class TestPlatform {
       CUSTODY_SCHEDULER_INTERVAL_MS: "100",
       CUSTODY_CHECKPOINT_INTERVAL_MS: "100",
       // A killed stage's messages come back after this; tests kill stages on purpose.
-      CUSTODY_STAGE_ACK_WAIT_MS: "5000",
+      CUSTODY_STAGE_ACK_WAIT_MS: String(ACK_WAIT_MS),
       ...extra,
     };
   }
@@ -75,6 +86,7 @@ export class TestPlatform {
     for (const p of this.pipelines) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
     await Promise.all(this.pipelines.map((p) => p.exited));
     await this.api.close();
+    await this.apiBus.close();
     await this.proofs.close();
     await deleteTopology(this.nc, this.prefix);
     await this.nc.close();

@@ -1,18 +1,66 @@
-import { utf8Bytes } from "@custody/encoding";
+import { encodeBase64, utf8Bytes, type JsonValue } from "@custody/encoding";
 import { headers, type NatsConnection } from "nats";
 import { z } from "zod";
 
 /**
  * The pipeline's JetStream hops, each defined once: who consumes it, its subject, its message
- * schema and its Nats-Msg-Id. Postgres is the source of truth, so messages carry ids; a consumer
- * re-reads and re-checks what they name, and a re-published message (same Nats-Msg-Id within the
- * stream's duplicate window) is dropped by the stream.
+ * schema and its Nats-Msg-Id. Postgres is the source of truth, so the messages that guarantee a hop
+ * carry ids, and a consumer reads what they name; a re-published message (same Nats-Msg-Id within
+ * the stream's duplicate window) is dropped by the stream. An offer made by the writer right after
+ * its commit may carry what the consumer would read, saving it the read.
  *
  * One hop is left: the relay announces committed events to the dispatcher, which fans out,
  * redacts, seals and sends in one process (docs/ARCHITECTURE.md says why the other hops went).
  */
-export const EventMessage = z.object({ tenantId: z.string().min(1), eventId: z.string().min(1), entryId: z.string().min(1) });
+/**
+ * What dispatch reads of an event, as the API holds it after its commit: an offer may carry it so
+ * dispatch need not read the event back. Byte strings travel as base64 (the payload exactly as
+ * stored and committed to), metadata as its canonical JSON text.
+ */
+export const EventContent = z.object({
+  type: z.string().min(1),
+  occurredAt: z.iso.datetime(),
+  supersedes: z.string().min(1).nullable(),
+  metadata: z.string().nullable(),
+  payload: z.base64(),
+  callbackUrl: z.string().min(1).nullable(),
+  leafHash: z.base64(),
+  personalDataFields: z.array(z.string()),
+});
+export type EventContent = z.infer<typeof EventContent>;
+
+/** An announced event: its ids, and on an API's offer its content too (the relay's announcements carry ids only). */
+export const EventMessage = z.object({ tenantId: z.string().min(1), eventId: z.string().min(1), entryId: z.string().min(1), content: EventContent.optional() });
 export type EventMessage = z.infer<typeof EventMessage>;
+
+/** An event's content in plain form: what `EventContent` carries, decoded. */
+export interface PlainEventContent {
+  type: string;
+  occurredAt: Date;
+  supersedes: string | null;
+  /** Canonical JSON text of the metadata, or null. */
+  metadata: string | null;
+  /** Canonical JSON of `data`, as stored. */
+  payload: Uint8Array;
+  callbackUrl: string | null;
+  leafHash: Uint8Array;
+  personalDataFields: readonly string[];
+}
+
+export function encodeEventContent(c: PlainEventContent): EventContent {
+  return { ...c, occurredAt: c.occurredAt.toISOString(), payload: encodeBase64(c.payload), leafHash: encodeBase64(c.leafHash), personalDataFields: [...c.personalDataFields] };
+}
+
+export function decodeEventContent(c: EventContent): Omit<PlainEventContent, "metadata"> & { metadata: JsonValue | null } {
+  return {
+    ...c,
+    occurredAt: new Date(c.occurredAt),
+    // The schema checked the alphabet and padding: node's decoder, native, is exact on those.
+    payload: Buffer.from(c.payload, "base64"),
+    leafHash: Buffer.from(c.leafHash, "base64"),
+    metadata: c.metadata === null ? null : (JSON.parse(c.metadata) as JsonValue),
+  };
+}
 
 export const HOPS = {
   events: { consumer: "dispatch", subject: "events", schema: EventMessage, msgId: (m: EventMessage) => m.entryId },

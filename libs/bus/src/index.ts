@@ -1,5 +1,5 @@
 export type { NatsConnection } from "nats";
 export { connectBus, checkJetStream, OptionalBus, type BusSettings } from "./connect.js";
 export { DEFAULT_ACK_WAIT_MS, MAX_REPLICAS, ensureTopology, deleteTopology, replicasRefused, streamConfig, streamName } from "./topology.js";
-export { announce, offer, EventMessage, HOPS, subjectOf, type ConsumerName, type Hop, type HopMessage } from "./hops.js";
+export { announce, offer, decodeEventContent, encodeEventContent, EventContent, EventMessage, HOPS, type PlainEventContent, subjectOf, type ConsumerName, type Hop, type HopMessage } from "./hops.js";
 export { runStage, type Received, type RunningStage, type StageRunnerOptions } from "./stage.js";

@@ -7,6 +7,8 @@ export interface Received<T> {
   data: T;
   /** How many times JetStream has delivered this message (1 on the first try). */
   deliveryCount: number;
+  /** When the stream stored it, in milliseconds since the epoch (by the NATS server's clock). */
+  storedAtMs: number;
 }
 
 export interface StageRunnerOptions<H extends Hop> {
@@ -103,7 +105,7 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
     const good: Array<{ msg: JsMsg; item: Received<HopMessage<H>> }> = [];
     for (const msg of batch) {
       try {
-        good.push({ msg, item: { data: schema.parse(JSON.parse(decoder.decode(msg.data))) as HopMessage<H>, deliveryCount: msg.info.redeliveryCount } });
+        good.push({ msg, item: { data: schema.parse(JSON.parse(decoder.decode(msg.data))) as HopMessage<H>, deliveryCount: msg.info.redeliveryCount, storedAtMs: Math.floor(msg.info.timestampNanos / 1e6) } });
       } catch (err) {
         logger.error({ err, subject: msg.subject, seq: msg.seq }, "malformed message terminated");
         settle(msg, "term");

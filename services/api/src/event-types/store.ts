@@ -118,6 +118,8 @@ export interface IngestEventType {
   name: string;
   dataSchema: unknown;
   archived: boolean;
+  /** Of this version (versions never change): what dispatch redacts, offered to it with the event. */
+  personalDataFields: readonly string[];
 }
 
 /** The latest version of each named event type of the tenant. */
@@ -125,12 +127,12 @@ export async function latestEventTypes(db: Kysely<Database>, tenantId: string, n
   if (names.length === 0) return new Map();
   const rows = await db
     .selectFrom("event_types")
-    .select(["id", "name", "data_schema", "archived_at"])
+    .select(["id", "name", "data_schema", "archived_at", "personal_data_fields"])
     .distinctOn("name")
     .where("tenant_id", "=", tenantId)
     .where("name", "=", sql<string>`ANY(${sql.val([...names])}::text[])`)
     .orderBy("name")
     .orderBy("version", "desc")
     .execute();
-  return new Map(rows.map((r) => [r.name, { id: r.id, name: r.name, dataSchema: r.data_schema, archived: r.archived_at !== null }]));
+  return new Map(rows.map((r) => [r.name, { id: r.id, name: r.name, dataSchema: r.data_schema, archived: r.archived_at !== null, personalDataFields: r.personal_data_fields }]));
 }

@@ -1,16 +1,16 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
+import { decodeEventContent, deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
 import { loadConfig } from "@custody/config";
-import { newId } from "@custody/db";
+import { newId, sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { EVENTS_CHANNEL } from "@custody/events";
 import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant, type CreatedTenant } from "@custody/tenancy";
 import { buildApiApp } from "../app.js";
-import { OFFER_MOST_EVENTS } from "./announce.js";
+import { OFFER_CONTENT_MOST_BYTES, OFFER_MOST_EVENTS, offerOf, type CommittedEvent } from "./announce.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 const prefix = `t${randomBytes(5).toString("hex")}`;
@@ -27,8 +27,8 @@ async function build(withBus: boolean): Promise<HttpApp> {
   return app;
 }
 
-async function postEvent(app: HttpApp): Promise<{ id: string; entryId: string }> {
-  const res = await app.inject({ method: "POST", url: "/api/v2/events", headers: { authorization: `Bearer ${tenant.apiKey}` }, payload: { type: "order.placed", data: { n: 1 } } });
+async function postEvent(app: HttpApp, event: object = { type: "order.placed", data: { n: 1 } }): Promise<{ id: string; entryId: string }> {
+  const res = await app.inject({ method: "POST", url: "/api/v2/events", headers: { authorization: `Bearer ${tenant.apiKey}` }, payload: event });
   expect(res.statusCode, res.body).toBe(201);
   return res.json();
 }
@@ -38,7 +38,7 @@ beforeAll(async () => {
   tenant = await createTenant(t.db, "Acme");
   await t.db
     .insertInto("event_types")
-    .values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "order.placed", version: 1, data_schema: null, archived_at: null })
+    .values({ id: newId("ety"), tenant_id: tenant.tenantId, name: "order.placed", version: 1, data_schema: null, personal_data_fields: ["/buyer"], archived_at: null })
     .execute();
   bus = new OptionalBus({ url: loadConfig("cli").NATS_URL, name: "announce-test" }, logger);
   await vi.waitFor(() => expect(bus.connection).toBeDefined(), { timeout: 10_000, interval: 10 });
@@ -53,9 +53,10 @@ afterAll(async () => {
 });
 
 describe("announcing committed events", () => {
-  it("offers each committed event to the dispatcher's stream, under its entry id, when NATS is up", async () => {
+  it("offers each committed event to the dispatcher's stream, under its entry id, with what the ledger holds of it, when NATS is up", async () => {
     const app = await build(true);
-    const posted = [await postEvent(app), await postEvent(app)];
+    const first = await postEvent(app);
+    const posted = [first, await postEvent(app, { type: "order.placed", data: { buyer: "Zoë", n: 2 }, metadata: { b: [1.5], a: "é" }, supersedes: first.id })];
     const js = bus.connection!.jetstream();
     const consumer = await js.consumers.get(streamName(prefix), "dispatch");
     const got: { message: EventMessage; msgId: string | undefined }[] = [];
@@ -65,7 +66,29 @@ describe("announcing committed events", () => {
       m.ack();
       if (got.length === posted.length) break;
     }
-    expect(got).toEqual(posted.map((p) => ({ message: { tenantId: tenant.tenantId, eventId: p.id, entryId: p.entryId }, msgId: p.entryId })));
+    expect(got.map(({ message: { content, ...ids }, msgId }) => ({ ids, msgId, content: content === undefined ? undefined : decodeEventContent(content) }))).toEqual(
+      await Promise.all(posted.map(async (p) => ({ ids: { tenantId: tenant.tenantId, eventId: p.id, entryId: p.entryId }, msgId: p.entryId, content: await storedContent(p.id) }))),
+    );
+  });
+
+  /** What Postgres holds of an event, in the form an offer's content decodes to. */
+  async function storedContent(eventId: string) {
+    const { rows } = await sql<{ type: string; occurred_at: Date; supersedes: string | null; metadata: object | null; payload: Buffer; callback_url: string | null; leaf_hash: Buffer; personal_data_fields: string[] }>`
+      SELECT e.type, e.occurred_at, e.supersedes, e.metadata, e.payload, e.callback_url, le.leaf_hash, t.personal_data_fields
+      FROM events e JOIN ledger_entries le ON le.id = e.entry_id JOIN event_types t ON t.id = e.event_type_id
+      WHERE e.tenant_id = ${tenant.tenantId} AND e.id = ${eventId}`.execute(t.db);
+    const r = rows[0]!;
+    return { type: r.type, occurredAt: r.occurred_at, supersedes: r.supersedes, metadata: r.metadata, payload: r.payload, callbackUrl: r.callback_url, leafHash: r.leaf_hash, personalDataFields: r.personal_data_fields };
+  }
+
+  it("offers a payload over OFFER_CONTENT_MOST_BYTES by its ids alone, for dispatch to read back", () => {
+    const committed = (size: number) =>
+      ({
+        accepted: { type: "order.placed", occurredAt: new Date(), supersedes: null, metadata: null, payload: Buffer.alloc(size, 0x20), callbackTarget: null, personalDataFields: [] },
+        stored: { tenantId: "ten_1", id: "evt_1", entryId: "ent_1", leafHash: new Uint8Array(32) },
+      }) as unknown as CommittedEvent;
+    expect(offerOf(committed(OFFER_CONTENT_MOST_BYTES)).content).toBeDefined();
+    expect(offerOf(committed(OFFER_CONTENT_MOST_BYTES + 1))).toEqual({ tenantId: "ten_1", eventId: "evt_1", entryId: "ent_1" });
   });
 
   /** Runs `commit` and resolves once the relay's channel was notified; fails if the stream got a message. */

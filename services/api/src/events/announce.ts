@@ -1,10 +1,17 @@
-import { offer, type OptionalBus } from "@custody/bus";
+import { encodeEventContent, offer, type EventMessage, type OptionalBus } from "@custody/bus";
 import type { Db } from "@custody/db";
-import { notifyEventsAppended, type AppendedEvent } from "@custody/events";
+import { notifyEventsAppended } from "@custody/events";
 import type { Logger } from "@custody/log";
+import type { AcceptedEvent, InsertedEvent } from "./ingest-store.js";
+
+/** An event the API has just committed: what it accepted, and what the ledger made of it. */
+export interface CommittedEvent {
+  accepted: AcceptedEvent;
+  stored: InsertedEvent;
+}
 
 /** Tells the pipeline that events have committed; never fails its caller. */
-export type AnnounceEvents = (events: readonly AppendedEvent[]) => void;
+export type AnnounceEvents = (events: readonly CommittedEvent[]) => void;
 
 /**
  * Most events a commit may hold for its events to be offered. A relay round (its read, its publish
@@ -16,9 +23,32 @@ export type AnnounceEvents = (events: readonly AppendedEvent[]) => void;
 export const OFFER_MOST_EVENTS = 8;
 
 /**
+ * Largest payload an offer carries. Dispatch reads a larger one back from Postgres, where one read
+ * costs little beside its size, rather than the stream storing it once more.
+ */
+export const OFFER_CONTENT_MOST_BYTES = 64 * 1024;
+
+/** The offer of a committed event: its ids and, when small enough, what dispatch would read of it. */
+export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessage {
+  const ids = { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId };
+  if (a.payload.length > OFFER_CONTENT_MOST_BYTES) return ids;
+  const content = encodeEventContent({
+    type: a.type,
+    occurredAt: a.occurredAt,
+    supersedes: a.supersedes,
+    metadata: a.metadata,
+    payload: a.payload,
+    callbackUrl: a.callbackTarget,
+    leafHash: s.leafHash,
+    personalDataFields: a.personalDataFields,
+  });
+  return { ...ids, content };
+}
+
+/**
  * Announces committed events the short way when NATS is up and the commit was small: offered
- * straight to the dispatcher's stream (@custody/bus `offer`), one hop instead of waking the relay
- * to read them back and publish them. The relay still follows the ledger and announces every event
+ * straight to the dispatcher's stream (@custody/bus `offer`) with what dispatch needs of them, one
+ * hop instead of waking the relay to read them back and publish them, and no read for dispatch. The relay still follows the ledger and announces every event
  * again, under the same Nats-Msg-Id, so an offer lost in a crash or an outage only costs latency.
  * A larger commit, or NATS down (or never configured, as in-process tests run the API), wakes the
  * relay instead.
@@ -31,12 +61,7 @@ export function eventAnnouncer(db: Db, bus: OptionalBus | undefined, prefix: str
     const nc = bus?.connection;
     if (nc === undefined || events.length > OFFER_MOST_EVENTS) return wakeRelay();
     try {
-      offer(
-        nc,
-        prefix,
-        "events",
-        events.map((e) => ({ tenantId: e.tenantId, eventId: e.id, entryId: e.entryId })),
-      );
+      offer(nc, prefix, "events", events.map(offerOf));
     } catch (err) {
       logger.warn({ err }, "could not offer events to NATS; waking the relay");
       wakeRelay();

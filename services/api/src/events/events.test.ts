@@ -301,6 +301,7 @@ describe("producer ids", () => {
       callbackUrl: null,
       requestHash: sha256("x"),
       eventTypeId: null as unknown as string,
+      personalDataFields: [],
       callbackTarget: null,
     };
     await expect(t.db.transaction().execute((trx) => insertEvents(trx, [{ tenantId: acme.tenantId, event }]))).rejects.toBeInstanceOf(EventIdRace);

@@ -62,9 +62,10 @@ export class IngestCommitter {
   }
 
   private async commitGroup(group: Request[]): Promise<void> {
+    const events = group.flatMap((r) => r.events.map((event) => ({ tenantId: r.tenantId, event })));
     let rows: InsertedEvent[];
     try {
-      rows = await this.write(group);
+      rows = await this.write(group, events);
     } catch (err) {
       if (err instanceof EventIdRace && group.length > 1) {
         for (const r of group) await this.commitGroup([r]);
@@ -75,7 +76,7 @@ export class IngestCommitter {
       return;
     }
     // Before the answers, off the commit path: a lost announcement costs latency, nothing more.
-    this.announce(rows);
+    this.announce(rows.map((stored, i) => ({ accepted: events[i]!.event, stored })));
     let at = 0;
     for (const r of group) {
       r.resolve(rows.slice(at, at + r.events.length));
@@ -83,8 +84,7 @@ export class IngestCommitter {
     }
   }
 
-  private write(group: readonly Request[]): Promise<InsertedEvent[]> {
-    const events = group.flatMap((r) => r.events.map((event) => ({ tenantId: r.tenantId, event })));
+  private write(group: readonly Request[], events: ReadonlyArray<{ tenantId: string; event: AcceptedEvent }>): Promise<InsertedEvent[]> {
     const callbackTenants = [...new Set(group.filter((r) => r.events.some((e) => e.callbackTarget !== null)).map((r) => r.tenantId))].sort();
     if (callbackTenants.length === 0) return insertEvents(this.db, events);
     return this.db.transaction().execute(async (trx) => {

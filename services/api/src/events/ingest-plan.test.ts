@@ -16,9 +16,9 @@ function item(body: NewEventBody, index = 0): PlanItem {
 }
 
 const types = new Map<string, IngestEventType>([
-  ["case.completed", { id: "ety_a", name: "case.completed", dataSchema: null, archived: false }],
-  ["case.failed", { id: "ety_b", name: "case.failed", dataSchema: { type: "object", required: ["reason"] }, archived: false }],
-  ["case.old", { id: "ety_c", name: "case.old", dataSchema: null, archived: true }],
+  ["case.completed", { id: "ety_a", name: "case.completed", dataSchema: null, archived: false, personalDataFields: ["/subject/name"] }],
+  ["case.failed", { id: "ety_b", name: "case.failed", dataSchema: { type: "object", required: ["reason"] }, archived: false, personalDataFields: [] }],
+  ["case.old", { id: "ety_c", name: "case.old", dataSchema: null, archived: true, personalDataFields: [] }],
 ]);
 
 function facts(overrides: Partial<PlanFacts> = {}): PlanFacts {
@@ -32,9 +32,9 @@ function storedFrom(e: PreparedEvent): StoredEvent {
 const codes = (ds: ReturnType<typeof planIngest>) => ds.map((d) => (d.kind === "fail" ? d.error.code : d.kind));
 
 describe("planIngest", () => {
-  it("accepts a valid event with its type version", () => {
+  it("accepts a valid event with its type version and its personal-data fields", () => {
     const [d] = planIngest([item({ type: "case.completed", data: {} })], facts(), new DataSchemaValidators());
-    expect(d).toMatchObject({ kind: "accept", event: { eventTypeId: "ety_a", callbackTarget: null } });
+    expect(d).toMatchObject({ kind: "accept", event: { eventTypeId: "ety_a", personalDataFields: ["/subject/name"], callbackTarget: null } });
   });
 
   it("checks type, archive, schema and supersedes", () => {

@@ -81,7 +81,7 @@ function decideOne(item: PlanItem, index: number, facts: PlanFacts, validators: 
     if (target === undefined) throw new AppError("TARGET_REFUSED", "callbackUrl was not checked", { field: `${prefix}.callbackUrl` });
     callbackTarget = target;
   }
-  return { kind: "accept", event: { ...event, eventTypeId: type.id, callbackTarget } };
+  return { kind: "accept", event: { ...event, eventTypeId: type.id, personalDataFields: type.personalDataFields, callbackTarget } };
 }
 
 export function planIngest(items: readonly PlanItem[], facts: PlanFacts, validators: DataSchemaValidators): Decision[] {

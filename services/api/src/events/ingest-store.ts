@@ -35,6 +35,8 @@ export async function existingEventIds(db: Kysely<Database>, tenantId: string, i
 
 export interface AcceptedEvent extends PreparedEvent {
   eventTypeId: string;
+  /** Its type version's personal-data pointers (offered to dispatch with the event). */
+  personalDataFields: readonly string[];
   /** The callback URL as checked and normalised. */
   callbackTarget: string | null;
 }

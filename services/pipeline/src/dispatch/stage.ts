@@ -8,7 +8,7 @@ import type { Deliverer, ReadyAttempt } from "../deliver/deliverer.js";
 import { notSent } from "../deliver/deliverer.js";
 import { deadForErasedPayload } from "../deliver/settle.js";
 import type { EndpointDirectory } from "../shared/endpoints.js";
-import { eventKey, loadEvents, type LoadedEvent } from "../shared/events.js";
+import { eventKey, eventsOfMessages, type LoadedEvent } from "../shared/events.js";
 import { loadResendable } from "../shared/resend.js";
 import { sealForSending } from "../shared/sealer.js";
 import type { SecretStore } from "../shared/secrets.js";
@@ -51,10 +51,8 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
     concurrency: 2,
     maxHeld: o.maxHeld,
     handle: async (batch) => {
-      const events = await loadEvents(
-        o.db,
-        batch.map((b) => b.data),
-      );
+      // The wall clock, not `now`: freshness compares with the NATS server's stored-at time.
+      const events = await eventsOfMessages(o.db, batch, Date.now());
       // Platform events made together with their deliveries (fan_out false) are the scheduler's.
       const fanOut = [...events.values()].filter((e) => e.fanOut);
       const redelivered = batch.some((b) => b.deliveryCount > 1);

@@ -1,3 +1,4 @@
+import { decodeEventContent, type EventMessage, type Received } from "@custody/bus";
 import { sql, type Db } from "@custody/db";
 import type { JsonValue } from "@custody/redact";
 import type { DispatchEvent } from "../dispatch/plan.js";
@@ -52,4 +53,44 @@ export async function loadEvents(db: Db, keys: ReadonlyArray<{ tenantId: string;
       },
     ]),
   );
+}
+
+/**
+ * How old an offered event's content may be for dispatch to take it as offered. An older message
+ * (a backlog after an outage) is read back, so that what changed since the commit — an erased
+ * payload — is seen as when messages carried ids alone; a fresh one is as fresh as a read would be
+ * by the time its deliveries are sent.
+ */
+export const OFFERED_CONTENT_FRESH_MS = 5_000;
+
+/**
+ * The events of a batch of messages: those offered with their content (by the API, right after its
+ * commit) and stored in the stream less than OFFERED_CONTENT_FRESH_MS ago, as offered; the others
+ * read in one query. Both give the same event: the content is what the API stored and committed to,
+ * byte for byte (shared/events.test.ts).
+ */
+export async function eventsOfMessages(db: Db, messages: ReadonlyArray<Received<EventMessage>>, nowMs: number): Promise<Map<string, LoadedEvent>> {
+  const fresh = (m: Received<EventMessage>) => m.data.content !== undefined && nowMs - m.storedAtMs < OFFERED_CONTENT_FRESH_MS;
+  const events = await loadEvents(
+    db,
+    messages.filter((m) => !fresh(m)).map((m) => m.data),
+  );
+  for (const { data: m } of messages.filter(fresh)) {
+    const c = decodeEventContent(m.content!);
+    events.set(eventKey(m.tenantId, m.eventId), {
+      tenantId: m.tenantId,
+      eventId: m.eventId,
+      entryId: m.entryId,
+      type: c.type,
+      occurredAt: c.occurredAt,
+      supersedes: c.supersedes,
+      metadata: c.metadata,
+      payload: c.payload,
+      callbackUrl: c.callbackUrl,
+      fanOut: true,
+      ingested: c.leafHash,
+      personalDataFields: c.personalDataFields,
+    });
+  }
+  return events;
 }
