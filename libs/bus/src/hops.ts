@@ -19,7 +19,8 @@ import { z } from "zod";
  */
 export const EventContent = z.object({
   type: z.string().min(1),
-  occurredAt: z.iso.datetime(),
+  /** Milliseconds since the epoch: any instant Postgres stores, where an ISO string would need a six-digit year. */
+  occurredAtMs: z.number().int(),
   supersedes: z.string().min(1).nullable(),
   metadata: z.string().nullable(),
   payload: z.base64(),
@@ -29,8 +30,18 @@ export const EventContent = z.object({
 });
 export type EventContent = z.infer<typeof EventContent>;
 
-/** An announced event: its ids, and on an API's offer its content too (the relay's announcements carry ids only). */
-export const EventMessage = z.object({ tenantId: z.string().min(1), eventId: z.string().min(1), entryId: z.string().min(1), content: EventContent.optional() });
+/**
+ * An announced event: its ids, and on an API's offer its content too (the relay's announcements
+ * carry ids only). Content that does not parse is dropped, never the message: the stream drops the
+ * relay's copy of an offered message as a duplicate, so a message refused for its content would be
+ * an event never dispatched. Without content, dispatch reads the event back.
+ */
+export const EventMessage = z.object({
+  tenantId: z.string().min(1),
+  eventId: z.string().min(1),
+  entryId: z.string().min(1),
+  content: EventContent.optional().catch(undefined),
+});
 export type EventMessage = z.infer<typeof EventMessage>;
 
 /** An event's content in plain form: what `EventContent` carries, decoded. */
@@ -48,13 +59,15 @@ export interface PlainEventContent {
 }
 
 export function encodeEventContent(c: PlainEventContent): EventContent {
-  return { ...c, occurredAt: c.occurredAt.toISOString(), payload: encodeBase64(c.payload), leafHash: encodeBase64(c.leafHash), personalDataFields: [...c.personalDataFields] };
+  const { occurredAt, ...rest } = c;
+  return { ...rest, occurredAtMs: occurredAt.getTime(), payload: encodeBase64(c.payload), leafHash: encodeBase64(c.leafHash), personalDataFields: [...c.personalDataFields] };
 }
 
 export function decodeEventContent(c: EventContent): Omit<PlainEventContent, "metadata"> & { metadata: JsonValue | null } {
+  const { occurredAtMs, ...rest } = c;
   return {
-    ...c,
-    occurredAt: new Date(c.occurredAt),
+    ...rest,
+    occurredAt: new Date(occurredAtMs),
     // The schema checked the alphabet and padding: node's decoder, native, is exact on those.
     payload: Buffer.from(c.payload, "base64"),
     leafHash: Buffer.from(c.leafHash, "base64"),

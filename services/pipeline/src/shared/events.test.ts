@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventContent, encodeEventContent, type EventMessage } from "@custody/bus";
+import { EventContent, EventMessage, encodeEventContent } from "@custody/bus";
 import { newId } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { insertPreparedEvents, type PreparedEventRow } from "@custody/events";
@@ -58,6 +58,8 @@ describe("the events of a dispatch batch", () => {
         callbackUrl: "https://hooks.example.com/cb?x=1",
       }),
       row("evt_empty", { data: {}, eventTypeId: null }),
+      // A time ingest accepts (a number of milliseconds) that an ISO string would write with a six-digit year.
+      row("evt_far", { data: { n: 1 }, occurredAt: new Date(1e15) }),
     ];
     const stored = await insertPreparedEvents(t.db, rows);
     const types = new Map([[typeId, PERSONAL]]);
@@ -90,7 +92,7 @@ describe("the events of a dispatch batch", () => {
       offered.map((m) => received(m)),
       NOW,
     );
-    expect(read.size).toBe(3);
+    expect(read.size).toBe(4);
     for (const [key, event] of read) expect(plain(fromOffers.get(key))).toEqual(plain(event));
   });
 
@@ -111,5 +113,13 @@ describe("the events of a dispatch batch", () => {
     const events = await eventsOfMessages(t.db, [received(ids!), received({ ...fresh!, content: bogus }, OFFERED_CONTENT_FRESH_MS - 1), received({ ...stale!, content: bogus }, OFFERED_CONTENT_FRESH_MS)], NOW);
     const payloadOf = (id: string) => Buffer.from(events.get(`${tenantId}/${id}`)!.payload!).toString();
     expect([payloadOf("evt_ids"), payloadOf("evt_fresh"), payloadOf("evt_stale")]).toEqual(['{"n":1}', "{}", '{"n":3}']);
+  });
+
+  it("keeps a message whose content does not parse, as its ids, for dispatch to read the event back", async () => {
+    const [stored] = await insertPreparedEvents(t.db, [row("evt_odd", { data: { n: 4 } })]);
+    const message = EventMessage.parse({ tenantId, eventId: stored!.id, entryId: stored!.entryId, content: { type: "case.closed", occurredAtMs: "soon" } });
+    expect(message).toEqual({ tenantId, eventId: "evt_odd", entryId: stored!.entryId });
+    const events = await eventsOfMessages(t.db, [received(message)], NOW);
+    expect(Buffer.from(events.get(`${tenantId}/evt_odd`)!.payload!).toString()).toBe('{"n":4}');
   });
 });
