@@ -14,16 +14,15 @@ interface Request {
 
 /** Most events one group write carries (bounds its size and how long it holds its locks). */
 const MAX_GROUP_EVENTS = 2_000;
-const MAX_GROUPS_IN_FLIGHT = 2;
 
 /**
  * Group commit for ingest: the accepted events of concurrent requests share one write (one
  * statement; a transaction only when a tenant's first callback secret must be made with them). A
- * request whose events are accepted goes at once if fewer than MAX_GROUPS_IN_FLIGHT writes are under
- * way, else with everyone who arrived meanwhile when one finishes — never waiting for a batch to
- * fill. Two writes in flight let one commit's WAL flush overlap the next one's work (Postgres merges
- * concurrent flushes). Each request is answered only after the write that holds its events has
- * committed.
+ * request whose events are accepted goes at once if no write is under way, else with everyone who
+ * arrived meanwhile when it finishes — never waiting for a batch to fill. One write at a time, not
+ * two: a second beside the first split the arrivals into twice the commits of half the size, each
+ * paying its statement, its commit and its offers' share (docs/benchmarks.md, "One ingest write at
+ * a time"). Each request is answered only after the write that holds its events has committed.
  *
  * If a group fails because one of its producer ids was stored concurrently (EventIdRace), every
  * request of the group is committed again on its own, so only the racing request sees the race
@@ -31,7 +30,7 @@ const MAX_GROUPS_IN_FLIGHT = 2;
  */
 export class IngestCommitter {
   private queue: Request[] = [];
-  private inFlight = 0;
+  private writing = false;
 
   constructor(
     private readonly db: Db,
@@ -48,17 +47,16 @@ export class IngestCommitter {
   }
 
   private drain(): void {
-    while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
-      let count = 0;
-      let take = 0;
-      while (take < this.queue.length && (take === 0 || count + this.queue[take]!.events.length <= MAX_GROUP_EVENTS)) count += this.queue[take++]!.events.length;
-      const group = this.queue.splice(0, take);
-      this.inFlight++;
-      void this.commitGroup(group).finally(() => {
-        this.inFlight--;
-        this.drain();
-      });
-    }
+    if (this.writing || this.queue.length === 0) return;
+    let count = 0;
+    let take = 0;
+    while (take < this.queue.length && (take === 0 || count + this.queue[take]!.events.length <= MAX_GROUP_EVENTS)) count += this.queue[take++]!.events.length;
+    const group = this.queue.splice(0, take);
+    this.writing = true;
+    void this.commitGroup(group).finally(() => {
+      this.writing = false;
+      this.drain();
+    });
   }
 
   private async commitGroup(group: Request[]): Promise<void> {
