@@ -48,8 +48,9 @@ export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessag
 /**
  * Announces committed events the short way when NATS is up and the commit was small: offered
  * straight to the dispatcher's stream (@custody/bus `offer`) with what dispatch needs of them, one
- * hop instead of waking the relay to read them back and publish them, and no read for dispatch. The relay still follows the ledger and announces every event
- * again, under the same Nats-Msg-Id, so an offer lost in a crash or an outage only costs latency.
+ * hop instead of waking the relay to read them back and publish them, and no read for dispatch.
+ * The relay still follows the ledger and announces every event again, under the same Nats-Msg-Id,
+ * so an offer lost in a crash or an outage only costs latency.
  * A larger commit, or NATS down (or never configured, as in-process tests run the API), wakes the
  * relay instead.
  */
