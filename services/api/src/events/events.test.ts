@@ -11,6 +11,7 @@ import type { Resolver } from "@custody/netguard";
 import { createTenant, insertApiKey, type CreatedTenant } from "@custody/tenancy";
 import { buildApiApp, type ApiDeps } from "../app.js";
 import { EventIdRace } from "@custody/events";
+import { acceptedEvent } from "./accepted.fixture.js";
 import { insertEvents } from "./ingest-store.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
@@ -288,22 +289,7 @@ describe("producer ids", () => {
     const payload = { id: `lost-${randomUUID()}`, type: "case.note", data: {} };
     expect((await post(app, acme.apiKey, "/api/v2/events", payload)).statusCode).toBe(201);
     const before = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ledger_entries`.execute(t.db);
-    const event = {
-      id: payload.id,
-      producerId: true,
-      type: "case.note",
-      data: {},
-      payload: Buffer.from("{}"),
-      payloadSha256: sha256("{}"),
-      occurredAt: new Date(),
-      supersedes: null,
-      metadata: null,
-      callbackUrl: null,
-      requestHash: sha256("x"),
-      eventTypeId: null as unknown as string,
-      personalDataFields: [],
-      callbackTarget: null,
-    };
+    const event = acceptedEvent(payload.id);
     await expect(t.db.transaction().execute((trx) => insertEvents(trx, [{ tenantId: acme.tenantId, event }]))).rejects.toBeInstanceOf(EventIdRace);
     const after = await sql<{ n: string }>`SELECT count(*)::text AS n FROM ledger_entries`.execute(t.db);
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);

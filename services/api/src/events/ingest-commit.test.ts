@@ -1,15 +1,14 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { createLogger } from "@custody/log";
 import { createTenant } from "@custody/tenancy";
 import type { CommittedEvent } from "./announce.js";
+import { acceptedEvent } from "./accepted.fixture.js";
 import { IngestCommitter } from "./ingest-commit.js";
-import type { AcceptedEvent } from "./ingest-store.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
-const sha256 = (b: string) => createHash("sha256").update(b).digest();
 
 let t: TestDatabase;
 let tenantId: string;
@@ -21,31 +20,12 @@ beforeAll(async () => {
 
 afterAll(() => t?.drop());
 
-function accepted(id: string): AcceptedEvent {
-  return {
-    id,
-    producerId: true,
-    type: "case.note",
-    data: {},
-    payload: Buffer.from("{}"),
-    payloadSha256: sha256("{}"),
-    occurredAt: new Date(),
-    supersedes: null,
-    metadata: null,
-    callbackUrl: null,
-    requestHash: sha256(id),
-    eventTypeId: null as unknown as string,
-    personalDataFields: [],
-    callbackTarget: null,
-  };
-}
-
 describe("the ingest group committer", () => {
   it("writes once at a time: requests that arrive during a write commit together in the next one", async () => {
     const commits: string[][] = [];
     const committer = new IngestCommitter(t.db, randomBytes(32), logger, (events: readonly CommittedEvent[]) => commits.push(events.map((e) => e.stored.id)));
     const ids = Array.from({ length: 10 }, (_, i) => `evt_group_${i}`);
-    const answers = await Promise.all(ids.map((id) => committer.commit(tenantId, [accepted(id)])));
+    const answers = await Promise.all(ids.map((id) => committer.commit(tenantId, [acceptedEvent(id)])));
 
     // The first request found no write under way; the nine behind it waited for that one, not for each other.
     expect(commits).toEqual([ids.slice(0, 1), ids.slice(1)]);
