@@ -52,6 +52,7 @@ import { connectBus, deleteTopology } from "@custody/bus";
 import { loadConfig } from "@custody/config";
 import { createTestDatabase } from "@custody/db/testing";
 import { createTenant } from "@custody/tenancy";
+import { SERVICE_NODE_FLAGS } from "../services/cli/src/supervisor.js";
 import { spawnTs, waitFor, type Spawned } from "../test/support/processes.js";
 import type { ReceiverSample } from "./pipeline-receiver.js";
 import {
@@ -138,7 +139,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
         CUSTODY_INGEST_BURST: "1000000",
         ...opts.apiEnv,
       },
-      profArgs("api"),
+      [...SERVICE_NODE_FLAGS, ...profArgs("api")],
     );
     children.push({ label: "api", p: api });
     const origin = `http://127.0.0.1:${apiPort}`;
@@ -192,7 +193,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     if (withPipeline) {
       opts.pipeline.forEach((stages, i) => {
         const label = opts.pipeline.length === 1 ? "pipeline" : `pipeline[${stages}]`;
-        children.push({ label, p: spawnTs("services/pipeline/src/main.ts", [], { ...pipelineEnv, CUSTODY_PIPELINE_STAGES: stages }, profArgs(`pipeline-${i}`)) });
+        children.push({ label, p: spawnTs("services/pipeline/src/main.ts", [], { ...pipelineEnv, CUSTODY_PIPELINE_STAGES: stages }, [...SERVICE_NODE_FLAGS, ...profArgs(`pipeline-${i}`)]) });
       });
     }
 

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "undici";
+import { SERVICE_NODE_FLAGS } from "../services/cli/src/supervisor.js";
 import { spawnTs, type Spawned } from "../test/support/processes.js";
 import { freePort } from "../bench/pipeline-support.js";
 
@@ -105,7 +106,7 @@ export class Platform {
           ? { CUSTODY_PROOFS_HOST: "127.0.0.1", CUSTODY_PROOFS_PORT: String(this.port(name)) }
           : // info: the pipeline says "pipeline started" once every stage runs.
             { CUSTODY_LOG_LEVEL: "info" };
-    const p = spawnTs(ENTRY[kind], [], this.envFor({ ...extra, ...this.overrides.get(name) }));
+    const p = spawnTs(ENTRY[kind], [], this.envFor({ ...extra, ...this.overrides.get(name) }), SERVICE_NODE_FLAGS);
     this.running.set(name, p);
     void p.exited.then(({ code, signal }) => {
       if (this.killed.has(p) || this.stopping) return;

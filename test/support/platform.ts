@@ -7,6 +7,7 @@ import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant } from "@custody/tenancy";
 import { buildApiApp } from "../../services/api/src/app.js";
+import { SERVICE_NODE_FLAGS } from "../../services/cli/src/supervisor.js";
 import { buildProofsApp } from "../../services/proofs/src/app.js";
 import { spawnTs, type Spawned } from "./processes.js";
 
@@ -72,7 +73,7 @@ export class TestPlatform {
   }
 
   startPipeline(stages = "all", extra: Record<string, string> = {}): Spawned {
-    const p = spawnTs("services/pipeline/src/main.ts", [], this.env({ CUSTODY_PIPELINE_STAGES: stages, ...extra }));
+    const p = spawnTs("services/pipeline/src/main.ts", [], this.env({ CUSTODY_PIPELINE_STAGES: stages, ...extra }), SERVICE_NODE_FLAGS);
     this.pipelines.push(p);
     return p;
   }
