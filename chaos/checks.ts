@@ -183,6 +183,22 @@ export async function deliveryStates(db: Db, tenantId: string): Promise<Record<s
   return out;
 }
 
+/**
+ * Delivery states by endpoint, read again until every delivery of the given endpoints is delivered
+ * or `timeoutMs` has passed. A delivery sent just before its pipeline was killed has no outcome
+ * until its message comes back (after the ack wait) and the same bytes are sent again: the receiver
+ * already holds it, Postgres catches up seconds later.
+ */
+export async function settledStates(db: Db, tenantId: string, endpoints: ReadonlySet<string>, timeoutMs: number): Promise<Record<string, Record<string, number>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await retrying(() => deliveryStates(db, tenantId));
+    const settled = Object.entries(states).every(([endpointId, counts]) => !endpoints.has(endpointId) || Object.keys(counts).every((s) => s === "delivered"));
+    if (settled || Date.now() > deadline) return states;
+    await sleep(500);
+  }
+}
+
 /** Retries a query while the database comes back (the suite's own connection also sees outages). */
 export async function retrying<T>(f: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

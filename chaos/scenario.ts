@@ -6,10 +6,10 @@
 import type { Db } from "@custody/db";
 import { createTenant } from "@custody/tenancy";
 import { request } from "undici";
-import { answerFigures, apiBackMs, audit, awaitDeliveries, backlogDrainedMs, deliveredAt, deliveryFigures, deliveryStates, retrying, storedEventIds, type AuditFigures } from "./checks.js";
+import { answerFigures, apiBackMs, audit, awaitDeliveries, backlogDrainedMs, deliveredAt, deliveryFigures, retrying, settledStates, storedEventIds, type AuditFigures } from "./checks.js";
 import type { ChaosNats, ChaosPostgres, SmallDisk } from "./infra.js";
 import type { Load } from "./load.js";
-import { PROCESSES, type Exit, type Platform } from "./platform.js";
+import { ACK_WAIT_MS, PROCESSES, type Exit, type Platform } from "./platform.js";
 import type { ReceiverProcess } from "./receiver-client.js";
 import type { Behaviour } from "./receiver.js";
 
@@ -194,12 +194,12 @@ export async function closeScenario(ctx: Ctx, run: Run, c: Closing): Promise<voi
     if (back !== undefined) run.figures.apiBackMs = back;
     if (drained !== undefined) run.figures.recoverMs = Math.max(drained, back ?? 0);
   }
-  const states = await retrying(() => deliveryStates(ctx.db, c.tenant.tenantId));
   const healthy = new Set(
     Object.values(c.tenant.endpoints)
       .filter((e) => c.paths.includes(e.path))
       .map((e) => e.id),
   );
+  const states = await settledStates(ctx.db, c.tenant.tenantId, healthy, ACK_WAIT_MS + 20_000);
   for (const [endpointId, counts] of Object.entries(states)) {
     if (!healthy.has(endpointId)) continue;
     const other = Object.entries(counts).filter(([s]) => s !== "delivered");
