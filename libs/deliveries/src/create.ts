@@ -1,4 +1,4 @@
-import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
+import { arrayParam, sql, type ArrayElementType, type ArrayValue, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /** A delivery as it is made: by fan-out (sealed at once, or parked), or by a replay, a recall notice or a test event. */
@@ -43,19 +43,19 @@ export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id:
   // In key order: two transactions inserting the same deliveries wait on each other's unique-index
   // entries in the same order, never in a cycle.
   const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-  const col = <T>(f: (r: NewDelivery) => T) => sql.val(ordered.map(f));
+  const col = <K extends ArrayElementType>(type: K, f: (r: NewDelivery) => ArrayValue<K> | null) => arrayParam(type, ordered.map(f));
   return sql<{ id: string }>`
     INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key, status, attempts,
                             next_attempt_at, first_attempt_at, shape, removed, replay_id, replay_of, dead_reason, last_error)
     SELECT * FROM unnest(
-      ${col((r) => r.id)}::text[], ${col((r) => r.tenantId)}::text[], ${col((r) => r.eventId)}::text[],
-      ${col((r) => r.endpointId)}::text[], ${col((r) => (r.endpointId === null ? "callback" : "endpoint"))}::text[],
-      ${col((r) => r.targetUrl)}::text[], ${col((r) => r.idempotencyKey)}::uuid[], ${col((r) => r.status)}::text[],
-      ${col((r) => r.attempts)}::int[], ${col((r) => r.nextAttemptAt)}::timestamptz[], ${col((r) => r.firstAttemptAt)}::timestamptz[],
-      ${col((r) => r.redaction?.shape ?? null)}::text[],
-      ${col((r) => (r.redaction === null || r.redaction.removed.length === 0 ? null : JSON.stringify(r.redaction.removed)))}::jsonb[],
-      ${col((r) => r.replayId ?? null)}::text[], ${col((r) => r.replayOf ?? null)}::text[],
-      ${col((r) => r.deadReason ?? null)}::text[], ${col((r) => r.deadReason ?? null)}::text[])
+      ${col("text", (r) => r.id)}, ${col("text", (r) => r.tenantId)}, ${col("text", (r) => r.eventId)},
+      ${col("text", (r) => r.endpointId)}, ${col("text", (r) => (r.endpointId === null ? "callback" : "endpoint"))},
+      ${col("text", (r) => r.targetUrl)}, ${col("uuid", (r) => r.idempotencyKey)}, ${col("text", (r) => r.status)},
+      ${col("int4", (r) => r.attempts)}, ${col("timestamptz", (r) => r.nextAttemptAt)}, ${col("timestamptz", (r) => r.firstAttemptAt)},
+      ${col("text", (r) => r.redaction?.shape ?? null)},
+      ${col("jsonb", (r) => (r.redaction === null || r.redaction.removed.length === 0 ? null : JSON.stringify(r.redaction.removed)))},
+      ${col("text", (r) => r.replayId ?? null)}, ${col("text", (r) => r.replayOf ?? null)},
+      ${col("text", (r) => r.deadReason ?? null)}, ${col("text", (r) => r.deadReason ?? null)})
     ON CONFLICT (tenant_id, event_id, (coalesce(endpoint_id, '')), (coalesce(replay_id, ''))) DO NOTHING
     RETURNING id`;
 }

@@ -1,5 +1,5 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
-import { sql, writeAtomically, type Database, type Kysely } from "@custody/db";
+import { arrayParam, sql, writeAtomically, type ArrayElementType, type ArrayValue, type Database, type Kysely } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { toHex } from "@custody/encoding";
@@ -51,8 +51,12 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
   );
   const batch = batchOf(records);
   const { appended, insert } = entryInsert([{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }]);
-  const col = <T>(f: (o: OutcomeToRecord, i: number) => T) => sql.val(outcomes.map(f));
-  const ucol = <T>(f: (x: DeliveryUpdate) => T) => sql.val(outcomes.map((o) => f(o.update)));
+  const col = <K extends ArrayElementType>(type: K, f: (o: OutcomeToRecord, i: number) => ArrayValue<K> | null) => arrayParam(type, outcomes.map(f));
+  const ucol = <K extends ArrayElementType>(type: K, f: (x: DeliveryUpdate) => ArrayValue<K> | null) =>
+    arrayParam(
+      type,
+      outcomes.map((o) => f(o.update)),
+    );
   await writeAtomically(db, [
     { name: "outcome_entry", sql: insert },
     {
@@ -70,9 +74,9 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
         SELECT u.delivery_id, u.attempt_no, u.tenant_id, (SELECT id FROM outcome_batch), u.batch_index, u.started_at, u.duration_ms, u.status_code,
                u.error_class, decode(u.response_sha256, 'hex'), u.response_excerpt, u.outcome
         FROM unnest(
-          ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${col((o) => o.tenantId)}::text[], ${col((_, i) => i)}::int[],
-          ${col((o) => o.startedAt)}::timestamptz[], ${col((o) => o.durationMs)}::int[], ${col((o) => o.statusCode)}::int[],
-          ${col((o) => o.errorClass)}::text[], ${col((o) => o.responseSha256)}::text[], ${col((o) => o.responseExcerpt)}::text[], ${col((o) => o.outcome)}::text[]
+          ${col("text", (o) => o.deliveryId)}, ${col("int4", (o) => o.attemptNo)}, ${col("text", (o) => o.tenantId)}, ${col("int4", (_, i) => i)},
+          ${col("timestamptz", (o) => o.startedAt)}, ${col("int4", (o) => o.durationMs)}, ${col("int4", (o) => o.statusCode)},
+          ${col("text", (o) => o.errorClass)}, ${col("text", (o) => o.responseSha256)}, ${col("text", (o) => o.responseExcerpt)}, ${col("text", (o) => o.outcome)}
         ) AS u(delivery_id, attempt_no, tenant_id, batch_index, started_at, duration_ms, status_code, error_class, response_sha256, response_excerpt, outcome)
         ON CONFLICT (delivery_id, attempt_no) DO NOTHING
         RETURNING 1`,
@@ -86,10 +90,10 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
           last_status_code = u.last_status_code, last_error = u.last_error, dead_reason = u.dead_reason,
           delivered_at = u.delivered_at, updated_at = now()
         FROM unnest(
-          ${col((o) => o.deliveryId)}::text[], ${col((o) => o.attemptNo)}::int[], ${ucol((x) => x.status)}::text[],
-          ${ucol((x) => x.next_attempt_at)}::timestamptz[], ${ucol((x) => x.last_delay_ms)}::bigint[],
-          ${ucol((x) => x.last_status_code)}::int[], ${ucol((x) => x.last_error)}::text[],
-          ${ucol((x) => x.dead_reason)}::text[], ${ucol((x) => x.delivered_at)}::timestamptz[]
+          ${col("text", (o) => o.deliveryId)}, ${col("int4", (o) => o.attemptNo)}, ${ucol("text", (x) => x.status)},
+          ${ucol("timestamptz", (x) => x.next_attempt_at)}, ${ucol("int8", (x) => x.last_delay_ms)},
+          ${ucol("int4", (x) => x.last_status_code)}, ${ucol("text", (x) => x.last_error)},
+          ${ucol("text", (x) => x.dead_reason)}, ${ucol("timestamptz", (x) => x.delivered_at)}
         ) AS u(id, attempt_no, status, next_attempt_at, last_delay_ms, last_status_code, last_error, dead_reason, delivered_at)
         WHERE d.id = u.id AND d.status = 'delivering' AND d.attempts = u.attempt_no`,
     },

@@ -1,5 +1,5 @@
 import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
-import { sql, writeAtomically, type Database, type Kysely, type WritePart } from "@custody/db";
+import { arrayParam, sql, writeAtomically, type ArrayElementType, type ArrayValue, type Database, type Kysely, type WritePart } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/encoding";
@@ -33,7 +33,7 @@ export async function createSealedDeliveries(db: Kysely<Database>, deliveries: r
 function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string) => string): WritePart[] {
   const { appended, insert } = entryInsert([{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }]);
   const s = seal.sealed;
-  const col = <T>(f: (x: (typeof s)[number]) => T) => sql.val(s.map(f));
+  const col = <K extends ArrayElementType>(type: K, f: (x: (typeof s)[number]) => ArrayValue<K> | null) => arrayParam(type, s.map(f));
   return [
     { name: `seal_entry_${n}`, sql: insert },
     {
@@ -50,11 +50,11 @@ function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string
         SELECT u.delivery_id, u.attempt_no, (SELECT id FROM ${sql.raw(`seal_batch_${n}`)}), u.batch_index, u.hops, ${sealedAtOf(seal)}::bigint, u.previous,
                u.signatures, u.key_ids, u.target_url
         FROM unnest(
-          ${col((x) => x.attempt.delivery)}::text[], ${col((x) => x.attempt.attempt)}::int[], ${col((x) => x.index)}::int[],
-          ${col((x) => Buffer.from(hopsToBytes(x.hops)))}::bytea[],
-          ${col((x) => (x.attempt.previous === null ? null : Buffer.from(fromHex(x.attempt.previous))))}::bytea[],
-          ${col((x) => Buffer.from(packSignatures({ "webhook-signature": x.headers["webhook-signature"]!, "x-custody-signature": x.headers["x-custody-signature"]! })))}::bytea[],
-          ${col((x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}::text[], ${col((x) => targetUrlOf(x.attempt.delivery))}::text[]
+          ${col("text", (x) => x.attempt.delivery)}, ${col("int4", (x) => x.attempt.attempt)}, ${col("int4", (x) => x.index)},
+          ${col("bytea", (x) => hopsToBytes(x.hops))},
+          ${col("bytea", (x) => (x.attempt.previous === null ? null : fromHex(x.attempt.previous)))},
+          ${col("bytea", (x) => packSignatures({ "webhook-signature": x.headers["webhook-signature"]!, "x-custody-signature": x.headers["x-custody-signature"]! }))},
+          ${col("text", (x) => x.attempt.secrets.map((k) => k.keyId).join(" "))}, ${col("text", (x) => targetUrlOf(x.attempt.delivery))}
         ) AS u(delivery_id, attempt_no, batch_index, hops, previous, signatures, key_ids, target_url)`,
     },
   ];

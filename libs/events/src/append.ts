@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
+import { arrayParam, sql, writeAtomically, WriteConflict, type ArrayElementType, type ArrayValue, type Database, type Kysely } from "@custody/db";
 import { eventEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
@@ -77,7 +77,7 @@ export async function insertPreparedEvents(db: Kysely<Database>, events: readonl
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
   const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
   const ordered = events.map((e, i) => ({ e, entryId: appended[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
-  const col = <T>(f: (r: (typeof ordered)[number]) => T) => sql.val(ordered.map(f));
+  const col = <K extends ArrayElementType>(type: K, f: (r: (typeof ordered)[number]) => ArrayValue<K> | null) => arrayParam(type, ordered.map(f));
   try {
     await writeAtomically(db, [
       { name: "event_entries", sql: insert },
@@ -87,10 +87,10 @@ export async function insertPreparedEvents(db: Kysely<Database>, events: readonl
           INSERT INTO events (tenant_id, id, type, event_type_id, payload, payload_sha256, occurred_at, supersedes, metadata, callback_url,
                               request_hash, entry_id, fan_out)
           SELECT * FROM unnest(
-            ${col((r) => r.e.tenantId)}::text[], ${col((r) => r.e.id)}::text[], ${col((r) => r.e.type)}::text[], ${col((r) => r.e.eventTypeId)}::text[],
-            ${col((r) => Buffer.from(r.e.payload))}::bytea[], ${col((r) => Buffer.from(r.e.payloadSha256))}::bytea[], ${col((r) => r.e.occurredAt)}::timestamptz[],
-            ${col((r) => r.e.supersedes)}::text[], ${col((r) => r.e.metadata)}::jsonb[], ${col((r) => r.e.callbackUrl)}::text[],
-            ${col((r) => Buffer.from(r.e.requestHash))}::bytea[], ${col((r) => r.entryId)}::text[], ${col((r) => r.e.fanOut ?? true)}::boolean[])
+            ${col("text", (r) => r.e.tenantId)}, ${col("text", (r) => r.e.id)}, ${col("text", (r) => r.e.type)}, ${col("text", (r) => r.e.eventTypeId)},
+            ${col("bytea", (r) => r.e.payload)}, ${col("bytea", (r) => r.e.payloadSha256)}, ${col("timestamptz", (r) => r.e.occurredAt)},
+            ${col("text", (r) => r.e.supersedes)}, ${col("jsonb", (r) => r.e.metadata)}, ${col("text", (r) => r.e.callbackUrl)},
+            ${col("bytea", (r) => r.e.requestHash)}, ${col("text", (r) => r.entryId)}, ${col("bool", (r) => r.e.fanOut ?? true)})
           ON CONFLICT (tenant_id, id) DO NOTHING
           RETURNING 1`,
         expect: { rows: events.length, what: "events" },

@@ -1,4 +1,4 @@
-import { newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
+import { arrayParam, newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -23,11 +23,26 @@ export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedE
     const body = encodeEntry(e.document);
     return { id: newId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
   });
-  const col = <T>(f: (a: AppendedEntry, i: number) => T) => sql.val(appended.map(f));
   const insert = sql`
     INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash)
-    SELECT * FROM unnest(${col((a) => a.id)}::text[], ${col((a) => a.kind)}::text[], ${col((_, i) => entries[i]!.tenantId)}::text[],
-                         ${col((a) => Buffer.from(a.body))}::bytea[], ${col((a) => Buffer.from(a.leafHash))}::bytea[])`;
+    SELECT * FROM unnest(${arrayParam(
+      "text",
+      appended.map((a) => a.id),
+    )}, ${arrayParam(
+      "text",
+      appended.map((a) => a.kind),
+    )},
+                         ${arrayParam(
+                           "text",
+                           entries.map((e) => e.tenantId),
+                         )}, ${arrayParam(
+                           "bytea",
+                           appended.map((a) => a.body),
+                         )},
+                         ${arrayParam(
+                           "bytea",
+                           appended.map((a) => a.leafHash),
+                         )})`;
   return { appended, insert };
 }
 

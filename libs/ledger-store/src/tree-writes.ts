@@ -1,4 +1,4 @@
-import { sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
+import { arrayParam, sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
 import { appendLeaves, type StoredNode } from "@custody/merkle";
 import type { CommitPosition } from "./commit-order.js";
 
@@ -40,15 +40,27 @@ export async function extendTree(db: Kysely<Database>, tip: TreeTip, entryIds: r
     {
       name: "leaves",
       sql: sql`INSERT INTO ledger_leaves (leaf_index, entry_id)
-               SELECT * FROM unnest(${sql.val(entryIds.map((_, i) => String(tip.size + i)))}::bigint[], ${sql.val([...entryIds])}::text[])`,
+               SELECT * FROM unnest(${arrayParam(
+                 "int8",
+                 entryIds.map((_, i) => tip.size + i),
+               )}, ${arrayParam("text", entryIds)})`,
     },
     {
       name: "nodes",
       sql: sql`INSERT INTO ledger_tree_nodes (level, idx, hash)
                SELECT * FROM unnest(
-                 ${sql.val(appended.newNodes.map((n) => n.level))}::smallint[],
-                 ${sql.val(appended.newNodes.map((n) => String(n.index)))}::bigint[],
-                 ${sql.val(appended.newNodes.map((n) => Buffer.from(n.hash)))}::bytea[])`,
+                 ${arrayParam(
+                   "int2",
+                   appended.newNodes.map((n) => n.level),
+                 )},
+                 ${arrayParam(
+                   "int8",
+                   appended.newNodes.map((n) => n.index),
+                 )},
+                 ${arrayParam(
+                   "bytea",
+                   appended.newNodes.map((n) => n.hash),
+                 )})`,
     },
   ]);
   return { size: appended.size, root: appended.root, frontier: appended.frontier };
