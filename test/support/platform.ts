@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { expect, vi } from "vitest";
 import { connectBus, deleteTopology, ensureTopology, OptionalBus, type NatsConnection } from "@custody/bus";
 import { loadConfig } from "@custody/config";
+import { createDb, type Db } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
@@ -27,6 +28,7 @@ export class TestPlatform {
   proofs!: HttpApp;
   nc!: NatsConnection;
   private apiBus!: OptionalBus;
+  private ingestDb!: Db;
   readonly pipelines: Spawned[] = [];
 
   async start(): Promise<void> {
@@ -35,8 +37,11 @@ export class TestPlatform {
     const natsUrl = loadConfig("cli").NATS_URL;
     this.nc = await connectBus({ url: natsUrl, name: "e2e" });
     this.apiBus = new OptionalBus({ url: natsUrl, name: "e2e-api" }, logger);
+    // Ingest writes through a prepared connection of its own, as the API's main.ts has it.
+    this.ingestDb = createDb({ url: this.t.url, poolMax: 1, statementTimeoutMs: 60_000, applicationName: "e2e-api-writer", indexPlans: true }).db;
     this.api = await buildApiApp({
       db: this.t.db,
+      ingestDb: this.ingestDb,
       config: loadConfig("api", { CUSTODY_ALLOW_LOOPBACK_TARGETS: "true", CUSTODY_NATS_PREFIX: this.prefix }),
       masterKey: this.masterKey,
       logger,
@@ -87,6 +92,7 @@ export class TestPlatform {
     for (const p of this.pipelines) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
     await Promise.all(this.pipelines.map((p) => p.exited));
     await this.api.close();
+    await this.ingestDb.destroy();
     await this.apiBus.close();
     await this.proofs.close();
     await deleteTopology(this.nc, this.prefix);

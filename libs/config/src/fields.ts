@@ -140,6 +140,9 @@ export const fields = {
   CUSTODY_PIPELINE_INDEX_PLANS: flag("true").describe(
     "The pipeline prepares each statement once per connection and plans it once, as nested loops over indexes (hash and merge joins and sequential scans priced out, and JIT compilation off, on its connections only, the relay's and sequencer's leader sessions included): its statements are keyed reads and writes of small batches, and planning them afresh was a third of their Postgres CPU at low load. `false` plans every statement anew, as the other processes do.",
   ),
+  CUSTODY_API_PREPARED_INGEST: flag("true").describe(
+    "The API's ingest group commit writes through one connection of its own, on which its statement is prepared once and planned once (as CUSTODY_PIPELINE_INDEX_PLANS plans the pipeline's), instead of being parsed and planned on every commit. `false` writes through the API's pool, every statement planned anew: for a transaction-mode connection pooler, which keeps neither prepared statements nor startup options.",
+  ),
   CUSTODY_ALLOW_LOOPBACK_TARGETS: flag("false").describe(
     "Development only: allow webhook and callback URLs on loopback addresses (and plain http). Never allowed in production; link-local and metadata addresses are never allowed.",
   ),

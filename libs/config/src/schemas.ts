@@ -31,6 +31,7 @@ export const serviceFields = {
     "CUSTODY_MAX_JSON_DEPTH",
     "CUSTODY_PORTAL_FRAME_ANCESTORS",
     "CUSTODY_CONSOLE_DIR",
+    "CUSTODY_API_PREPARED_INGEST",
   ],
   proofs: [...common, "DATABASE_READ_URL", "CUSTODY_PROOFS_HOST", "CUSTODY_PROOFS_PORT"],
   pipeline: [

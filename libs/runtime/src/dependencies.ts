@@ -16,6 +16,8 @@ export interface Dependencies {
   pool: pg.Pool;
   /** The read replica's pool (DATABASE_READ_URL), for the proof routes; absent when it is not set. */
   readDb: Db | undefined;
+  /** One connection with index plans, for a batch write made one at a time (`writer` option); absent otherwise. */
+  writerDb: Db | undefined;
   /** Only for processes that use the bus (the pipeline): the API and the proof service never publish. */
   nc: NatsConnection | undefined;
   readiness: Record<string, () => Promise<void>>;
@@ -33,19 +35,29 @@ export async function openDependencies(
     replicaReadiness?: boolean;
     /** Prepared statements with index plans on the main pool (@custody/db plans.ts). */
     indexPlans?: boolean;
+    /**
+     * A connection of its own, with prepared statements and index plans, for a write that one
+     * committer makes one batch at a time (the API's ingest group commit): its statement is then
+     * parsed and planned once, not on every commit.
+     */
+    writer?: boolean;
   },
 ): Promise<Dependencies> {
   useNativeCrypto();
   const logger = createLogger({ service, level: config.CUSTODY_LOG_LEVEL });
-  const { db, pool } = createDb({
-    url: config.DATABASE_URL,
-    poolMax: config.CUSTODY_DB_POOL_MAX,
-    statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
-    connectTimeoutMs: config.CUSTODY_DB_CONNECT_TIMEOUT_MS,
-    applicationName: `custody-${service}`,
-    indexPlans: options.indexPlans === true,
-  });
+  const primary = (name: string, poolMax: number, indexPlans: boolean) =>
+    createDb({
+      url: config.DATABASE_URL,
+      poolMax,
+      statementTimeoutMs: config.CUSTODY_DB_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: config.CUSTODY_DB_CONNECT_TIMEOUT_MS,
+      applicationName: name,
+      indexPlans,
+    });
+  const { db, pool } = primary(`custody-${service}`, config.CUSTODY_DB_POOL_MAX, options.indexPlans === true);
   pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
+  const writer = options.writer === true ? primary(`custody-${service}-writer`, 1, true) : undefined;
+  writer?.pool.on("error", (err) => logger.warn({ err }, "idle Postgres connection failed"));
   const readUrl = "DATABASE_READ_URL" in config ? config.DATABASE_READ_URL : undefined;
   const read =
     readUrl === undefined
@@ -64,6 +76,7 @@ export async function openDependencies(
     db,
     pool,
     readDb: read?.db,
+    writerDb: writer?.db,
     nc,
     readiness: {
       // On a connection of its own: a pool busy with work must not read as Postgres being down.
@@ -73,7 +86,7 @@ export async function openDependencies(
     },
     async close() {
       await nc?.drain().catch((err: unknown) => logger.warn({ err }, "NATS drain failed"));
-      await Promise.all([db.destroy(), read?.db.destroy()]);
+      await Promise.all([db.destroy(), read?.db.destroy(), writer?.db.destroy()]);
     },
   };
 }

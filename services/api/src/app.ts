@@ -28,6 +28,8 @@ export interface ApiDeps extends ApiContext {
   ingestPeers?: () => number;
   /** NATS, to offer committed events straight to the pipeline's stream; absent, ingest wakes the relay through Postgres. */
   bus?: OptionalBus | undefined;
+  /** The connection the ingest group commit writes through (openDependencies' `writerDb`: its statement prepared once); absent, `db`. */
+  ingestDb?: Db | undefined;
 }
 
 /** 256 KiB: the largest event body the ingest accepts. */
@@ -56,7 +58,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<HttpApp> {
     prefix: "/api/v2/events",
     ...deps,
     eventTypes,
-    committer: new IngestCommitter(deps.db, deps.masterKey, deps.logger, eventAnnouncer(deps.db, deps.bus, deps.config.CUSTODY_NATS_PREFIX, deps.logger)),
+    committer: new IngestCommitter(deps.ingestDb ?? deps.db, deps.masterKey, deps.logger, eventAnnouncer(deps.db, deps.bus, deps.config.CUSTODY_NATS_PREFIX, deps.logger)),
   });
   await app.register(callbackSecretRoutes, { prefix: "/api/v2/callback-secret", ...deps });
   await app.register(deliveryRoutes, { prefix: "/api/v2", ...deps });

@@ -6,7 +6,7 @@ import { LivePeers, openDependencies } from "@custody/runtime";
 import { buildApiApp } from "./app.js";
 
 const config = loadConfig("api");
-const deps = await openDependencies("api", config, { nats: false });
+const deps = await openDependencies("api", config, { nats: false, writer: config.CUSTODY_API_PREPARED_INGEST });
 const peers = new LivePeers({ db: deps.db, kind: "api", heartbeatMs: config.CUSTODY_PEER_HEARTBEAT_MS, ttlMs: config.CUSTODY_PEER_TTL_MS, logger: deps.logger });
 await peers.start();
 // Ingest works without NATS (the relay announces every event); with it, events reach dispatch a hop sooner.
@@ -14,6 +14,7 @@ const bus = new OptionalBus({ url: config.NATS_URL, name: "custody-api" }, deps.
 const app = await buildApiApp({
   db: deps.db,
   readDb: deps.readDb,
+  ingestDb: deps.writerDb,
   config,
   masterKey: resolveMasterKey(config.CUSTODY_MASTER_KEY, deps.logger),
   logger: deps.logger,

@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
+import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
+import { openDependencies } from "@custody/runtime";
 import { createTenant } from "@custody/tenancy";
 import type { CommittedEvent } from "./announce.js";
 import { acceptedEvent } from "./accepted.fixture.js";
@@ -34,5 +36,28 @@ describe("the ingest group committer", () => {
     const stored = await sql<{ id: string; entry_id: string }>`SELECT id, entry_id FROM events WHERE tenant_id = ${tenantId} ORDER BY id`.execute(t.db);
     expect(stored.rows.map((r) => r.id)).toEqual([...ids].sort());
     expect(new Set(stored.rows.map((r) => r.entry_id))).toEqual(new Set(answers.flat().map((r) => r.entryId)));
+  });
+
+  it("through the API's writer connection (on by default), parses and plans the group's statement once", async () => {
+    const config = loadConfig("api", { DATABASE_URL: t.url, CUSTODY_LOG_LEVEL: "silent" });
+    const deps = await openDependencies("api", config, { nats: false, writer: config.CUSTODY_API_PREPARED_INGEST });
+    try {
+      const writer = deps.writerDb!;
+      const committer = new IngestCommitter(writer, randomBytes(32), logger, () => undefined);
+      // Groups of different sizes: the statement's text does not depend on how many events it carries.
+      for (const [n, size] of [1, 3, 2].entries()) {
+        await Promise.all(Array.from({ length: size }, (_, i) => committer.commit(tenantId, [acceptedEvent(`evt_writer_${n}_${i}`)])));
+      }
+      const { rows } = await sql<{ app: string; generic: string; custom: string }>`
+        SELECT current_setting('application_name') AS app, generic_plans::text AS generic, custom_plans::text AS custom
+        FROM pg_prepared_statements WHERE statement LIKE 'WITH "event_entries"%'`.execute(writer);
+      // One statement for every group: three rounds, each of one or more groups.
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.app).toBe("custody-api-writer");
+      expect(Number(rows[0]!.generic)).toBeGreaterThanOrEqual(3);
+      expect(rows[0]!.custom).toBe("0");
+    } finally {
+      await deps.close();
+    }
   });
 });
