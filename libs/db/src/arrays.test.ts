@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { arrayParam, encodeArray, type ArrayElementType } from "./arrays.js";
+import { arrayParam, columnsOf, encodeArray, type ArrayElementType } from "./arrays.js";
 import { createTestDatabase, type TestDatabase } from "./testing.js";
 
 /** Whether Postgres reads the binary array exactly as it reads pg's text form of the same values. */
@@ -42,10 +42,13 @@ describe("binary array parameters", () => {
     expect(await sameAsText("int4", [null, null])).toMatchObject({ same: true, binary: "{NULL,NULL}" });
   });
 
-  it("unnests into the columns a batch write reads", async () => {
+  it("unnests rows, column by column, into what a batch write reads", async () => {
+    const col = columnsOf([
+      { id: "a", n: 1, at: new Date(1_000), body: Buffer.from("x") },
+      { id: "b", n: 2, at: new Date(2_000), body: null },
+    ]);
     const { rows } = await sql<{ id: string; n: number; at: Date; body: Buffer | null }>`
-      SELECT * FROM unnest(${arrayParam("text", ["a", "b"])}, ${arrayParam("int4", [1, 2])}, ${arrayParam("timestamptz", [new Date(1_000), new Date(2_000)])},
-                           ${arrayParam("bytea", [Buffer.from("x"), null])}) AS u(id, n, at, body)`.execute(t.db);
+      SELECT * FROM unnest(${col("text", (r) => r.id)}, ${col("int4", (r) => r.n)}, ${col("timestamptz", (r) => r.at)}, ${col("bytea", (r) => r.body)}) AS u(id, n, at, body)`.execute(t.db);
     expect(rows).toEqual([
       { id: "a", n: 1, at: new Date(1_000), body: Buffer.from("x") },
       { id: "b", n: 2, at: new Date(2_000), body: null },

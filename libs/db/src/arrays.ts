@@ -119,3 +119,8 @@ export function encodeArray<K extends ArrayElementType>(type: K, values: Readonl
 export function arrayParam<K extends ArrayElementType>(type: K, values: ReadonlyArray<ArrayValue<K> | null>): RawBuilder<unknown> {
   return sql`${sql.val(encodeArray(type, values))}::${sql.raw(type)}[]`;
 }
+
+/** Each column of `rows` as an array parameter: `const col = columnsOf(rows)`, then `${col("text", (r) => r.id)}`. */
+export function columnsOf<R>(rows: readonly R[]) {
+  return <K extends ArrayElementType>(type: K, f: (row: R, index: number) => ArrayValue<K> | null): RawBuilder<unknown> => arrayParam(type, rows.map(f));
+}

@@ -5,4 +5,4 @@ export { writeAtomically, WriteConflict, type WritePart } from "./statement.js";
 export { pingDatabase, postgresReadiness } from "./ping.js";
 export type * from "./tables.js";
 export { sql, Kysely, PostgresDialect, type Transaction, type RawBuilder } from "kysely";
-export { arrayParam, encodeArray, type ArrayElementType, type ArrayValue } from "./arrays.js";
+export { arrayParam, columnsOf, encodeArray, type ArrayElementType, type ArrayValue } from "./arrays.js";

@@ -1,4 +1,4 @@
-import { arrayParam, sql, type ArrayElementType, type ArrayValue, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
+import { columnsOf, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /** A delivery as it is made: by fan-out (sealed at once, or parked), or by a replay, a recall notice or a test event. */
@@ -43,7 +43,7 @@ export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id:
   // In key order: two transactions inserting the same deliveries wait on each other's unique-index
   // entries in the same order, never in a cycle.
   const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-  const col = <K extends ArrayElementType>(type: K, f: (r: NewDelivery) => ArrayValue<K> | null) => arrayParam(type, ordered.map(f));
+  const col = columnsOf(ordered);
   return sql<{ id: string }>`
     INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key, status, attempts,
                             next_attempt_at, first_attempt_at, shape, removed, replay_id, replay_of, dead_reason, last_error)

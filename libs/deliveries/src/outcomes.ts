@@ -1,5 +1,5 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
-import { arrayParam, sql, writeAtomically, type ArrayElementType, type ArrayValue, type Database, type Kysely } from "@custody/db";
+import { columnsOf, sql, writeAtomically, type Database, type Kysely } from "@custody/db";
 import { outcomesEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { toHex } from "@custody/encoding";
@@ -51,12 +51,8 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
   );
   const batch = batchOf(records);
   const { appended, insert } = entryInsert([{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }]);
-  const col = <K extends ArrayElementType>(type: K, f: (o: OutcomeToRecord, i: number) => ArrayValue<K> | null) => arrayParam(type, outcomes.map(f));
-  const ucol = <K extends ArrayElementType>(type: K, f: (x: DeliveryUpdate) => ArrayValue<K> | null) =>
-    arrayParam(
-      type,
-      outcomes.map((o) => f(o.update)),
-    );
+  const col = columnsOf(outcomes);
+  const ucol = columnsOf(outcomes.map((o) => o.update));
   await writeAtomically(db, [
     { name: "outcome_entry", sql: insert },
     {

@@ -1,5 +1,5 @@
 import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
-import { arrayParam, sql, writeAtomically, type ArrayElementType, type ArrayValue, type Database, type Kysely, type WritePart } from "@custody/db";
+import { columnsOf, sql, writeAtomically, type Database, type Kysely, type WritePart } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/encoding";
@@ -33,7 +33,7 @@ export async function createSealedDeliveries(db: Kysely<Database>, deliveries: r
 function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string) => string): WritePart[] {
   const { appended, insert } = entryInsert([{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }]);
   const s = seal.sealed;
-  const col = <K extends ArrayElementType>(type: K, f: (x: (typeof s)[number]) => ArrayValue<K> | null) => arrayParam(type, s.map(f));
+  const col = columnsOf(s);
   return [
     { name: `seal_entry_${n}`, sql: insert },
     {

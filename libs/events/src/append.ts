@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { arrayParam, sql, writeAtomically, WriteConflict, type ArrayElementType, type ArrayValue, type Database, type Kysely } from "@custody/db";
+import { columnsOf, sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
 import { eventEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
@@ -77,7 +77,7 @@ export async function insertPreparedEvents(db: Kysely<Database>, events: readonl
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
   const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
   const ordered = events.map((e, i) => ({ e, entryId: appended[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
-  const col = <K extends ArrayElementType>(type: K, f: (r: (typeof ordered)[number]) => ArrayValue<K> | null) => arrayParam(type, ordered.map(f));
+  const col = columnsOf(ordered);
   try {
     await writeAtomically(db, [
       { name: "event_entries", sql: insert },

@@ -1,4 +1,4 @@
-import { arrayParam, newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
+import { columnsOf, newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -23,26 +23,11 @@ export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedE
     const body = encodeEntry(e.document);
     return { id: newId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
   });
+  const col = columnsOf(appended);
   const insert = sql`
     INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash)
-    SELECT * FROM unnest(${arrayParam(
-      "text",
-      appended.map((a) => a.id),
-    )}, ${arrayParam(
-      "text",
-      appended.map((a) => a.kind),
-    )},
-                         ${arrayParam(
-                           "text",
-                           entries.map((e) => e.tenantId),
-                         )}, ${arrayParam(
-                           "bytea",
-                           appended.map((a) => a.body),
-                         )},
-                         ${arrayParam(
-                           "bytea",
-                           appended.map((a) => a.leafHash),
-                         )})`;
+    SELECT * FROM unnest(${col("text", (a) => a.id)}, ${col("text", (a) => a.kind)}, ${col("text", (_, i) => entries[i]!.tenantId)},
+                         ${col("bytea", (a) => a.body)}, ${col("bytea", (a) => a.leafHash)})`;
   return { appended, insert };
 }
 
