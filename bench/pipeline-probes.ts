@@ -124,6 +124,7 @@ export class PgActivitySampler {
 
   async start(): Promise<void> {
     this.client = new pg.Client({ connectionString: this.url, application_name: "bench-sampler" });
+    this.client.on("error", () => undefined); // dropped with the database if its phase throws (pipeline.ts, admin2)
     await this.client.connect();
     this.timer = setInterval(() => void this.sample(), this.everyMs);
   }

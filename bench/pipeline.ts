@@ -258,6 +258,9 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       return lines;
     };
     const admin2 = new pg.Client({ connectionString: t.url, application_name: "bench-counters" });
+    // A phase that throws leaves it connected when the database is dropped (WITH FORCE): its
+    // unhandled 'error' would end the process before the phase's own error is reported.
+    admin2.on("error", () => undefined);
     await admin2.connect();
     const pgByClient = new PgBackendMeter(admin2, t.name, Number(new URL(t.url).port || 5432), new Map([[process.pid, "bench"], ...children.map((c): [number, string] => [c.p.child.pid!, c.label])]));
     const deliveredPerEvent = opts.endpoints;
