@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { AckPolicy } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "@custody/config";
 import { createLogger } from "@custody/log";
-import { announce, connectBus, deleteTopology, ensureTopology, offer, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
+import { announce, ensureTopology, offer, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
+import { createTestTopology, type TestTopology } from "./testing.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 
@@ -18,22 +17,20 @@ async function until(check: () => boolean, ms = 10_000) {
 const event = (i: number) => ({ tenantId: "ten_1", eventId: `evt_${i}`, entryId: `ent_${i}` });
 
 describe("runStage", () => {
+  let bus: TestTopology;
   let nc: NatsConnection;
-  const prefix = `t${randomBytes(5).toString("hex")}`;
+  let prefix: string;
   const pendingCount = async () => {
     const info = await (await nc.jetstreamManager()).consumers.info(streamName(prefix), "dispatch");
     return info.num_pending + info.num_ack_pending;
   };
 
   beforeAll(async () => {
-    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "bus-test" });
-    await ensureTopology(nc, prefix);
+    bus = await createTestTopology("bus-test");
+    ({ nc, prefix } = bus);
     await ensureTopology(nc, prefix); // idempotent
   });
-  afterAll(async () => {
-    await deleteTopology(nc, prefix);
-    await nc.close();
-  });
+  afterAll(() => bus.drop());
 
   it("removes consumers no hop names, so a renamed stage cannot strand messages", async () => {
     const jsm = await nc.jetstreamManager();

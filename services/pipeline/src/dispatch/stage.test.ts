@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { announce, connectBus, deleteTopology, ensureTopology, streamName, type NatsConnection, type RunningStage } from "@custody/bus";
-import { loadConfig } from "@custody/config";
+import { announce, streamName, type NatsConnection, type RunningStage } from "@custody/bus";
+import { createTestTopology, type TestTopology } from "@custody/bus/testing";
 import { verifyDelivery } from "@custody/custody";
 import { sql } from "@custody/db";
 import { verifierKeyOf } from "@custody/note";
@@ -21,14 +20,15 @@ async function until<T>(check: () => Promise<T | undefined | false>, ms = 15_000
 /** Dispatch against Postgres, JetStream and a local receiver: fan-out, parking, redelivery and the deliveries that can never go out. */
 describe("dispatch stage", () => {
   const f = new PipelineFixture();
-  const prefix = `t${randomBytes(5).toString("hex")}`;
+  let bus: TestTopology;
   let nc: NatsConnection;
+  let prefix: string;
   let stage: RunningStage;
 
   beforeAll(async () => {
     await f.start();
-    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "dispatch-test" });
-    await ensureTopology(nc, prefix, 5_000);
+    bus = await createTestTopology("dispatch-test", 5_000);
+    ({ nc, prefix } = bus);
     stage = await startDispatchStage({
       db: f.t.db,
       nc,
@@ -45,8 +45,7 @@ describe("dispatch stage", () => {
   });
   afterAll(async () => {
     await stage.stop();
-    await deleteTopology(nc, prefix);
-    await nc.close();
+    await bus.drop();
     await f.stop();
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, deleteTopology, ensureTopology, streamName, type NatsConnection } from "@custody/bus";
-import { loadConfig } from "@custody/config";
+import { streamName, type NatsConnection } from "@custody/bus";
+import { createTestTopology, type TestTopology } from "@custody/bus/testing";
 import { outcomesEntry } from "@custody/ledger";
 import { appendEntries, ORIGIN_POSITION, type CommitPosition } from "@custody/ledger-store";
 import { PipelineFixture } from "../pipeline.fixture.js";
@@ -10,20 +10,20 @@ import { Relay } from "./relay.js";
 /** The relay's round against Postgres and JetStream: which entries it announces, in what order, and how far it moves. */
 describe("relay", () => {
   const f = new PipelineFixture();
-  const prefix = `t${randomBytes(5).toString("hex")}`;
+  let bus: TestTopology;
   let nc: NatsConnection;
+  let prefix: string;
   let relay: Relay;
 
   beforeAll(async () => {
     await f.start();
-    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "relay-test" });
-    await ensureTopology(nc, prefix);
+    bus = await createTestTopology("relay-test");
+    ({ nc, prefix } = bus);
     relay = new Relay({ databaseUrl: f.t.url, nc, prefix, logger: f.logger, batchSize: 100, pollMs: 50, lockRetryMs: 100 });
   });
 
   afterAll(async () => {
-    await deleteTopology(nc, prefix);
-    await nc.close();
+    await bus.drop();
     await f.stop();
   });
 
