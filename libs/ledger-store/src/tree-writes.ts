@@ -1,4 +1,4 @@
-import { arrayParam, sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
+import { columnsOf, sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
 import { appendLeaves, type StoredNode } from "@custody/merkle";
 import type { CommitPosition } from "./commit-order.js";
 
@@ -30,6 +30,8 @@ export interface ExtendedTree {
 /** Appends `leafHashes` (of `entryIds`) at `tip.size`: their leaves, every perfect node they complete, and the head, in one statement. */
 export async function extendTree(db: Kysely<Database>, tip: TreeTip, entryIds: readonly string[], leafHashes: readonly Uint8Array[]): Promise<ExtendedTree> {
   const appended = appendLeaves(tip.frontier, tip.size, leafHashes);
+  const leaf = columnsOf(entryIds);
+  const node = columnsOf(appended.newNodes);
   await movingHead(db, `ledger_head moved away from size ${tip.size}`, [
     {
       name: "head",
@@ -40,27 +42,12 @@ export async function extendTree(db: Kysely<Database>, tip: TreeTip, entryIds: r
     {
       name: "leaves",
       sql: sql`INSERT INTO ledger_leaves (leaf_index, entry_id)
-               SELECT * FROM unnest(${arrayParam(
-                 "int8",
-                 entryIds.map((_, i) => tip.size + i),
-               )}, ${arrayParam("text", entryIds)})`,
+               SELECT * FROM unnest(${leaf("int8", (_, i) => tip.size + i)}, ${leaf("text", (id) => id)})`,
     },
     {
       name: "nodes",
       sql: sql`INSERT INTO ledger_tree_nodes (level, idx, hash)
-               SELECT * FROM unnest(
-                 ${arrayParam(
-                   "int2",
-                   appended.newNodes.map((n) => n.level),
-                 )},
-                 ${arrayParam(
-                   "int8",
-                   appended.newNodes.map((n) => n.index),
-                 )},
-                 ${arrayParam(
-                   "bytea",
-                   appended.newNodes.map((n) => n.hash),
-                 )})`,
+               SELECT * FROM unnest(${node("int2", (n) => n.level)}, ${node("int8", (n) => n.index)}, ${node("bytea", (n) => n.hash)})`,
     },
   ]);
   return { size: appended.size, root: appended.root, frontier: appended.frontier };
