@@ -59,19 +59,29 @@ export interface PlainEventContent {
 }
 
 export function encodeEventContent(c: PlainEventContent): EventContent {
-  const { occurredAt, ...rest } = c;
-  return { ...rest, occurredAtMs: occurredAt.getTime(), payload: encodeBase64(c.payload), leafHash: encodeBase64(c.leafHash), personalDataFields: [...c.personalDataFields] };
+  return {
+    type: c.type,
+    occurredAtMs: c.occurredAt.getTime(),
+    supersedes: c.supersedes,
+    metadata: c.metadata,
+    payload: encodeBase64(c.payload),
+    callbackUrl: c.callbackUrl,
+    leafHash: encodeBase64(c.leafHash),
+    personalDataFields: [...c.personalDataFields],
+  };
 }
 
 export function decodeEventContent(c: EventContent): Omit<PlainEventContent, "metadata"> & { metadata: JsonValue | null } {
-  const { occurredAtMs, ...rest } = c;
   return {
-    ...rest,
-    occurredAt: new Date(occurredAtMs),
+    type: c.type,
+    occurredAt: new Date(c.occurredAtMs),
+    supersedes: c.supersedes,
+    metadata: c.metadata === null ? null : (JSON.parse(c.metadata) as JsonValue),
     // The schema checked the alphabet and padding: node's decoder, native, is exact on those.
     payload: Buffer.from(c.payload, "base64"),
+    callbackUrl: c.callbackUrl,
     leafHash: Buffer.from(c.leafHash, "base64"),
-    metadata: c.metadata === null ? null : (JSON.parse(c.metadata) as JsonValue),
+    personalDataFields: c.personalDataFields,
   };
 }
 

@@ -99,8 +99,10 @@ export function sealAttempts(attempts: readonly AttemptToSeal[], signer: Signer,
     leafHashes: batch.leafHashes,
     sealed: prepared.map((p, i) => {
       const member = batch.members[i]!;
-      const custodyHeaders = formatCustodyHeadersV2(p.record, { signer: signer.name, size: batch.size, index: member.index, path: member.path, signature });
-      return { ...p, headers: { ...p.headers, ...custodyHeaders }, index: member.index };
+      // Added to the attempt's own headers object in place: a spread copy would give each attempt's
+      // headers a hidden class of their own (docs/ARCHITECTURE.md, "Hot-path objects").
+      const headers = Object.assign(p.headers, formatCustodyHeadersV2(p.record, { signer: signer.name, size: batch.size, index: member.index, path: member.path, signature }));
+      return { attempt: p.attempt, headers, hops: p.hops, root: p.root, record: p.record, index: member.index };
     }),
   };
 }

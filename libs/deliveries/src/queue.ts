@@ -23,15 +23,7 @@ export interface QueuedDelivery {
 export function queueDeliveries(trx: Kysely<Database>, rows: readonly QueuedDelivery[], now: Date): Promise<Set<string>> {
   return createDeliveries(
     trx,
-    rows.map((r) => ({
-      ...r,
-      idempotencyKey: randomUUID(),
-      status: "pending" as const,
-      attempts: 0 as const,
-      nextAttemptAt: now,
-      firstAttemptAt: null,
-      redaction: null,
-    })),
+    rows.map((r) => Object.assign({}, r, { idempotencyKey: randomUUID(), status: "pending" as const, attempts: 0 as const, nextAttemptAt: now, firstAttemptAt: null, redaction: null })),
   );
 }
 

@@ -107,9 +107,22 @@ export async function insertPreparedEvents(db: Kysely<Database>, events: readonl
 export async function appendEvents(trx: Kysely<Database>, tenantId: string, events: readonly NewEvent[]): Promise<AppendedEvent[]> {
   return insertPreparedEvents(
     trx,
-    events.map(({ data, metadata, ...rest }) => {
-      const payload = Buffer.from(canonicalJson(data), "utf8");
-      return { ...rest, tenantId, payload, payloadSha256: sha256(payload), metadata: metadata === null ? null : canonicalJson(metadata) };
+    events.map((e) => {
+      const payload = Buffer.from(canonicalJson(e.data), "utf8");
+      return {
+        tenantId,
+        id: e.id,
+        type: e.type,
+        eventTypeId: e.eventTypeId,
+        payload,
+        payloadSha256: sha256(payload),
+        occurredAt: e.occurredAt,
+        supersedes: e.supersedes,
+        metadata: e.metadata === null ? null : canonicalJson(e.metadata),
+        callbackUrl: e.callbackUrl,
+        requestHash: e.requestHash,
+        fanOut: e.fanOut ?? true,
+      };
     }),
   );
 }

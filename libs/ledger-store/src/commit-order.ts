@@ -110,7 +110,11 @@ export const positionOf = (r: { xid: string; seq: string }): CommitPosition => (
 export async function entriesAfter(db: Kysely<Database>, after: CommitPosition, limit: number): Promise<EntriesAfter> {
   const { rows } = await commitOrderRows(after, limit).execute(db);
   const { ready, heldBack } = finalPrefix(rows);
-  return { entries: ready.map((r) => ({ ...positionOf(r), id: r.id, kind: r.kind, leafHash: r.leaf_hash })), heldBack };
+  const entries = ready.map((r) => {
+    const { xid, seq } = positionOf(r);
+    return { xid, seq, id: r.id, kind: r.kind, leafHash: r.leaf_hash };
+  });
+  return { entries, heldBack };
 }
 
 /** Compares two positions in commit-safe order. */

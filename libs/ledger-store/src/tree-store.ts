@@ -87,5 +87,5 @@ export async function consistencyProofBetween(db: Kysely<Database>, first: numbe
 export async function loadFrontier(db: Kysely<Database>, size: number): Promise<StoredNode[]> {
   const plan = rootPlan(size);
   const nodes = await loadNodes(db, plan);
-  return plan.map((id) => ({ ...id, hash: nodes.get(nodeKey(id))! }));
+  return plan.map((id) => ({ level: id.level, index: id.index, hash: nodes.get(nodeKey(id))! }));
 }

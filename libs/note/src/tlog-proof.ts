@@ -154,6 +154,5 @@ export function parseTlogProof(input: NoteInput): TlogProof {
 export function openTlogProof(input: NoteInput, logKey: VerifierKey, expectedOrigin?: string): OpenedTlogProof {
   const p = parseTlogProof(input);
   const checkpoint = openCheckpoint(p.checkpointNote, logKey, expectedOrigin);
-  const base = { index: p.index, proof: p.proof, checkpoint };
-  return p.extra === undefined ? base : { ...base, extra: p.extra };
+  return p.extra === undefined ? { index: p.index, proof: p.proof, checkpoint } : { index: p.index, proof: p.proof, checkpoint, extra: p.extra };
 }

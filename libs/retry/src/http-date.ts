@@ -43,7 +43,7 @@ function toEpochMs(f: Fields): number | undefined {
   // RFC 9110 §5.6.7: time-of-day 00:00:00 - 23:59:60, the 60 being a leap second (which lands on
   // the next minute's :00, one second late at worst).
   if (f.hour > 23 || f.minute > 59 || f.second > 60) return undefined;
-  const daysInMonth = new Date(utcMs({ ...f, month: f.month + 1, day: 0, hour: 0, minute: 0, second: 0 })).getUTCDate();
+  const daysInMonth = new Date(utcMs({ weekday: f.weekday, day: 0, month: f.month + 1, year: f.year, hour: 0, minute: 0, second: 0 })).getUTCDate();
   if (f.day < 1 || f.day > daysInMonth) return undefined;
   const ms = utcMs(f);
   if (new Date(ms - (f.second === 60 ? 1000 : 0)).getUTCDay() !== f.weekday) return undefined;

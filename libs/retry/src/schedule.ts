@@ -81,7 +81,7 @@ function decorrelatedPath(r: number): number[] {
 }
 
 /** Freezes a schedule: presets are shared module-level values. */
-const frozen = (s: Schedule): Schedule => Object.freeze({ ...s, nominalDelaysMs: Object.freeze([...s.nominalDelaysMs]), jitter: Object.freeze({ ...s.jitter }) });
+const frozen = (s: Schedule): Schedule => Object.freeze({ kind: s.kind, maxAttempts: s.maxAttempts, nominalDelaysMs: Object.freeze([...s.nominalDelaysMs]), windowMs: s.windowMs, jitter: Object.freeze({ ...s.jitter }) });
 
 function fixed(kind: RetryPolicyKind, delaysMs: readonly number[], windowMs = sum(delaysMs)): Schedule {
   return frozen({ kind, maxAttempts: delaysMs.length + 1, nominalDelaysMs: delaysMs, windowMs, jitter: { kind: "none" } });

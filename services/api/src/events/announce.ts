@@ -30,8 +30,7 @@ export const OFFER_CONTENT_MOST_BYTES = 64 * 1024;
 
 /** The offer of a committed event: its ids and, when small enough, what dispatch would read of it. */
 export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessage {
-  const ids = { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId };
-  if (a.payload.length > OFFER_CONTENT_MOST_BYTES) return ids;
+  if (a.payload.length > OFFER_CONTENT_MOST_BYTES) return { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId };
   const content = encodeEventContent({
     type: a.type,
     occurredAt: a.occurredAt,
@@ -42,7 +41,7 @@ export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessag
     leafHash: s.leafHash,
     personalDataFields: a.personalDataFields,
   });
-  return { ...ids, content };
+  return { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId, content };
 }
 
 /**

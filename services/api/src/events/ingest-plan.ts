@@ -53,6 +53,26 @@ function conflict(id: string, prefix: string, why: string): AppError {
   return new AppError("EVENT_ID_CONFLICT", `event id ${id} ${why}; send a new id for a different event`, { field: `${prefix}.id` });
 }
 
+/** The event as accepted, written out whole (a spread would give every one a hidden class of its own: docs/ARCHITECTURE.md, "Hot-path objects"). */
+function acceptedEvent(e: PreparedEvent, eventTypeId: string, personalDataFields: readonly string[], callbackTarget: string | null): AcceptedEvent {
+  return {
+    id: e.id,
+    producerId: e.producerId,
+    type: e.type,
+    data: e.data,
+    payload: e.payload,
+    payloadSha256: e.payloadSha256,
+    occurredAt: e.occurredAt,
+    supersedes: e.supersedes,
+    metadata: e.metadata,
+    callbackUrl: e.callbackUrl,
+    requestHash: e.requestHash,
+    eventTypeId,
+    personalDataFields,
+    callbackTarget,
+  };
+}
+
 function decideOne(item: PlanItem, index: number, facts: PlanFacts, validators: DataSchemaValidators, acceptedIds: ReadonlySet<string>): Decision {
   const event = item.event as PreparedEvent;
   const { prefix } = item;
@@ -81,7 +101,7 @@ function decideOne(item: PlanItem, index: number, facts: PlanFacts, validators: 
     if (target === undefined) throw new AppError("TARGET_REFUSED", "callbackUrl was not checked", { field: `${prefix}.callbackUrl` });
     callbackTarget = target;
   }
-  return { kind: "accept", event: { ...event, eventTypeId: type.id, personalDataFields: type.personalDataFields, callbackTarget } };
+  return { kind: "accept", event: acceptedEvent(event, type.id, type.personalDataFields, callbackTarget) };
 }
 
 export function planIngest(items: readonly PlanItem[], facts: PlanFacts, validators: DataSchemaValidators): Decision[] {

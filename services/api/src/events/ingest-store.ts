@@ -47,6 +47,18 @@ export type InsertedEvent = AppendedEvent;
 export function insertEvents(trx: Kysely<Database>, events: ReadonlyArray<{ tenantId: string; event: AcceptedEvent }>): Promise<InsertedEvent[]> {
   return insertPreparedEvents(
     trx,
-    events.map(({ tenantId, event }) => ({ ...event, tenantId, callbackUrl: event.callbackTarget })),
+    events.map(({ tenantId, event: e }) => ({
+      tenantId,
+      id: e.id,
+      type: e.type,
+      eventTypeId: e.eventTypeId,
+      payload: e.payload,
+      payloadSha256: e.payloadSha256,
+      occurredAt: e.occurredAt,
+      supersedes: e.supersedes,
+      metadata: e.metadata,
+      callbackUrl: e.callbackTarget,
+      requestHash: e.requestHash,
+    })),
   );
 }

@@ -143,19 +143,35 @@ export function settle(input: SettleInput): Settlement {
     random: input.random,
   });
 
-  const common = { last_status_code: attempt.statusCode };
+  // Written out whole, never `{ ...common, … }`: see ARCHITECTURE.md, "Object spreads on the hot path".
   let result: { outcome: AttemptOutcome; deliveryUpdate: DeliveryUpdate };
   switch (decision.kind) {
     case "delivered":
       result = {
         outcome: "delivered",
-        deliveryUpdate: { ...common, status: "delivered", next_attempt_at: null, last_delay_ms: delivery.lastDelayMs, last_error: null, dead_reason: null, delivered_at: deliveredAt(attempt, nowMs) },
+        deliveryUpdate: {
+          status: "delivered",
+          next_attempt_at: null,
+          last_delay_ms: delivery.lastDelayMs,
+          last_status_code: attempt.statusCode,
+          last_error: null,
+          dead_reason: null,
+          delivered_at: deliveredAt(attempt, nowMs),
+        },
       };
       break;
     case "retry":
       result = {
         outcome: "retry",
-        deliveryUpdate: { ...common, status: "retrying", next_attempt_at: new Date(decision.atMs), last_delay_ms: decision.delayMs, last_error: lastErrorOf(attempt), dead_reason: null, delivered_at: null },
+        deliveryUpdate: {
+          status: "retrying",
+          next_attempt_at: new Date(decision.atMs),
+          last_delay_ms: decision.delayMs,
+          last_status_code: attempt.statusCode,
+          last_error: lastErrorOf(attempt),
+          dead_reason: null,
+          delivered_at: null,
+        },
       };
       break;
     case "dead_letter": {
@@ -163,13 +179,13 @@ export function settle(input: SettleInput): Settlement {
       result = {
         outcome: "dead",
         // last_delay_ms stays: it is the history of the last retry, not a plan.
-        deliveryUpdate: { ...common, status: "dead", next_attempt_at: null, last_delay_ms: delivery.lastDelayMs, last_error: lastErrorOf(attempt), dead_reason: reason, delivered_at: null },
+        deliveryUpdate: { status: "dead", next_attempt_at: null, last_delay_ms: delivery.lastDelayMs, last_status_code: attempt.statusCode, last_error: lastErrorOf(attempt), dead_reason: reason, delivered_at: null },
       };
       break;
     }
   }
 
-  if (endpoint === null) return { ...result, decision };
+  if (endpoint === null) return { outcome: result.outcome, deliveryUpdate: result.deliveryUpdate, decision };
   const failing = result.outcome !== "delivered";
   const endpointUpdate: EndpointUpdate = { failing, at: attempt.startedAt };
   if (endpoint.disabledAt === null && failing) {
@@ -178,7 +194,7 @@ export function settle(input: SettleInput): Settlement {
       endpointUpdate.disable = { kind: "failing", reason: failingReason(input.disableAfterMs) };
     }
   }
-  return { ...result, endpointUpdate, decision };
+  return { outcome: result.outcome, deliveryUpdate: result.deliveryUpdate, endpointUpdate, decision };
 }
 
 /** What a delivery becomes when its endpoint was disabled before the sealed attempt could go out. */

@@ -18,6 +18,11 @@ export interface EventForBody {
   payload: Uint8Array;
 }
 
+/** An event as dispatch holds it (by `eventId`), with its payload, as the body builders take it. */
+export function eventForBody(e: { eventId: string; type: string; occurredAt: Date; supersedes: string | null; metadata: JsonValue | null }, payload: Uint8Array): EventForBody {
+  return { id: e.eventId, type: e.type, occurredAt: e.occurredAt, supersedes: e.supersedes, metadata: e.metadata, payload };
+}
+
 export type Shape = "thin" | "fat";
 
 export interface Redaction {

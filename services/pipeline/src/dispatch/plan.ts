@@ -4,7 +4,7 @@ import { matchesSubscription, type JsonValue, type RandomSource } from "@custody
 import type { DeliverySecret } from "@custody/signing";
 import type { EndpointInfo } from "../shared/endpoints.js";
 import { ownerKey } from "../shared/secrets.js";
-import { pathsToRemove, redactForDelivery, type Shape } from "./body.js";
+import { eventForBody, pathsToRemove, redactForDelivery, type Shape } from "./body.js";
 
 /** An event as dispatch reads it. */
 export interface DispatchEvent {
@@ -58,6 +58,27 @@ export interface PlanInput {
   random?: RandomSource;
 }
 
+type DeliveryIdentity = Pick<NewDelivery, "id" | "tenantId" | "eventId" | "endpointId" | "targetUrl" | "idempotencyKey">;
+type DeliveryState = Pick<NewDelivery, "status" | "attempts" | "nextAttemptAt" | "firstAttemptAt" | "redaction"> & { deadReason: string | null };
+
+/** A delivery row, written out whole: `{ ...identity, … }` would give every one a hidden class of its own (docs/ARCHITECTURE.md, "Hot-path objects"). */
+function newDelivery(d: DeliveryIdentity, s: DeliveryState): NewDelivery {
+  return {
+    id: d.id,
+    tenantId: d.tenantId,
+    eventId: d.eventId,
+    endpointId: d.endpointId,
+    targetUrl: d.targetUrl,
+    idempotencyKey: d.idempotencyKey,
+    status: s.status,
+    deadReason: s.deadReason,
+    attempts: s.attempts,
+    nextAttemptAt: s.nextAttemptAt,
+    firstAttemptAt: s.firstAttemptAt,
+    redaction: s.redaction,
+  };
+}
+
 export const existingKey = (tenantId: string, eventId: string, endpointId: string | null) => `${tenantId}/${eventId}/${endpointId ?? ""}`;
 
 /**
@@ -81,25 +102,25 @@ export function planDeliveries(input: PlanInput): PlannedDelivery[] {
         idempotencyKey: input.newUuid(),
       };
       if (event.payload === null) {
-        out.push({ delivery: { ...base, status: "dead", deadReason: "payload erased before delivery", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: null } });
+        out.push({ delivery: newDelivery(base, { status: "dead", deadReason: "payload erased before delivery", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: null }) });
         continue;
       }
       // Callbacks are thin too: a producer's own URL still should not receive personal data by default.
       const shape: Shape = target.endpoint?.payloadShape === "fat" ? "fat" : "thin";
       const paths = pathsToRemove(event.type, event.personalDataFields, shape, target.endpoint?.fatAckFields ?? new Set());
-      const prepared = redactForDelivery({ ...event, id: event.eventId, payload: event.payload }, paths, shape, input.random);
+      const prepared = redactForDelivery(eventForBody(event, event.payload), paths, shape, input.random);
       const secrets = input.secrets.get(ownerKey({ tenantId: event.tenantId, endpointId })) ?? [];
       if (secrets.length === 0) {
-        out.push({ delivery: { ...base, status: "dead", deadReason: "no valid signing secret", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: prepared.redaction } });
+        out.push({ delivery: newDelivery(base, { status: "dead", deadReason: "no valid signing secret", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: prepared.redaction }) });
         continue;
       }
       if (!input.canSendNow(endpointId, target.url)) {
         const later = new Date(input.now.getTime() + input.parkMsOf(endpointId, target.url));
-        out.push({ delivery: { ...base, status: "pending", attempts: 0, nextAttemptAt: later, firstAttemptAt: null, redaction: prepared.redaction } });
+        out.push({ delivery: newDelivery(base, { status: "pending", deadReason: null, attempts: 0, nextAttemptAt: later, firstAttemptAt: null, redaction: prepared.redaction }) });
         continue;
       }
       out.push({
-        delivery: { ...base, status: "delivering", attempts: 1, nextAttemptAt: null, firstAttemptAt: input.now, redaction: prepared.redaction },
+        delivery: newDelivery(base, { status: "delivering", deadReason: null, attempts: 1, nextAttemptAt: null, firstAttemptAt: input.now, redaction: prepared.redaction }),
         body: prepared.body,
         attempt: {
           tenant: event.tenantId,

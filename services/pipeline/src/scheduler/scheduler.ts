@@ -5,7 +5,7 @@ import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
 import { notSent, type Deliverer } from "../deliver/deliverer.js";
 import { deadForErasedPayload } from "../deliver/settle.js";
-import { pathsToRemove, rebuildBody, redactForDelivery, type PreparedBody, type Shape } from "../dispatch/body.js";
+import { eventForBody, pathsToRemove, rebuildBody, redactForDelivery, type PreparedBody, type Shape } from "../dispatch/body.js";
 import type { EndpointDirectory } from "../shared/endpoints.js";
 import { eventKey, loadEvents, type LoadedEvent } from "../shared/events.js";
 import { listenFor } from "../shared/listener.js";
@@ -143,7 +143,7 @@ export class RetryScheduler {
           busy.set(wait, [...(busy.get(wait) ?? []), d.id]);
           continue;
         }
-        const body = bodyOf(d, { ...event, payload: event.payload }, endpoint?.payloadShape === "fat" ? "fat" : "thin", endpoint?.fatAckFields ?? new Set());
+        const body = bodyOf(d, event, event.payload, endpoint?.payloadShape === "fat" ? "fat" : "thin", endpoint?.fatAckFields ?? new Set());
         const attemptNo = d.attempts + 1;
         items.push({
           attempt: {
@@ -201,8 +201,8 @@ export class RetryScheduler {
 }
 
 /** The delivery's body: rebuilt from its redaction record, or redacted now for one made without one (by the API). */
-function bodyOf(d: DueDelivery, event: LoadedEvent & { payload: Uint8Array }, shape: Shape, acks: ReadonlySet<string>): PreparedBody {
-  const forBody = { ...event, id: event.eventId };
+function bodyOf(d: DueDelivery, event: LoadedEvent, payload: Uint8Array, shape: Shape, acks: ReadonlySet<string>): PreparedBody {
+  const forBody = eventForBody(event, payload);
   if (d.redaction !== null) return rebuildBody(forBody, d.redaction);
   return redactForDelivery(forBody, pathsToRemove(event.type, event.personalDataFields, shape, acks), shape);
 }

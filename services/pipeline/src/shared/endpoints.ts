@@ -41,7 +41,7 @@ export class EndpointDirectory {
 
   /** Records this process's own change at once, rather than waiting for the next read. */
   noteHealth(tenantId: string, endpointId: string, change: Partial<Pick<EndpointInfo, "failingSince" | "disabledAt">>): void {
-    this.byTenant.update(tenantId, (list) => list.map((e) => (e.id === endpointId ? { ...e, ...change } : e)));
+    this.byTenant.update(tenantId, (list) => list.map((e) => (e.id === endpointId ? Object.assign({}, e, change) : e)));
   }
 
   private async load(tenantIds: string[]): Promise<Map<string, EndpointInfo[]>> {

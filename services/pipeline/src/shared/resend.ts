@@ -4,7 +4,7 @@ import { sql, type Db, type PayloadShape } from "@custody/db";
 import { loadSeals, type RemovedField, type SealedAttemptKey } from "@custody/deliveries";
 import { toHex } from "@custody/encoding";
 import type { ReadyAttempt } from "../deliver/deliverer.js";
-import { rebuildBody } from "../dispatch/body.js";
+import { eventForBody, rebuildBody } from "../dispatch/body.js";
 import { eventKey, loadEvents } from "./events.js";
 
 export interface Resendable {
@@ -50,11 +50,12 @@ export async function loadResendable(db: Db, keys: readonly SealedAttemptKey[]):
       out.erased.push(base);
       continue;
     }
-    const { body } = rebuildBody({ ...event, id: event.eventId, payload: event.payload }, { shape: d.shape, removed: d.removed ?? [] });
+    const { body } = rebuildBody(eventForBody(event, event.payload), { shape: d.shape, removed: d.removed ?? [] });
     if (toHex(sha256(body)) !== parseCustodyRecord(s.record).hops.prepared) {
       throw new Error(`rebuilt body of ${s.deliveryId} attempt ${s.attemptNo} does not hash to its sealed prepared hop`);
     }
-    out.ready.push({ ...base, body });
+    base.body = body;
+    out.ready.push(base);
   }
   return out;
 }
