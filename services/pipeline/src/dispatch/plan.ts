@@ -4,7 +4,7 @@ import { matchesSubscription, type JsonValue, type RandomSource } from "@custody
 import type { DeliverySecret } from "@custody/signing";
 import type { EndpointInfo } from "../shared/endpoints.js";
 import { ownerKey } from "../shared/secrets.js";
-import { eventForBody, pathsToRemove, redactForDelivery, type Shape } from "./body.js";
+import { eventForBody, pathsToRemove, redactForDelivery, type PreparedBody, type Shape } from "./body.js";
 
 /** An event as dispatch reads it. */
 export interface DispatchEvent {
@@ -90,6 +90,9 @@ export const existingKey = (tenantId: string, eventId: string, endpointId: strin
 export function planDeliveries(input: PlanInput): PlannedDelivery[] {
   const out: PlannedDelivery[] = [];
   for (const event of input.events) {
+    // A body that removes nothing is the same bytes for every target of one shape (no salts): built
+    // and hashed once per event, not once per delivery.
+    const unredacted = new Map<Shape, PreparedBody>();
     for (const target of targetsOf(event, input.endpointsOf(event.tenantId))) {
       const endpointId = target.endpoint?.id ?? null;
       if (input.existing.has(existingKey(event.tenantId, event.eventId, endpointId))) continue;
@@ -108,7 +111,11 @@ export function planDeliveries(input: PlanInput): PlannedDelivery[] {
       // Callbacks are thin too: a producer's own URL still should not receive personal data by default.
       const shape: Shape = target.endpoint?.payloadShape === "fat" ? "fat" : "thin";
       const paths = pathsToRemove(event.type, event.personalDataFields, shape, target.endpoint?.fatAckFields ?? new Set());
-      const prepared = redactForDelivery(eventForBody(event, event.payload), paths, shape, input.random);
+      let prepared = paths.length === 0 ? unredacted.get(shape) : undefined;
+      if (prepared === undefined) {
+        prepared = redactForDelivery(eventForBody(event, event.payload), paths, shape, input.random);
+        if (paths.length === 0) unredacted.set(shape, prepared);
+      }
       const secrets = input.secrets.get(ownerKey({ tenantId: event.tenantId, endpointId })) ?? [];
       if (secrets.length === 0) {
         out.push({ delivery: newDelivery(base, { status: "dead", deadReason: "no valid signing secret", attempts: 0, nextAttemptAt: null, firstAttemptAt: null, redaction: prepared.redaction }) });
