@@ -1,5 +1,5 @@
 import { encodeBase64, utf8Bytes, type JsonValue } from "@custody/encoding";
-import { headers, type NatsConnection } from "nats";
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from "nats";
 import { z } from "zod";
 
 /**
@@ -97,16 +97,68 @@ export function subjectOf(prefix: string, hop: Hop): string {
   return `${prefix}.pipeline.${HOPS[hop].subject}`;
 }
 
+const decoder = new TextDecoder();
+
+/** How long `announce` waits for the stream to acknowledge a batch (nats.js's JetStream default). */
+export const ANNOUNCE_TIMEOUT_MS = 5_000;
+
 /**
  * Publishes messages of one hop with every ack in flight at once (an awaited publish per message
  * caps throughput at a few thousand per second) and resolves when the stream has stored them all.
+ *
+ * What `js.publish` does per message, done once per batch: each message goes out as a core publish
+ * whose reply subject is its index under one inbox, and one subscription collects the stream's
+ * PubAcks. nats.js builds a request, a timer and a cancellation Error (with its stack) for every
+ * `js.publish` (docs/benchmarks.md, "Hot-path objects; the relay's acks").
  */
-export async function announce<H extends Hop>(nc: NatsConnection, prefix: string, hop: H, messages: ReadonlyArray<HopMessage<H>>): Promise<void> {
+export async function announce<H extends Hop>(nc: NatsConnection, prefix: string, hop: H, messages: ReadonlyArray<HopMessage<H>>, timeoutMs = ANNOUNCE_TIMEOUT_MS): Promise<void> {
   if (messages.length === 0) return;
-  const js = nc.jetstream();
   const subject = subjectOf(prefix, hop);
   const msgId = HOPS[hop].msgId as (m: HopMessage<H>) => string;
-  await Promise.all(messages.map((m) => js.publish(subject, utf8Bytes(JSON.stringify(m)), { msgID: msgId(m) })));
+  const inbox = createInbox();
+  const acked = new Uint8Array(messages.length);
+  let waiting = messages.length;
+  let timer: NodeJS.Timeout | undefined;
+  let sub: Subscription | undefined;
+  const stored = new Promise<void>((resolve, reject) => {
+    sub = nc.subscribe(`${inbox}.*`, {
+      callback: (err, msg) => {
+        if (err !== null) return reject(err);
+        const index = Number(msg.subject.slice(inbox.length + 1));
+        if (!(index >= 0 && index < messages.length)) return;
+        const refusal = pubAckRefusal(msg);
+        if (refusal !== undefined) return reject(new Error(`the stream did not store ${subject} message ${msgId(messages[index]!)}: ${refusal}`));
+        if (acked[index] === 1) return;
+        acked[index] = 1;
+        if (--waiting === 0) resolve();
+      },
+    });
+    timer = setTimeout(() => reject(new Error(`the stream acknowledged ${messages.length - waiting} of ${messages.length} ${subject} messages in ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    for (let i = 0; i < messages.length; i++) publishWithId(nc, subject, msgId(messages[i]!), messages[i], `${inbox}.${i}`);
+    await stored;
+  } finally {
+    clearTimeout(timer);
+    sub?.unsubscribe();
+  }
+}
+
+/**
+ * Why the stream refused a publish, or undefined for a PubAck (a duplicate included): a status
+ * message (503: no stream takes the subject) or a PubAck carrying an error.
+ */
+function pubAckRefusal(msg: Msg): string | undefined {
+  if (msg.headers?.hasError) return `${msg.headers.code} ${msg.headers.description}`.trim();
+  let ack: { stream?: unknown; error?: { code?: unknown; description?: unknown } };
+  try {
+    ack = JSON.parse(decoder.decode(msg.data)) as typeof ack;
+  } catch {
+    return "an acknowledgement that is not JSON";
+  }
+  if (ack.error !== undefined) return `${String(ack.error.code)} ${String(ack.error.description)}`;
+  if (typeof ack.stream !== "string") return "an acknowledgement without a stream";
+  return undefined;
 }
 
 /**
@@ -119,9 +171,12 @@ export async function announce<H extends Hop>(nc: NatsConnection, prefix: string
 export function offer<H extends Hop>(nc: NatsConnection, prefix: string, hop: H, messages: ReadonlyArray<HopMessage<H>>): void {
   const subject = subjectOf(prefix, hop);
   const msgId = HOPS[hop].msgId as (m: HopMessage<H>) => string;
-  for (const m of messages) {
-    const h = headers();
-    h.set("Nats-Msg-Id", msgId(m));
-    nc.publish(subject, utf8Bytes(JSON.stringify(m)), { headers: h });
-  }
+  for (const m of messages) publishWithId(nc, subject, msgId(m), m);
+}
+
+/** A core publish of one message under its Nats-Msg-Id, by which the stream drops a re-publish. */
+function publishWithId(nc: NatsConnection, subject: string, id: string, message: unknown, reply?: string): void {
+  const h = headers();
+  h.set("Nats-Msg-Id", id);
+  nc.publish(subject, utf8Bytes(JSON.stringify(message)), reply === undefined ? { headers: h } : { headers: h, reply });
 }
