@@ -1,5 +1,5 @@
 import { decodeEventContent, type EventMessage, type Received } from "@custody/bus";
-import { sql, type Db } from "@custody/db";
+import { columnsOf, sql, type Db } from "@custody/db";
 import type { JsonValue } from "@custody/redact";
 import type { DispatchEvent } from "../dispatch/plan.js";
 
@@ -14,6 +14,7 @@ export const eventKey = (tenantId: string, eventId: string) => `${tenantId}/${ev
 /** The events a batch needs, with their ledger leaf hash and their type's personal-data fields, in one query. */
 export async function loadEvents(db: Db, keys: ReadonlyArray<{ tenantId: string; eventId: string }>): Promise<Map<string, LoadedEvent>> {
   if (keys.length === 0) return new Map();
+  const key = columnsOf(keys);
   const { rows } = await sql<{
     tenant_id: string;
     id: string;
@@ -30,7 +31,7 @@ export async function loadEvents(db: Db, keys: ReadonlyArray<{ tenantId: string;
   }>`
     SELECT e.tenant_id, e.id, e.entry_id, e.type, e.occurred_at, e.supersedes, e.metadata, e.payload, e.callback_url, e.fan_out,
            le.leaf_hash, t.personal_data_fields
-    FROM unnest(${sql.val(keys.map((k) => k.tenantId))}::text[], ${sql.val(keys.map((k) => k.eventId))}::text[]) AS k(tenant_id, id)
+    FROM unnest(${key("text", (k) => k.tenantId)}, ${key("text", (k) => k.eventId)}) AS k(tenant_id, id)
     JOIN events e ON e.tenant_id = k.tenant_id AND e.id = k.id
     JOIN ledger_entries le ON le.id = e.entry_id
     LEFT JOIN event_types t ON t.id = e.event_type_id`.execute(db);
