@@ -15,7 +15,7 @@ import { useNativeCrypto } from "@custody/runtime";
 import { generateSecret, secretKeyId } from "@custody/signing";
 import { settle, policyFor } from "../services/pipeline/src/deliver/settle.js";
 import { planDeliveries, type DispatchEvent } from "../services/pipeline/src/dispatch/plan.js";
-import type { EndpointInfo } from "../services/pipeline/src/shared/endpoints.js";
+import { endpointInfo } from "../services/pipeline/src/shared/endpoints.fixture.js";
 import { ownerKey } from "../services/pipeline/src/shared/secrets.js";
 import { progress, type BenchResult } from "./report.js";
 
@@ -68,20 +68,7 @@ export async function benchSeal(): Promise<BenchResult> {
   const text = `{"attempt":1,"delivery":"${attempts[0]!.delivery}","pad":"${"y".repeat(560)}"}`;
 
   // The pipeline benchmark's shape: two thin endpoints subscribed to everything, a type without personal fields.
-  const endpoints: EndpointInfo[] = ["wh_benchbenchbenchbenc", "wh_benchbenchbenchbend"].map((id) => ({
-    id,
-    tenantId: "ten_benchbenchbenchben",
-    url: `https://${id}.example/hook`,
-    subscriptions: ["*"],
-    payloadShape: "thin",
-    fatAckFields: new Set(),
-    retryPolicy: null,
-    rateLimitPerSecond: null,
-    counterSignedReceipts: false,
-    receiptPublicKey: null,
-    failingSince: null,
-    disabledAt: null,
-  }));
+  const endpoints = ["wh_benchbenchbenchbenc", "wh_benchbenchbenchbend"].map((id) => endpointInfo("ten_benchbenchbenchben", id));
   const events: DispatchEvent[] = attempts.map((a) => ({
     tenantId: a.tenant,
     eventId: a.event,

@@ -3,29 +3,13 @@ import { sha256 } from "@custody/crypto";
 import { canonicalJson, redactionHopBytes, verifyRedaction, type JsonValue } from "@custody/redact";
 import { generateSecret, secretKeyId } from "@custody/signing";
 import type { EndpointInfo } from "../shared/endpoints.js";
+import { endpointInfo } from "../shared/endpoints.fixture.js";
 import { ownerKey } from "../shared/secrets.js";
 import { eventForBody, redactForDelivery } from "./body.js";
 import { planDeliveries, type DispatchEvent } from "./plan.js";
 
 const TENANT = "ten_plan";
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function endpoint(id: string, payloadShape: "thin" | "fat", acks: string[] = []): EndpointInfo {
-  return {
-    id,
-    tenantId: TENANT,
-    url: `https://${id}.example/hook`,
-    subscriptions: ["*"],
-    payloadShape,
-    fatAckFields: new Set(acks),
-    retryPolicy: null,
-    rateLimitPerSecond: null,
-    counterSignedReceipts: false,
-    receiptPublicKey: null,
-    failingSince: null,
-    disabledAt: null,
-  };
-}
 
 function event(eventId: string, data: JsonValue, personalDataFields: string[]): DispatchEvent {
   return {
@@ -59,7 +43,7 @@ function plan(events: DispatchEvent[], endpoints: EndpointInfo[]) {
 }
 
 describe("planDeliveries", () => {
-  const endpoints = [endpoint("wh_thin_a", "thin"), endpoint("wh_thin_b", "thin"), endpoint("wh_fat", "fat", ["user.created.email"])];
+  const endpoints = [endpointInfo(TENANT, "wh_thin_a"), endpointInfo(TENANT, "wh_thin_b"), endpointInfo(TENANT, "wh_fat", "fat", ["user.created.email"])];
 
   it("gives every delivery the body its target alone would get, built once per shape when nothing is removed", () => {
     const events = [event("evt_plain", { plan: "pro", n: 1 }, []), event("evt_other", { plan: "free", n: 2 }, [])];
