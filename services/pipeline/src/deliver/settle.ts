@@ -143,7 +143,7 @@ export function settle(input: SettleInput): Settlement {
     random: input.random,
   });
 
-  // Written out whole, never `{ ...common, … }`: see ARCHITECTURE.md, "Object spreads on the hot path".
+  // Written out whole, never `{ ...common, … }`: docs/ARCHITECTURE.md, "Hot-path objects".
   let result: { outcome: AttemptOutcome; deliveryUpdate: DeliveryUpdate };
   switch (decision.kind) {
     case "delivered":
