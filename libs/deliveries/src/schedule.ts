@@ -1,4 +1,4 @@
-import { sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
+import { arrayParam, columnsOf, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /** A delivery whose timer ran out, leased to this process until `leaseUntil`. */
@@ -84,14 +84,14 @@ export class AttemptRace extends Error {
  */
 export async function beginAttempts(trx: Kysely<Database>, begins: readonly BeginAttempt[]): Promise<void> {
   if (begins.length === 0) return;
-  const col = <T>(f: (b: BeginAttempt) => T) => sql.val(begins.map(f));
+  const col = columnsOf(begins);
   const moved = await sql`
     UPDATE deliveries d SET status = 'delivering', attempts = u.attempt_no, next_attempt_at = u.lease_until,
            first_attempt_at = coalesce(d.first_attempt_at, now()), updated_at = now(),
            shape = coalesce(d.shape, u.shape), removed = CASE WHEN d.shape IS NULL THEN u.removed ELSE d.removed END
-    FROM unnest(${col((b) => b.id)}::text[], ${col((b) => b.attemptNo)}::int[], ${col((b) => b.leaseUntil)}::timestamptz[],
-                ${col((b) => b.redaction?.shape ?? null)}::text[],
-                ${col((b) => (b.redaction === null || b.redaction.removed.length === 0 ? null : JSON.stringify(b.redaction.removed)))}::jsonb[])
+    FROM unnest(${col("text", (b) => b.id)}, ${col("int4", (b) => b.attemptNo)}, ${col("timestamptz", (b) => b.leaseUntil)},
+                ${col("text", (b) => b.redaction?.shape ?? null)},
+                ${col("jsonb", (b) => (b.redaction === null || b.redaction.removed.length === 0 ? null : JSON.stringify(b.redaction.removed)))})
       AS u(id, attempt_no, lease_until, shape, removed)
     WHERE d.id = u.id AND d.attempts = u.attempt_no - 1 AND d.status IN ('pending', 'retrying')`.execute(trx);
   if (Number(moved.numAffectedRows ?? 0) !== begins.length) {
@@ -104,7 +104,7 @@ export async function deadLetterUnsent(trx: Kysely<Database>, ids: readonly stri
   if (ids.length === 0) return;
   await sql`
     UPDATE deliveries SET status = 'dead', dead_reason = ${reason}, last_error = ${reason}, next_attempt_at = NULL, updated_at = now()
-    WHERE id = ANY(${sql.val([...ids])}::text[]) AND status IN ('pending', 'retrying')`.execute(trx);
+    WHERE id = ANY(${arrayParam("text", ids)}) AND status IN ('pending', 'retrying')`.execute(trx);
 }
 
 /** The leaf hash of attempt `attemptNo`'s outcome record, read from its batch: the next attempt's `previous`. */
@@ -112,7 +112,13 @@ export async function outcomeLeafHashes(db: Kysely<Database>, keys: ReadonlyArra
   if (keys.length === 0) return new Map();
   const { rows } = await sql<{ delivery_id: string; attempt_no: number; leaf: Buffer }>`
     SELECT o.delivery_id, o.attempt_no, substring(b.leaves FROM o.batch_index * 32 + 1 FOR 32) AS leaf
-    FROM unnest(${sql.val(keys.map((k) => k.deliveryId))}::text[], ${sql.val(keys.map((k) => k.attemptNo))}::int[]) AS k(delivery_id, attempt_no)
+    FROM unnest(${arrayParam(
+      "text",
+      keys.map((k) => k.deliveryId),
+    )}, ${arrayParam(
+      "int4",
+      keys.map((k) => k.attemptNo),
+    )}) AS k(delivery_id, attempt_no)
     JOIN attempt_outcomes o ON o.delivery_id = k.delivery_id AND o.attempt_no = k.attempt_no
     JOIN outcome_batches b ON b.id = o.batch_id`.execute(db);
   return new Map(rows.map((r) => [`${r.delivery_id}#${r.attempt_no}`, r.leaf]));
@@ -123,5 +129,5 @@ export async function postpone(db: Kysely<Database>, ids: readonly string[], unt
   if (ids.length === 0) return;
   await sql`
     UPDATE deliveries SET next_attempt_at = ${until}
-    WHERE id = ANY(${sql.val([...ids])}::text[]) AND status IN ('pending', 'retrying')`.execute(db);
+    WHERE id = ANY(${arrayParam("text", ids)}) AND status IN ('pending', 'retrying')`.execute(db);
 }
