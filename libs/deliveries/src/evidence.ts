@@ -2,6 +2,7 @@ import { batchFromLeafHashes, encodeOutcomeRecord, unpackLeafHashes, type Attemp
 import { sql, type Database, type Kysely } from "@custody/db";
 import { leafHash } from "@custody/merkle";
 import { toHex } from "@custody/encoding";
+import { attemptKeysTable } from "./attempt-keys.js";
 import { outcomeKey } from "./outcomes.js";
 import { loadSeals, type LoadedSeal } from "./sealed.js";
 
@@ -51,7 +52,7 @@ export async function outcomesOf(db: Kysely<Database>, seals: readonly LoadedSea
   }>`
     SELECT o.delivery_id, o.attempt_no, o.tenant_id, o.batch_index, o.started_at, o.duration_ms, o.status_code, o.error_class,
            o.response_sha256, o.outcome, b.leaves, b.entry_id
-    FROM unnest(${sql.val(seals.map((s) => s.deliveryId))}::text[], ${sql.val(seals.map((s) => s.attemptNo))}::int[]) AS k(delivery_id, attempt_no)
+    FROM ${attemptKeysTable(seals)}
     JOIN attempt_outcomes o ON o.delivery_id = k.delivery_id AND o.attempt_no = k.attempt_no
     JOIN outcome_batches b ON b.id = o.batch_id`.execute(db);
   const rootOf = new Map(seals.map((s) => [outcomeKey(s.deliveryId, s.attemptNo), s.root]));

@@ -1,5 +1,6 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
-import { arrayParam, columnsOf, sql, writeAtomically, type Database, type Kysely } from "@custody/db";
+import { columnsOf, sql, writeAtomically, type Database, type Kysely } from "@custody/db";
+import { attemptKeysTable } from "./attempt-keys.js";
 import { outcomesEntry } from "@custody/ledger";
 import { entryInsert } from "@custody/ledger-store";
 import { toHex } from "@custody/encoding";
@@ -101,13 +102,7 @@ export async function recordedAmong(db: Kysely<Database>, attempts: ReadonlyArra
   if (attempts.length === 0) return new Set();
   const { rows } = await sql<{ delivery_id: string; attempt_no: number }>`
     SELECT o.delivery_id, o.attempt_no
-    FROM unnest(${arrayParam(
-      "text",
-      attempts.map((a) => a.deliveryId),
-    )}, ${arrayParam(
-      "int4",
-      attempts.map((a) => a.attemptNo),
-    )}) AS k(delivery_id, attempt_no)
+    FROM ${attemptKeysTable(attempts)}
     JOIN attempt_outcomes o USING (delivery_id, attempt_no)`.execute(db);
   return new Set(rows.map((r) => outcomeKey(r.delivery_id, r.attempt_no)));
 }

@@ -1,4 +1,5 @@
 import { arrayParam, columnsOf, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
+import { attemptKeysTable } from "./attempt-keys.js";
 import type { RemovedField } from "./types.js";
 
 /** A delivery whose timer ran out, leased to this process until `leaseUntil`. */
@@ -112,13 +113,7 @@ export async function outcomeLeafHashes(db: Kysely<Database>, keys: ReadonlyArra
   if (keys.length === 0) return new Map();
   const { rows } = await sql<{ delivery_id: string; attempt_no: number; leaf: Buffer }>`
     SELECT o.delivery_id, o.attempt_no, substring(b.leaves FROM o.batch_index * 32 + 1 FOR 32) AS leaf
-    FROM unnest(${arrayParam(
-      "text",
-      keys.map((k) => k.deliveryId),
-    )}, ${arrayParam(
-      "int4",
-      keys.map((k) => k.attemptNo),
-    )}) AS k(delivery_id, attempt_no)
+    FROM ${attemptKeysTable(keys)}
     JOIN attempt_outcomes o ON o.delivery_id = k.delivery_id AND o.attempt_no = k.attempt_no
     JOIN outcome_batches b ON b.id = o.batch_id`.execute(db);
   return new Map(rows.map((r) => [`${r.delivery_id}#${r.attempt_no}`, r.leaf]));

@@ -1,5 +1,6 @@
 import { batchFromLeafHashes, hopsFromBytes, rebuildSealedAttempt, unpackLeafHashes, type DeliveryTarget, type StoredSeal } from "@custody/custody";
-import { arrayParam, sql, type Database, type Kysely } from "@custody/db";
+import { sql, type Database, type Kysely } from "@custody/db";
+import { attemptKeysTable } from "./attempt-keys.js";
 import { toHex } from "@custody/encoding";
 import { unpackSignatures } from "@custody/signing";
 
@@ -51,13 +52,7 @@ export async function loadSeals(db: Kysely<Database>, keys: readonly SealedAttem
   const { rows } = await sql<Row>`
     SELECT s.delivery_id, s.attempt_no, d.tenant_id, d.event_id, e.type, d.endpoint_id, d.idempotency_key, s.target_url, s.hops, s.sealed_at,
            s.previous, s.signatures, s.key_ids, s.batch_index, b.note, b.size, b.leaves, b.entry_id
-    FROM unnest(${arrayParam(
-      "text",
-      keys.map((k) => k.deliveryId),
-    )}, ${arrayParam(
-      "int4",
-      keys.map((k) => k.attemptNo),
-    )}) AS k(delivery_id, attempt_no)
+    FROM ${attemptKeysTable(keys)}
     JOIN attempt_seals s ON s.delivery_id = k.delivery_id AND s.attempt_no = k.attempt_no
     JOIN deliveries d ON d.id = s.delivery_id
     JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
