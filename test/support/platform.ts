@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, vi } from "vitest";
 import { connectBus, deleteTopology, ensureTopology, OptionalBus, type NatsConnection } from "@custody/bus";
+import { testPrefix } from "@custody/bus/testing";
 import { loadConfig } from "@custody/config";
 import { createDb, type Db } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
@@ -21,7 +22,7 @@ const ACK_WAIT_MS = 5_000;
  * processes started as `npm start` would start them.
  */
 export class TestPlatform {
-  readonly prefix = `t${randomBytes(5).toString("hex")}`;
+  readonly prefix = testPrefix();
   readonly masterKey = randomBytes(32);
   t!: TestDatabase;
   api!: HttpApp;

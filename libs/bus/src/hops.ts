@@ -100,7 +100,7 @@ export function subjectOf(prefix: string, hop: Hop): string {
 const decoder = new TextDecoder();
 
 /** How long `announce` waits for the stream to acknowledge a batch (nats.js's JetStream default). */
-export const ANNOUNCE_TIMEOUT_MS = 5_000;
+const ANNOUNCE_TIMEOUT_MS = 5_000;
 
 /**
  * Publishes messages of one hop with every ack in flight at once (an awaited publish per message

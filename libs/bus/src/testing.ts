@@ -12,10 +12,16 @@ export interface TestTopology {
   drop(): Promise<void>;
 }
 
+/** A subject prefix no other test run uses. */
+export const testPrefix = (): string => `t${randomBytes(5).toString("hex")}`;
+
+/** Connects to the NATS server of the environment's config. */
+export const connectTestBus = (name: string): Promise<NatsConnection> => connectBus({ url: loadConfig("cli").NATS_URL, name });
+
 /** Connects to the NATS server of the environment's config and creates the topology under a fresh prefix. */
 export async function createTestTopology(name: string, ackWaitMs = DEFAULT_ACK_WAIT_MS): Promise<TestTopology> {
-  const prefix = `t${randomBytes(5).toString("hex")}`;
-  const nc = await connectBus({ url: loadConfig("cli").NATS_URL, name });
+  const prefix = testPrefix();
+  const nc = await connectTestBus(name);
   await ensureTopology(nc, prefix, ackWaitMs);
   return {
     nc,

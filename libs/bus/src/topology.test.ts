@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAppError } from "@custody/errors";
-import { loadConfig } from "@custody/config";
-import { connectBus, deleteTopology, ensureTopology, replicasRefused, streamConfig, streamName, type NatsConnection } from "./index.js";
+import { deleteTopology, ensureTopology, replicasRefused, streamConfig, streamName, type NatsConnection } from "./index.js";
+import { connectTestBus, testPrefix } from "./testing.js";
 
 describe("streamConfig", () => {
   it("always names its replica count, so an update by an R1 process is explicit rather than a silent default", () => {
@@ -29,10 +28,10 @@ describe("replicasRefused", () => {
 // stream is left as it was. Rescaling in a cluster is exercised by the chaos scenario `nats-cluster`.
 describe("ensureTopology replicas on a single server", () => {
   let nc: NatsConnection;
-  const prefix = `t${randomBytes(5).toString("hex")}`;
+  const prefix = testPrefix();
 
   beforeAll(async () => {
-    nc = await connectBus({ url: loadConfig("cli").NATS_URL, name: "topology-test" });
+    nc = await connectTestBus("topology-test");
   });
   afterAll(async () => {
     await deleteTopology(nc, prefix);

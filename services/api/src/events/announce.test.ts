@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { decodeEventContent, deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
+import { testPrefix } from "@custody/bus/testing";
 import { loadConfig } from "@custody/config";
 import { newId, sql } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
@@ -13,7 +14,7 @@ import { buildApiApp } from "../app.js";
 import { OFFER_CONTENT_MOST_BYTES, OFFER_MOST_EVENTS, offerOf, type CommittedEvent } from "./announce.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
-const prefix = `t${randomBytes(5).toString("hex")}`;
+const prefix = testPrefix();
 
 let t: TestDatabase;
 let bus: OptionalBus;
