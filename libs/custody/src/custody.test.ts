@@ -77,6 +77,14 @@ describe("custody seal", () => {
     expect(() => parseCustodyHeaders({ ...good, "x-custody-seal": undefined as unknown as string })).toThrow(/missing/);
   });
 
+  it("takes a seal's signature from its note's signature line, and refuses a line that is not canonical base64", () => {
+    const { note } = sealBatch([custodyRoot(hops())], signer);
+    const line = note.split("\n").find((l) => l.startsWith(`\u2014 ${signer.name} `))!;
+    expect(sealSignatureOf(note, signer.name)).toBe(line.slice(`\u2014 ${signer.name} `.length));
+    expect(() => sealSignatureOf(note, "custody.other/log")).toThrow(/no base64 signature/);
+    for (const bad of [`${line}!`, `${line.slice(0, -1)}`]) expect(() => sealSignatureOf(note.replace(line, bad), signer.name)).toThrow(/no base64 signature/);
+  });
+
   it("refuses empty and oversized batches", () => {
     expect(() => sealBatch([], signer)).toThrow(/1 to/);
   });

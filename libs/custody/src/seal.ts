@@ -1,3 +1,4 @@
+import { decodeBase64, encodeBase64 } from "@custody/encoding";
 import { leafHash, rootFromInclusionProof } from "@custody/merkle";
 import { formatCheckpoint, parseCheckpoint, signNote, verifyNote, type Signer, type VerifierKey } from "@custody/note";
 import { batchOf, MAX_BATCH } from "./batch.js";
@@ -83,6 +84,10 @@ export function verifySeal(custodyRoot: Uint8Array, proof: SealProof, keys: read
 export function sealSignatureOf(note: string, signerName: string): string {
   const prefix = `\u2014 ${signerName} `;
   const line = note.split("\n").find((l) => l.startsWith(prefix));
-  if (!line) throw new CustodyFormatError("BAD_SEAL", `seal note has no signature by ${signerName}`);
-  return line.slice(prefix.length);
+  const blob = line === undefined ? undefined : decodeBase64(line.slice(prefix.length));
+  if (blob === undefined) throw new CustodyFormatError("BAD_SEAL", `seal note has no base64 signature by ${signerName}`);
+  // Re-encoded, not sliced: the note holds an em dash, so V8 stores it and every slice of it two
+  // bytes per character, and so would be each x-custody-seal header built from the slice, and the
+  // whole request head undici joins around it, for every delivery of the batch.
+  return encodeBase64(blob);
 }
