@@ -53,6 +53,8 @@ interface RunResult {
   /** Platform CPU ms per delivery (see the header), and the machine's busy ms per delivery over the same window. */
   platformMsPerDelivery: number;
   machineMsPerDelivery: number;
+  /** load.mjs's own CPU (user + system, from /usr/bin/time) per delivery: its bare-ceiling burst, its batches and its receiver. */
+  loadMsPerDelivery: number;
   /** CPU ms by process group over the window. */
   cpuMs: Record<string, number>;
   /** How long the run waited for an idle machine before the load, and how busy the machine was then (%). */
@@ -90,6 +92,12 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
       resolvePromise({ code, stdout, output });
     });
   });
+}
+
+/** The CPU ms `/usr/bin/time -f '%U %S'` wrote to `file`. */
+async function timedCpuMs(file: string): Promise<number> {
+  const [user, sys] = (await readFile(file, "utf8")).trim().split("\n").pop()!.split(" ").map(Number);
+  return ((user ?? NaN) + (sys ?? NaN)) * 1000;
 }
 
 const lastJsonLine = <T>(text: string, what: string): T => {
@@ -187,6 +195,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       load,
       platformMsPerDelivery: platform / delivered,
       machineMsPerDelivery: (cpu.cpuMs["machine-busy"] ?? NaN) / delivered,
+      loadMsPerDelivery: (await timedCpuMs(join(runDir, "loadgen.time"))) / delivered,
       cpuMs: cpu.cpuMs,
       idleWaitMs: idle.waitedMs,
       idleBusyPct: idle.lastBusyPct,
@@ -241,7 +250,9 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     await warmCustody(tenant.apiKey, round);
     const idle = lastJsonLine<{ waitedMs: number; lastBusyPct: number }>((await node(join(peerDir, "src/idle.mjs"), [idlePct, "3000", "300000"], 320_000)).stdout, "idle.mjs");
     const c0 = ctx.cpu.snapshot();
-    const l = await node(loadMjs, [ctx.origin, tenant.apiKey, ...loadArgs], (opts.peerSeconds + 300) * 1000);
+    // Timed as run.sh times it for the peer.
+    const loadTime = join(tmp, `custody-loadgen-${round}.time`);
+    const l = await run("/usr/bin/time", ["-f", "%U %S", "-o", loadTime, process.execPath, loadMjs, ctx.origin, tenant.apiKey, ...loadArgs], { cwd: peerDir, timeoutMs: (opts.peerSeconds + 300) * 1000 });
     const load = lastJsonLine<LoadResult>(l.stdout, "load.mjs against Custody");
     if (load.error !== undefined) throw new Error(`load.mjs against Custody: ${JSON.stringify(load)}`);
     const settle = lastJsonLine<{ waitedMs: number }>((await node(join(peerDir, "src/idle.mjs"), [idlePct, "3000", "120000", "5000"], 140_000)).stdout, "idle.mjs");
@@ -262,6 +273,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       load,
       platformMsPerDelivery: platform / delivered,
       machineMsPerDelivery: machineBusyMs / delivered,
+      loadMsPerDelivery: (await timedCpuMs(loadTime)) / delivered,
       cpuMs: Object.fromEntries(Object.entries(perGroup).map(([k, v]) => [k, Math.round(v)])),
       idleWaitMs: idle.waitedMs,
       idleBusyPct: idle.lastBusyPct,
@@ -292,6 +304,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
       p99: med((r) => r.load.p99),
       platformMs: med((r) => r.platformMsPerDelivery),
       machineMs: med((r) => r.machineMsPerDelivery),
+      loadMs: med((r) => r.loadMsPerDelivery),
       lost: rs.reduce((s, r) => s + r.load.accepted - r.load.delivered, 0),
       busiestStart: Math.max(...rs.map((r) => r.idleBusyPct)),
       // The settle gives up after 120 s: the machine never went idle after the load.
@@ -312,6 +325,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
     figures[`peer: ${name} ingest→delivered p99 (ms)`] = s.p99;
     figures[`peer: ${name} platform CPU ms per delivery`] = round2(s.platformMs);
     figures[`peer: ${name} machine busy CPU ms per delivery (incl. load.mjs)`] = round2(s.machineMs);
+    figures[`peer: ${name} load.mjs's own CPU ms per delivery`] = round2(s.loadMs);
     figures[`peer: ${name} accepted − delivered`] = s.lost;
     figures[`peer: ${name} ingest requests failed`] = s.ingestErrors;
     // Above --peer-idle-pct, the wait for an idle machine timed out: the run shared the machine.
@@ -324,8 +338,8 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
   const cell = (x: number | null) => (x === null ? "–" : x.toLocaleString("en-US"));
   const rate = opts.peerRate === 0 ? "as fast as it goes" : `${opts.peerRate} events/s`;
   ctx.section(`peer: bullmq-baseline and Custody driven by load.mjs (${opts.peerSeconds} s, batches of ${opts.peerBatch}, ${rate}, alternated, ${opts.peerRounds} round(s))`, [
-    "| round | platform | accepted | delivered | deliveries/s | ÷ bare ceiling (bare req/s) | p50 / p95 / p99 ms | platform CPU ms per delivery | machine busy ms per delivery | waited for idle before | settle after | CPU window | deliveries by status |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| round | platform | accepted | delivered | deliveries/s | ÷ bare ceiling (bare req/s) | p50 / p95 / p99 ms | platform CPU ms per delivery | machine busy ms per delivery | load.mjs ms per delivery | waited for idle before | settle after | CPU window | deliveries by status |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map((r, i) =>
       [
         "",
@@ -338,6 +352,7 @@ export async function peerPhase(ctx: PhaseContext): Promise<void> {
         `${cell(r.load.p50)} / ${cell(r.load.p95)} / ${cell(r.load.p99)}`,
         r.platformMsPerDelivery.toFixed(2),
         r.machineMsPerDelivery.toFixed(2),
+        r.loadMsPerDelivery.toFixed(2),
         `${round1(r.idleWaitMs / 1000)} s (${r.idleBusyPct} % busy)`,
         `${round1(r.settleMs / 1000)} s`,
         `${round1(r.windowMs / 1000)} s`,
