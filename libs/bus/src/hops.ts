@@ -36,13 +36,43 @@ export type EventContent = z.infer<typeof EventContent>;
  * relay's copy of an offered message as a duplicate, so a message refused for its content would be
  * an event never dispatched. Without content, dispatch reads the event back.
  */
-export const EventMessage = z.object({
+const EventIds = z.object({
   tenantId: z.string().min(1),
   eventId: z.string().min(1),
   entryId: z.string().min(1),
-  content: EventContent.optional().catch(undefined),
 });
+
+export const EventMessage = EventIds.extend({ content: EventContent.optional().catch(undefined) });
 export type EventMessage = z.infer<typeof EventMessage>;
+
+/**
+ * Most events of one commit the API offers (its commits of more wake the relay). So the relay
+ * knows that no event of a commit of more was offered, and may announce them together, under an
+ * id no offer has: one stream message and one ack for many events (EventBatchMessage).
+ */
+export const OFFER_MOST_EVENTS = 8;
+
+/** Most events an EventBatchMessage names. */
+export const EVENT_BATCH_MOST = 128;
+
+/**
+ * Events of one commit of more than OFFER_MOST_EVENTS, announced together by the relay: what a
+ * stream message costs (storing it, delivering it, its ack) is paid once for them all, where a
+ * message per event made JetStream a tenth of the platform's CPU on batch ingest
+ * (docs/benchmarks.md, "Events announced in batches"). Dispatch acks it when every event it names
+ * is done, and handles them all again (idempotently) when it is redelivered.
+ */
+export const EventBatchMessage = z.object({ events: z.array(EventIds).min(1).max(EVENT_BATCH_MOST) });
+export type EventBatchMessage = z.infer<typeof EventBatchMessage>;
+
+/** A message of the events hop: one event (an offer, or the relay's for a small commit), or a batch. */
+export const EventHopMessage = z.union([EventMessage, EventBatchMessage]);
+export type EventHopMessage = z.infer<typeof EventHopMessage>;
+
+/** The events a message of the events hop names, in order. */
+export function eventsOf(m: EventHopMessage): readonly EventMessage[] {
+  return "events" in m ? m.events : [m];
+}
 
 /** An event's content in plain form: what `EventContent` carries, decoded. */
 export interface PlainEventContent {
@@ -85,8 +115,21 @@ export function decodeEventContent(c: EventContent): Omit<PlainEventContent, "me
   };
 }
 
+/**
+ * Each hop: its consumer, subject, schema, Nats-Msg-Id (the same for every re-publish of a message,
+ * so the stream drops those inside its duplicate window) and weight (how many units of work a
+ * message is: a stage's batches and its held messages are bounded in these).
+ */
 export const HOPS = {
-  events: { consumer: "dispatch", subject: "events", schema: EventMessage, msgId: (m: EventMessage) => m.entryId },
+  events: {
+    consumer: "dispatch",
+    subject: "events",
+    schema: EventHopMessage,
+    // A batch's id is its first and last entry: the same whenever the relay cuts the same events
+    // together (a re-read after a crash, unless more entries committed meanwhile); no offer has such an id.
+    msgId: (m: EventHopMessage) => ("events" in m ? `${m.events[0]!.entryId}..${m.events[m.events.length - 1]!.entryId}` : m.entryId),
+    weight: (m: EventHopMessage) => ("events" in m ? m.events.length : 1),
+  },
 } as const;
 export type Hop = keyof typeof HOPS;
 export type HopMessage<H extends Hop> = z.infer<(typeof HOPS)[H]["schema"]>;

@@ -1,7 +1,7 @@
 import { AckPolicy } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@custody/log";
-import { announce, ensureTopology, offer, runStage, streamName, subjectOf, type NatsConnection } from "./index.js";
+import { announce, ensureTopology, eventsOf, offer, runStage, streamName, subjectOf, type EventHopMessage, type NatsConnection } from "./index.js";
 import { createTestTopology, type TestTopology } from "./testing.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
@@ -15,6 +15,8 @@ async function until(check: () => boolean, ms = 10_000) {
 }
 
 const event = (i: number) => ({ tenantId: "ten_1", eventId: `evt_${i}`, entryId: `ent_${i}` });
+/** The event ids a message names. */
+const idsOf = (m: EventHopMessage) => eventsOf(m).map((e) => e.eventId);
 
 describe("runStage", () => {
   let bus: TestTopology;
@@ -55,7 +57,7 @@ describe("runStage", () => {
       logger,
       handle: async (batch) => {
         sizes.push(batch.length);
-        seen.push(...batch.map((b) => b.data.eventId));
+        seen.push(...batch.flatMap((b) => idsOf(b.data)));
         await new Promise((r) => setTimeout(r, 5));
       },
       batchSize: 64,
@@ -70,12 +72,51 @@ describe("runStage", () => {
     expect(await pendingCount()).toBe(0);
   });
 
+  it("counts a batch message as its events: batches and held work are bounded in events, a heavier message goes alone", async () => {
+    const batchOf = (from: number, n: number) => ({ events: Array.from({ length: n }, (_, i) => event(from + i)) });
+    const messages = [batchOf(5000, 5), event(5005), batchOf(5006, 5), batchOf(5011, 5), batchOf(5016, 30), event(5046), batchOf(5047, 5)];
+    await announce(nc, prefix, "events", messages);
+    await announce(nc, prefix, "events", [batchOf(5000, 5)]); // the same batch again: dropped by its id
+    const batches: number[][] = [];
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stage = await runStage({
+      nc,
+      prefix,
+      hop: "events",
+      logger,
+      handle: async (batch) => {
+        batches.push(batch.map((b) => eventsOf(b.data).length));
+        seen.push(...batch.flatMap((b) => idsOf(b.data)));
+        return batch.map(() => gate);
+      },
+      batchSize: 12,
+      concurrency: 8,
+      maxHeld: 20,
+    });
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    await until(() => seen.length >= 20);
+    await until(() => false, 300).catch(() => undefined);
+    // While their work is held, batches stop once 20 events are out: the last one handed out crossed it.
+    const out = sum(batches.map(sum));
+    expect(out - sum(batches[batches.length - 1]!)).toBeLessThan(20);
+    release();
+    await until(() => seen.length >= 52);
+    await until(() => false, 200).catch(() => undefined);
+    await stage.stop();
+    for (const b of batches) expect(b.length === 1 || sum(b) <= 12, `batch ${JSON.stringify(b)}`).toBe(true);
+    expect(batches).toContainEqual([30]);
+    expect(seen.sort()).toEqual(Array.from({ length: 52 }, (_, i) => `evt_${5000 + i}`).sort());
+    expect(await pendingCount()).toBe(0);
+  });
+
   it("stores an offered message once, and drops its announcement after it was handled", async () => {
     // An offer that reaches the stream twice (say, re-sent by the client after a reconnect) …
     offer(nc, prefix, "events", [event(3001), event(3001)]);
     await nc.flush();
     const seen: string[] = [];
-    const stage = await runStage({ nc, prefix, hop: "events", logger, handle: async (batch) => void seen.push(...batch.map((b) => b.data.eventId)), batchSize: 10, concurrency: 1, maxHeld: 100 });
+    const stage = await runStage({ nc, prefix, hop: "events", logger, handle: async (batch) => void seen.push(...batch.flatMap((b) => idsOf(b.data))), batchSize: 10, concurrency: 1, maxHeld: 100 });
     await until(() => seen.length >= 1);
     await until(() => false, 200).catch(() => undefined);
     await stage.stop();
@@ -98,10 +139,11 @@ describe("runStage", () => {
       logger,
       handle: async (batch) =>
         batch.map(async (b) => {
-          const n = (tries.get(b.data.eventId) ?? 0) + 1;
-          tries.set(b.data.eventId, n);
+          const [id] = idsOf(b.data);
+          const n = (tries.get(id!) ?? 0) + 1;
+          tries.set(id!, n);
           await gate;
-          if (b.data.eventId === "evt_1002" && n === 1) throw new Error("its endpoint write failed");
+          if (id === "evt_1002" && n === 1) throw new Error("its endpoint write failed");
         }),
       batchSize: 10,
       concurrency: 1,

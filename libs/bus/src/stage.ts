@@ -24,15 +24,22 @@ export interface StageRunnerOptions<H extends Hop> {
    * naks the whole batch. A message that does not parse is terminated, never retried.
    */
   handle: (batch: Array<Received<HopMessage<H>>>) => Promise<void | ReadonlyArray<Promise<unknown>>>;
+  /** Most units of work (the hop's `weight`: events, for the events hop) in one batch; a heavier message goes alone. */
   batchSize: number;
   /** Batches in `handle` at once in this process. */
   concurrency: number;
-  /** Most messages this process holds unacknowledged; it stops pulling at this many. */
+  /** Most units of work this process holds in unacknowledged messages; it stops handing out batches at this many. */
   maxHeld: number;
 }
 
 const decoder = new TextDecoder();
 const REDELIVERY_DELAY_MS = 1_000;
+
+interface ParsedOf<T> {
+  msg: JsMsg;
+  item: Received<T>;
+  weight: number;
+}
 
 export interface RunningStage {
   stop(): Promise<void>;
@@ -61,16 +68,21 @@ const PULL_HEARTBEAT_MS = 1_000;
 export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): Promise<RunningStage> {
   const { logger } = options;
   const { consumer: durable, schema } = HOPS[options.hop];
+  const weightOf = HOPS[options.hop].weight as (m: HopMessage<H>) => number;
+  type Parsed = ParsedOf<HopMessage<H>>;
   const consumer = await options.nc.jetstream().consumers.get(streamName(options.prefix), durable);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize * options.concurrency, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS, bind: true });
-  const queue: JsMsg[] = [];
-  // Every message this process holds, queued, in a batch or waiting on its work, is kept alive with
-  // working() well inside ack_wait: only a dead process strands any.
-  const held = new Set<JsMsg>();
+  // Parsed as they arrive, so that batches are cut by weight.
+  const queue: Parsed[] = [];
+  let queuedWeight = 0;
+  // Every message this process holds, queued, in a batch or waiting on its work, with its weight,
+  // is kept alive with working() well inside ack_wait: only a dead process strands any.
+  const held = new Map<JsMsg, number>();
+  let heldWeight = 0;
   const ackWaitMs = Number((await consumer.info()).config.ack_wait) / 1e6;
   const heartbeat = setInterval(
     () => {
-      for (const m of held) m.working();
+      for (const m of held.keys()) m.working();
     },
     Math.max(250, ackWaitMs / 3),
   );
@@ -81,6 +93,7 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
     w?.();
   };
   const settle = (m: JsMsg, how: "ack" | "nak" | "term") => {
+    heldWeight -= held.get(m) ?? 0;
     held.delete(m);
     if (how === "ack") m.ack();
     else if (how === "nak") m.nak(REDELIVERY_DELAY_MS);
@@ -92,26 +105,27 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
   const pending = new Set<Promise<unknown>>();
 
   const reader = (async () => {
-    for await (const m of messages) {
-      held.add(m);
-      queue.push(m);
+    for await (const msg of messages) {
+      let item: Received<HopMessage<H>>;
+      try {
+        item = { data: schema.parse(JSON.parse(decoder.decode(msg.data))) as HopMessage<H>, deliveryCount: msg.info.redeliveryCount, storedAtMs: Math.floor(msg.info.timestampNanos / 1e6) };
+      } catch (err) {
+        logger.error({ err, subject: msg.subject, seq: msg.seq }, "malformed message terminated");
+        msg.term();
+        continue;
+      }
+      const weight = weightOf(item.data);
+      held.set(msg, weight);
+      heldWeight += weight;
+      queue.push({ msg, item, weight });
+      queuedWeight += weight;
       signal();
     }
     stopping = true;
     signal();
   })();
 
-  async function handleBatch(batch: JsMsg[]): Promise<void> {
-    const good: Array<{ msg: JsMsg; item: Received<HopMessage<H>> }> = [];
-    for (const msg of batch) {
-      try {
-        good.push({ msg, item: { data: schema.parse(JSON.parse(decoder.decode(msg.data))) as HopMessage<H>, deliveryCount: msg.info.redeliveryCount, storedAtMs: Math.floor(msg.info.timestampNanos / 1e6) } });
-      } catch (err) {
-        logger.error({ err, subject: msg.subject, seq: msg.seq }, "malformed message terminated");
-        settle(msg, "term");
-      }
-    }
-    if (good.length === 0) return;
+  async function handleBatch(good: Parsed[]): Promise<void> {
     let completions: void | ReadonlyArray<Promise<unknown>>;
     try {
       completions = await options.handle(good.map((g) => g.item));
@@ -140,12 +154,16 @@ export async function runStage<H extends Hop>(options: StageRunnerOptions<H>): P
 
   const worker = (async () => {
     while (!stopping || queue.length > 0) {
-      const full = inFlight.size >= options.concurrency || held.size - queue.length >= options.maxHeld;
+      const full = inFlight.size >= options.concurrency || heldWeight - queuedWeight >= options.maxHeld;
       if (queue.length === 0 || full) {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      const batch = queue.splice(0, options.batchSize);
+      let n = 1;
+      let weight = queue[0]!.weight;
+      while (n < queue.length && weight + queue[n]!.weight <= options.batchSize) weight += queue[n++]!.weight;
+      const batch = queue.splice(0, n);
+      queuedWeight -= weight;
       const p = handleBatch(batch).finally(() => {
         inFlight.delete(p);
         signal();

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { decodeEventContent, deleteTopology, ensureTopology, EventMessage, OptionalBus, streamName } from "@custody/bus";
+import { decodeEventContent, deleteTopology, ensureTopology, EventMessage, OFFER_MOST_EVENTS, OptionalBus, streamName } from "@custody/bus";
 import { testPrefix } from "@custody/bus/testing";
 import { loadConfig } from "@custody/config";
 import { newId, sql } from "@custody/db";
@@ -11,7 +11,7 @@ import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant, type CreatedTenant } from "@custody/tenancy";
 import { buildApiApp } from "../app.js";
-import { OFFER_CONTENT_MOST_BYTES, OFFER_MOST_EVENTS, offerOf, type CommittedEvent } from "./announce.js";
+import { OFFER_CONTENT_MOST_BYTES, offerOf, type CommittedEvent } from "./announce.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 const prefix = testPrefix();

@@ -1,4 +1,4 @@
-import { encodeEventContent, offer, type EventMessage, type OptionalBus } from "@custody/bus";
+import { encodeEventContent, offer, OFFER_MOST_EVENTS, type EventMessage, type OptionalBus } from "@custody/bus";
 import type { Db } from "@custody/db";
 import { notifyEventsAppended } from "@custody/events";
 import type { Logger } from "@custody/log";
@@ -12,15 +12,6 @@ export interface CommittedEvent {
 
 /** Tells the pipeline that events have committed; never fails its caller. */
 export type AnnounceEvents = (events: readonly CommittedEvent[]) => void;
-
-/**
- * Most events a commit may hold for its events to be offered. A relay round (its read, its publish
- * and its cursor write) costs about the same for one event as for hundreds, while an offer doubles
- * each event's JetStream publishes (the relay publishes it again, for the stream to drop): offers
- * pay where commits are small — at moderate rates, where the round is a hop on every event's way —
- * and cost where they are large (docs/benchmarks.md, "Events offered by the API").
- */
-export const OFFER_MOST_EVENTS = 8;
 
 /**
  * Largest payload an offer carries. Dispatch reads a larger one back from Postgres, where one read
@@ -50,8 +41,13 @@ export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessag
  * hop instead of waking the relay to read them back and publish them, and no read for dispatch.
  * The relay still follows the ledger and announces every event again, under the same Nats-Msg-Id,
  * so an offer lost in a crash or an outage only costs latency.
- * A larger commit, or NATS down (or never configured, as in-process tests run the API), wakes the
- * relay instead.
+ * A commit of more than OFFER_MOST_EVENTS, or NATS down (or never configured, as in-process tests
+ * run the API), wakes the relay instead. A relay round (its read, its publish and its cursor write)
+ * costs about the same for one event as for hundreds, while an offer doubles each event's JetStream
+ * publishes (the relay publishes it again, for the stream to drop): offers pay where commits are
+ * small — at moderate rates, where the round is a hop on every event's way — and cost where they
+ * are large (docs/benchmarks.md, "Events offered by the API"); the relay announces a larger
+ * commit's events in batches.
  */
 export function eventAnnouncer(db: Db, bus: OptionalBus | undefined, prefix: string, logger: Logger): AnnounceEvents {
   const wakeRelay = () => {

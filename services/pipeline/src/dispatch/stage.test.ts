@@ -80,6 +80,23 @@ describe("dispatch stage", () => {
     expect((await deliveriesOf(ids)).filter((d) => d.endpoint_id === a.id || d.endpoint_id === b.id)).toHaveLength(6);
   });
 
+  it("handles a batch message as its events, acks it once every one is recorded, and sends nothing again when it returns", async () => {
+    await f.endpoint("/slow-batch", { subscriptions: ["batch.*"] });
+    const ids = await f.events(3, "batch.test");
+    const batch = { events: await entriesOf(ids) };
+    await announce(nc, prefix, "events", [batch]);
+    // Held while its deliveries are in flight (300 ms each at /slow).
+    await until(async () => f.receiver.on("/slow-batch").length === 3);
+    expect(await pending()).toBe(1);
+    await until(async () => (await deliveriesOf(ids)).filter((d) => d.status === "delivered").length === 3);
+    await until(async () => (await pending()) === 0);
+    // The same batch again (a relay that lost its cursor and outlived the duplicate window).
+    await nc.jetstream().publish(`${prefix}.pipeline.events`, new TextEncoder().encode(JSON.stringify(batch)), { msgID: "again-batch" });
+    await until(async () => (await pending()) === 0);
+    expect(await deliveriesOf(ids)).toHaveLength(3);
+    expect(f.receiver.on("/slow-batch")).toHaveLength(3);
+  });
+
   it("does nothing twice for a redelivered event: no new delivery, no new send", async () => {
     await f.endpoint("/ok-redelivery", { subscriptions: ["redelivery.*"] });
     const ids = await f.events(2, "redelivery.test");

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { runStage, type NatsConnection, type RunningStage } from "@custody/bus";
+import { eventsOf, runStage, type NatsConnection, type RunningStage } from "@custody/bus";
 import { newId, sql, type Db } from "@custody/db";
 import { createSealedDeliveries } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
@@ -24,7 +24,7 @@ export interface DispatchOptions {
   signer: () => Promise<Signer>;
   deliverer: Deliverer;
   batchSize: number;
-  /** Most event messages held at once, their deliveries in flight. */
+  /** Most events held at once in unacknowledged messages, their deliveries in flight. */
   maxHeld: number;
   /** How long a parked delivery waits for the scheduler, at least. */
   parkMs: number;
@@ -36,9 +36,9 @@ export interface DispatchOptions {
  * delivery per subscribed endpoint and callback), redacts each body for its target, seals the first
  * attempts of the batch under one signature, and writes deliveries and seal in one statement;
  * then it sends them. An event's message is acked once every delivery it made has its outcome
- * recorded (or was parked for the scheduler), so a crash anywhere redelivers it: the deliveries then
- * exist, and only sealed attempts without an outcome are sent again — the same bytes, the same
- * webhook-id and Idempotency-Key.
+ * recorded (or was parked for the scheduler), a batch message once that holds for each of its
+ * events, so a crash anywhere redelivers it: the deliveries then exist, and only sealed attempts
+ * without an outcome are sent again — the same bytes, the same webhook-id and Idempotency-Key.
  */
 export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
   const now = o.now ?? (() => new Date());
@@ -50,7 +50,9 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
     batchSize: o.batchSize,
     concurrency: 2,
     maxHeld: o.maxHeld,
-    handle: async (batch) => {
+    handle: async (messages) => {
+      // One item per event: a batch message's events share its delivery count and stored-at time.
+      const batch = messages.flatMap((m) => eventsOf(m.data).map((data) => ({ data, deliveryCount: m.deliveryCount, storedAtMs: m.storedAtMs })));
       // The wall clock, not `now`: freshness compares with the NATS server's stored-at time.
       const events = await eventsOfMessages(o.db, batch, Date.now());
       // Platform events made together with their deliveries (fan_out false) are the scheduler's.
@@ -110,7 +112,8 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       for (const a of sealed?.ready ?? []) track(a, o.deliverer.deliver(a, true));
       for (const a of resend.ready) track(a, o.deliverer.deliver(a));
       for (const a of resend.erased) track(a, o.deliverer.recordNotSent(notSent(a, now(), "payload_erased", deadForErasedPayload())));
-      return batch.map((b) => Promise.all(work.get(eventKey(b.data.tenantId, b.data.eventId)) ?? []));
+      const done = (e: { tenantId: string; eventId: string }) => Promise.all(work.get(eventKey(e.tenantId, e.eventId)) ?? []);
+      return messages.map((m) => Promise.all(eventsOf(m.data).map(done)));
     },
   });
 }

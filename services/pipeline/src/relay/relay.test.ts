@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { streamName, type NatsConnection } from "@custody/bus";
+import { EVENT_BATCH_MOST, OFFER_MOST_EVENTS, streamName, type NatsConnection } from "@custody/bus";
 import { createTestTopology, type TestTopology } from "@custody/bus/testing";
 import { outcomesEntry } from "@custody/ledger";
 import { appendEntries, ORIGIN_POSITION, type CommitPosition } from "@custody/ledger-store";
 import { PipelineFixture } from "../pipeline.fixture.js";
-import { Relay } from "./relay.js";
+import { eventMessages, Relay } from "./relay.js";
 
 /** The relay's round against Postgres and JetStream: which entries it announces, in what order, and how far it moves. */
 describe("relay", () => {
@@ -62,6 +62,17 @@ describe("relay", () => {
     expect(await relay.relayBatch(f.t.db, position)).toEqual({ heldBack: false });
   });
 
+  it("announces the events of a commit of more than the API offers as one batch message", async () => {
+    const before = (await announced()).length;
+    const small = await f.events(OFFER_MOST_EVENTS);
+    const large = await f.events(OFFER_MOST_EVENTS + 1);
+    const round = await relay.relayBatch(f.t.db, position);
+    position = round.moved!.position;
+    const entries = await entryIdsOf([...small, ...large]);
+    const ids = (eventIds: string[]) => eventIds.map((eventId) => ({ tenantId: f.tenantId, eventId, entryId: entries.get(eventId) }));
+    expect((await announced()).slice(before)).toEqual([...ids(small), { events: ids(large) }]);
+  });
+
   it("holds back an event committed after an older transaction that is still open, then announces both in commit-safe order", async () => {
     const before = (await announced()).length;
     // The older transaction takes its xid with its insert, then stays open while a newer one commits.
@@ -88,5 +99,29 @@ describe("relay", () => {
     expect(round.moved?.count).toBe(2);
     const ids = (await announced()).slice(before).map((m) => (m as { eventId: string }).eventId);
     expect(ids).toEqual([...olderIds, ...newer]);
+  });
+});
+
+describe("eventMessages", () => {
+  let seq = 0;
+  const rows = (xid: string, n: number, kind: "event" | "seal" = "event") =>
+    Array.from({ length: n }, () => {
+      const id = `ent_${++seq}`;
+      return { xid, seq: String(seq), id, kind, leaf_hash: Buffer.alloc(32), final: true, event_tenant: kind === "event" ? "ten_1" : null, event_id: kind === "event" ? `evt_${seq}` : null };
+    });
+  const sizes = (messages: ReturnType<typeof eventMessages>) => messages.map((m) => ("events" in m ? m.events.length : 0));
+
+  it("announces a commit of at most OFFER_MOST_EVENTS event by event, a larger one in batches of at most EVENT_BATCH_MOST", () => {
+    const page = [...rows("10", OFFER_MOST_EVENTS), ...rows("11", 2 * EVENT_BATCH_MOST + 3), ...rows("12", 1)];
+    expect(sizes(eventMessages(page))).toEqual([...Array<number>(OFFER_MOST_EVENTS).fill(0), EVENT_BATCH_MOST, EVENT_BATCH_MOST, 3, 0]);
+    const events = eventMessages(page).flatMap((m) => ("events" in m ? m.events : [m]));
+    expect(events.map((e) => e.entryId)).toEqual(page.map((r) => r.id));
+  });
+
+  it("counts only the events of a commit that fan out, and skips its other entries", () => {
+    const page = [...rows("20", 4), ...rows("20", 3, "seal"), ...rows("20", OFFER_MOST_EVENTS - 4), ...rows("21", 5, "seal")];
+    expect(sizes(eventMessages(page))).toEqual(Array<number>(OFFER_MOST_EVENTS).fill(0));
+    const more = [...rows("30", 4), ...rows("30", 3, "seal"), ...rows("30", OFFER_MOST_EVENTS - 3)];
+    expect(sizes(eventMessages(more))).toEqual([OFFER_MOST_EVENTS + 1]);
   });
 });

@@ -1,4 +1,4 @@
-import { announce, type EventMessage, type NatsConnection } from "@custody/bus";
+import { announce, EVENT_BATCH_MOST, OFFER_MOST_EVENTS, type EventHopMessage, type EventMessage, type NatsConnection } from "@custody/bus";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { EVENTS_CHANNEL } from "@custody/events";
 import { assertXidCounterAhead, commitOrderRows, finalPrefix, positionOf, type CommitOrderRow, type CommitPosition } from "@custody/ledger-store";
@@ -77,10 +77,36 @@ export class Relay {
       ORDER BY o.xid::xid8, o.seq`.execute(db);
     const { ready, heldBack } = finalPrefix(rows);
     if (ready.length === 0) return { heldBack };
-    const messages: EventMessage[] = ready.flatMap((r) => (r.event_tenant === null || r.event_id === null ? [] : [{ tenantId: r.event_tenant, eventId: r.event_id, entryId: r.id }]));
-    await announce(this.o.nc, this.o.prefix, "events", messages);
+    await announce(this.o.nc, this.o.prefix, "events", eventMessages(ready));
     const last = positionOf(ready[ready.length - 1]!);
     await sql`UPDATE relay_cursor SET xid = ${last.xid}::xid8, seq = ${last.seq}::bigint, updated_at = now()`.execute(db);
     return { moved: { position: last, count: ready.length }, heldBack };
   }
+}
+
+/**
+ * The messages announcing the events among `rows` (in commit order), one per event, except that the
+ * events of one commit (one xid) are announced in batches when the page holds more of them than the
+ * API offers of a commit: none of those was offered, so no offer's message is there for the stream
+ * to drop theirs against, and a batch costs the stream one message instead of one per event.
+ */
+export function eventMessages(rows: ReadonlyArray<CommitOrderRow & { event_tenant: string | null; event_id: string | null }>): EventHopMessage[] {
+  const out: EventHopMessage[] = [];
+  let commit: EventMessage[] = [];
+  let xid: string | undefined;
+  const flush = () => {
+    if (commit.length <= OFFER_MOST_EVENTS) out.push(...commit);
+    else for (let i = 0; i < commit.length; i += EVENT_BATCH_MOST) out.push({ events: commit.slice(i, i + EVENT_BATCH_MOST) });
+    commit = [];
+  };
+  for (const r of rows) {
+    if (r.event_tenant === null || r.event_id === null) continue;
+    if (r.xid !== xid) {
+      flush();
+      xid = r.xid;
+    }
+    commit.push({ tenantId: r.event_tenant, eventId: r.event_id, entryId: r.id });
+  }
+  flush();
+  return out;
 }
