@@ -1,7 +1,7 @@
 import { AckPolicy } from "nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@custody/log";
-import { announce, ensureTopology, eventsOf, offer, runStage, streamName, subjectOf, type EventHopMessage, type NatsConnection } from "./index.js";
+import { announce, ensureTopology, eventsOf, offer, runStage, streamName, subjectOf, type EventHopMessage, type NatsConnection, type StageRunnerOptions } from "./index.js";
 import { createTestTopology, type TestTopology } from "./testing.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
@@ -18,6 +18,13 @@ const event = (i: number) => ({ tenantId: "ten_1", eventId: `evt_${i}`, entryId:
 /** The event ids a message names. */
 const idsOf = (m: EventHopMessage) => eventsOf(m).map((e) => e.eventId);
 
+/** A promise that resolves when `release` is called. */
+function held(): { gate: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return { gate, release };
+}
+
 describe("runStage", () => {
   let bus: TestTopology;
   let nc: NatsConnection;
@@ -33,6 +40,7 @@ describe("runStage", () => {
     await ensureTopology(nc, prefix); // idempotent
   });
   afterAll(() => bus.drop());
+  const start = (o: Pick<StageRunnerOptions<"events">, "handle" | "batchSize" | "concurrency" | "maxHeld">) => runStage({ nc, prefix, hop: "events", logger, ...o });
 
   it("removes consumers no hop names, so a renamed stage cannot strand messages", async () => {
     const jsm = await nc.jetstreamManager();
@@ -50,11 +58,7 @@ describe("runStage", () => {
     await nc.jetstream().publish(subjectOf(prefix, "events"), new TextEncoder().encode('{"tenantId":1}'));
     const seen: string[] = [];
     const sizes: number[] = [];
-    const stage = await runStage({
-      nc,
-      prefix,
-      hop: "events",
-      logger,
+    const stage = await start({
       handle: async (batch) => {
         sizes.push(batch.length);
         seen.push(...batch.flatMap((b) => idsOf(b.data)));
@@ -79,13 +83,8 @@ describe("runStage", () => {
     await announce(nc, prefix, "events", [batchOf(5000, 5)]); // the same batch again: dropped by its id
     const batches: number[][] = [];
     const seen: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const stage = await runStage({
-      nc,
-      prefix,
-      hop: "events",
-      logger,
+    const { gate, release } = held();
+    const stage = await start({
       handle: async (batch) => {
         batches.push(batch.map((b) => eventsOf(b.data).length));
         seen.push(...batch.flatMap((b) => idsOf(b.data)));
@@ -116,7 +115,7 @@ describe("runStage", () => {
     offer(nc, prefix, "events", [event(3001), event(3001)]);
     await nc.flush();
     const seen: string[] = [];
-    const stage = await runStage({ nc, prefix, hop: "events", logger, handle: async (batch) => void seen.push(...batch.flatMap((b) => idsOf(b.data))), batchSize: 10, concurrency: 1, maxHeld: 100 });
+    const stage = await start({ handle: async (batch) => void seen.push(...batch.flatMap((b) => idsOf(b.data))), batchSize: 10, concurrency: 1, maxHeld: 100 });
     await until(() => seen.length >= 1);
     await until(() => false, 200).catch(() => undefined);
     await stage.stop();
@@ -130,13 +129,8 @@ describe("runStage", () => {
   it("acks each message when its own work completes, and redelivers the one whose work failed", async () => {
     await announce(nc, prefix, "events", [event(1001), event(1002)]);
     const tries = new Map<string, number>();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const stage = await runStage({
-      nc,
-      prefix,
-      hop: "events",
-      logger,
+    const { gate, release } = held();
+    const stage = await start({
       handle: async (batch) =>
         batch.map(async (b) => {
           const [id] = idsOf(b.data);
@@ -163,11 +157,7 @@ describe("runStage", () => {
   it("redelivers a batch whose handler failed", async () => {
     await announce(nc, prefix, "events", [event(2001)]);
     const attempts: number[] = [];
-    const stage = await runStage({
-      nc,
-      prefix,
-      hop: "events",
-      logger,
+    const stage = await start({
       handle: async (batch) => {
         attempts.push(batch[0]!.deliveryCount);
         if (attempts.length === 1) throw new Error("database went away");

@@ -28,8 +28,9 @@ const HELD_BACK_RETRY_MS = 1;
  * Announces committed events to the dispatcher. It follows the ledger in its commit-safe order
  * (libs/ledger-store commit-order.ts) from the position in `relay_cursor`: publish a batch with
  * every ack in flight, then move the cursor. A crash in between publishes that batch again with the
- * same Nats-Msg-Ids (the entry ids), which the stream drops inside its duplicate window, and which
- * the dispatcher finds done after it; so the cursor is written with asynchronous commit — losing
+ * same Nats-Msg-Ids (the entry ids; a batch message's first and last, when it is cut the same way),
+ * which the stream drops inside its duplicate window, and which the dispatcher finds done after it
+ * (dispatch does nothing twice); so the cursor is written with asynchronous commit — losing
  * its last moves in a database crash only means publishing again. One relay leads (an advisory
  * lock); it wakes on NOTIFY from whoever appended events, and polls as a fallback.
  */
