@@ -1,5 +1,6 @@
 import { arrayParam, columnsOf, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape } from "@custody/db";
 import { attemptKeysTable } from "./attempt-keys.js";
+import { outcomeKey } from "./outcomes.js";
 import type { RemovedField } from "./types.js";
 
 /** A delivery whose timer ran out, leased to this process until `leaseUntil`. */
@@ -108,7 +109,7 @@ export async function deadLetterUnsent(trx: Kysely<Database>, ids: readonly stri
     WHERE id = ANY(${arrayParam("text", ids)}) AND status IN ('pending', 'retrying')`.execute(trx);
 }
 
-/** The leaf hash of attempt `attemptNo`'s outcome record, read from its batch: the next attempt's `previous`. */
+/** The leaf hash of attempt `attemptNo`'s outcome record, read from its batch (the next attempt's `previous`), by outcomeKey. */
 export async function outcomeLeafHashes(db: Kysely<Database>, keys: ReadonlyArray<{ deliveryId: string; attemptNo: number }>): Promise<Map<string, Buffer>> {
   if (keys.length === 0) return new Map();
   const { rows } = await sql<{ delivery_id: string; attempt_no: number; leaf: Buffer }>`
@@ -116,7 +117,7 @@ export async function outcomeLeafHashes(db: Kysely<Database>, keys: ReadonlyArra
     FROM ${attemptKeysTable(keys)}
     JOIN attempt_outcomes o ON o.delivery_id = k.delivery_id AND o.attempt_no = k.attempt_no
     JOIN outcome_batches b ON b.id = o.batch_id`.execute(db);
-  return new Map(rows.map((r) => [`${r.delivery_id}#${r.attempt_no}`, r.leaf]));
+  return new Map(rows.map((r) => [outcomeKey(r.delivery_id, r.attempt_no), r.leaf]));
 }
 
 /** Gives leased deliveries back to the queue, due at `until` (their target was too busy to take them now). */

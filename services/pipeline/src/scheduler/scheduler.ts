@@ -1,5 +1,5 @@
 import type { Db } from "@custody/db";
-import { AttemptRace, beginAttempts, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
+import { AttemptRace, beginAttempts, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeKey, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
@@ -153,7 +153,7 @@ export class RetryScheduler {
             eventType: event.type,
             attempt: attemptNo,
             target: d.endpointId === null ? { callback: true } : { endpoint: d.endpointId },
-            previous: attemptNo === 1 ? null : toHex(previous.get(`${d.id}#${d.attempts}`)!),
+            previous: attemptNo === 1 ? null : toHex(previous.get(outcomeKey(d.id, d.attempts))!),
             idempotencyKey: d.idempotencyKey,
             body: body.body,
             ingested: event.ingested,
