@@ -46,9 +46,10 @@ export const EventMessage = EventIds.extend({ content: EventContent.optional().c
 export type EventMessage = z.infer<typeof EventMessage>;
 
 /**
- * Most events of one commit the API offers (its commits of more wake the relay). So the relay
- * knows that no event of a commit of more was offered, and may announce them together, under an
- * id no offer has: one stream message and one ack for many events (EventBatchMessage).
+ * Most events of one commit the API offers, in one message (its commits of more wake the relay,
+ * which announces them in batches). A commit of at most this many is cut into one message by both
+ * (commitMessages), so the relay's copy of an offer has the offer's Nats-Msg-Id and the stream drops
+ * it.
  */
 export const OFFER_MOST_EVENTS = 8;
 
@@ -56,22 +57,38 @@ export const OFFER_MOST_EVENTS = 8;
 export const EVENT_BATCH_MOST = 128;
 
 /**
- * Events of one commit of more than OFFER_MOST_EVENTS, announced together by the relay: what a
- * stream message costs (storing it, delivering it, its ack) is paid once for them all, where a
- * message per event made JetStream a tenth of the platform's CPU on batch ingest
- * (docs/benchmarks.md, "Events announced in batches"). Dispatch acks it when every event it names
- * is done, and handles them all again (idempotently) when it is redelivered.
+ * Events of one commit, announced together: what a stream message costs (storing it, delivering it,
+ * its ack) is paid once for them all, where a message per event made JetStream a tenth of the
+ * platform's CPU on batch ingest (docs/benchmarks.md, "Events announced in batches"). An API's offer
+ * carries each event's content as a single offer does; the relay's carry ids only. Dispatch acks it
+ * when every event it names is done, and handles them all again (idempotently) when it is redelivered.
  */
-export const EventBatchMessage = z.object({ events: z.array(EventIds).min(1).max(EVENT_BATCH_MOST) });
+export const EventBatchMessage = z.object({ events: z.array(EventMessage).min(1).max(EVENT_BATCH_MOST) });
 export type EventBatchMessage = z.infer<typeof EventBatchMessage>;
 
-/** A message of the events hop: one event (an offer, or the relay's for a small commit), or a batch. */
+/** A message of the events hop: one event, or a batch. */
 export const EventHopMessage = z.union([EventMessage, EventBatchMessage]);
 export type EventHopMessage = z.infer<typeof EventHopMessage>;
 
 /** The events a message of the events hop names, in order. */
 export function eventsOf(m: EventHopMessage): readonly EventMessage[] {
   return "events" in m ? m.events : [m];
+}
+
+/**
+ * The messages that announce one commit's events, given in commit order: batches of up to
+ * EVENT_BATCH_MOST, a batch of one as a single message. The API's offer and the relay's copy of a
+ * commit are both cut here, so they carry the same Nats-Msg-Ids whenever the relay read the whole
+ * commit in one page (a commit split across pages is announced again under other ids: a late copy,
+ * which dispatch handles as any other).
+ */
+export function commitMessages(events: readonly EventMessage[]): EventHopMessage[] {
+  const out: EventHopMessage[] = [];
+  for (let i = 0; i < events.length; i += EVENT_BATCH_MOST) {
+    const chunk = events.slice(i, i + EVENT_BATCH_MOST);
+    out.push(chunk.length === 1 ? chunk[0]! : { events: chunk });
+  }
+  return out;
 }
 
 /** An event's content in plain form: what `EventContent` carries, decoded. */

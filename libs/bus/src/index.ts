@@ -3,6 +3,7 @@ export { connectBus, checkJetStream, OptionalBus, type BusSettings } from "./con
 export { DEFAULT_ACK_WAIT_MS, MAX_REPLICAS, ensureTopology, deleteTopology, replicasRefused, streamConfig, streamName } from "./topology.js";
 export {
   announce,
+  commitMessages,
   offer,
   decodeEventContent,
   encodeEventContent,

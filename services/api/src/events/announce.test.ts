@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { decodeEventContent, deleteTopology, ensureTopology, EventMessage, OFFER_MOST_EVENTS, OptionalBus, streamName } from "@custody/bus";
+import { decodeEventContent, deleteTopology, ensureTopology, EventHopMessage, eventsOf, OFFER_MOST_EVENTS, OptionalBus, streamName } from "@custody/bus";
 import { testPrefix } from "@custody/bus/testing";
 import { loadConfig } from "@custody/config";
 import { newId, sql } from "@custody/db";
@@ -11,7 +11,7 @@ import type { HttpApp } from "@custody/http";
 import { createLogger } from "@custody/log";
 import { createTenant, type CreatedTenant } from "@custody/tenancy";
 import { buildApiApp } from "../app.js";
-import { OFFER_CONTENT_MOST_BYTES, offerOf, type CommittedEvent } from "./announce.js";
+import { OFFER_CONTENT_MOST_BYTES, OFFER_MESSAGE_CONTENT_MOST_BYTES, offerMessages, type CommittedEvent } from "./announce.js";
 
 const logger = createLogger({ service: "test", level: "silent", pretty: false });
 const prefix = testPrefix();
@@ -54,22 +54,50 @@ afterAll(async () => {
 });
 
 describe("announcing committed events", () => {
+  /** The next `count` messages in the dispatcher's stream, acked, with their Nats-Msg-Id. */
+  async function nextMessages(count: number): Promise<Array<{ message: EventHopMessage; msgId: string | undefined }>> {
+    const consumer = await bus.connection!.jetstream().consumers.get(streamName(prefix), "dispatch");
+    const got: Array<{ message: EventHopMessage; msgId: string | undefined }> = [];
+    for await (const m of await consumer.fetch({ max_messages: 10, expires: 2_000 })) {
+      got.push({ message: EventHopMessage.parse(m.json()), msgId: m.headers?.get("Nats-Msg-Id") });
+      m.ack();
+      if (got.length === count) break;
+    }
+    return got;
+  }
+
+  /** What each event of a message says, its content decoded, beside what Postgres holds of it. */
+  async function offeredAndStored(message: EventHopMessage) {
+    const offered = eventsOf(message).map(({ content, ...ids }) => ({ ids, content: content === undefined ? undefined : decodeEventContent(content) }));
+    const stored = await Promise.all(eventsOf(message).map(async ({ tenantId, eventId, entryId }) => ({ ids: { tenantId, eventId, entryId }, content: await storedContent(eventId) })));
+    return { offered, stored };
+  }
+
   it("offers each committed event to the dispatcher's stream, under its entry id, with what the ledger holds of it, when NATS is up", async () => {
     const app = await build(true);
     const first = await postEvent(app);
     const posted = [first, await postEvent(app, { type: "order.placed", data: { buyer: "Zoë", n: 2 }, metadata: { b: [1.5], a: "é" }, supersedes: first.id })];
-    const js = bus.connection!.jetstream();
-    const consumer = await js.consumers.get(streamName(prefix), "dispatch");
-    const got: { message: EventMessage; msgId: string | undefined }[] = [];
-    const batch = await consumer.fetch({ max_messages: 10, expires: 2_000 });
-    for await (const m of batch) {
-      got.push({ message: EventMessage.parse(m.json()), msgId: m.headers?.get("Nats-Msg-Id") });
-      m.ack();
-      if (got.length === posted.length) break;
+    const got = await nextMessages(posted.length);
+    expect(got.map((g) => g.msgId)).toEqual(posted.map((p) => p.entryId));
+    for (const { message } of got) {
+      const { offered, stored } = await offeredAndStored(message);
+      expect(offered).toEqual(stored);
     }
-    expect(got.map(({ message: { content, ...ids }, msgId }) => ({ ids, msgId, content: content === undefined ? undefined : decodeEventContent(content) }))).toEqual(
-      await Promise.all(posted.map(async (p) => ({ ids: { tenantId: tenant.tenantId, eventId: p.id, entryId: p.entryId }, msgId: p.entryId, content: await storedContent(p.id) }))),
-    );
+    expect(got.flatMap((g) => eventsOf(g.message).map((e) => e.eventId))).toEqual(posted.map((p) => p.id));
+  });
+
+  it("offers the events of one commit in one message, under its first and last entry ids, as the relay cuts its copy", async () => {
+    const app = await build(true);
+    const events = Array.from({ length: 3 }, (_, n) => ({ type: "order.placed", data: { buyer: `B${n}`, n } }));
+    const res = await app.inject({ method: "POST", url: "/api/v2/events/batch", headers: { authorization: `Bearer ${tenant.apiKey}` }, payload: { events } });
+    expect(res.statusCode, res.body).toBe(200);
+    const [got, ...more] = await nextMessages(2);
+    expect(more).toEqual([]);
+    const entryIds = eventsOf(got!.message).map((e) => e.entryId);
+    expect(entryIds).toHaveLength(3);
+    expect(got!.msgId).toBe(`${entryIds[0]}..${entryIds[2]}`);
+    const { offered, stored } = await offeredAndStored(got!.message);
+    expect(offered).toEqual(stored);
   });
 
   /** What Postgres holds of an event, in the form an offer's content decodes to. */
@@ -82,14 +110,18 @@ describe("announcing committed events", () => {
     return { type: r.type, occurredAt: r.occurred_at, supersedes: r.supersedes, metadata: r.metadata, payload: r.payload, callbackUrl: r.callback_url, leafHash: r.leaf_hash, personalDataFields: r.personal_data_fields };
   }
 
-  it("offers a payload over OFFER_CONTENT_MOST_BYTES by its ids alone, for dispatch to read back", () => {
-    const committed = (size: number) =>
+  it("offers a payload over OFFER_CONTENT_MOST_BYTES, or past the message's OFFER_MESSAGE_CONTENT_MOST_BYTES, by its ids alone, for dispatch to read back", () => {
+    const committed = (size: number, n: number) =>
       ({
         accepted: { type: "order.placed", occurredAt: new Date(), supersedes: null, metadata: null, payload: Buffer.alloc(size, 0x20), callbackTarget: null, personalDataFields: [] },
-        stored: { tenantId: "ten_1", id: "evt_1", entryId: "ent_1", leafHash: new Uint8Array(32) },
+        stored: { tenantId: "ten_1", id: `evt_${n}`, entryId: `ent_${n}`, leafHash: new Uint8Array(32) },
       }) as unknown as CommittedEvent;
-    expect(offerOf(committed(OFFER_CONTENT_MOST_BYTES)).content).toBeDefined();
-    expect(offerOf(committed(OFFER_CONTENT_MOST_BYTES + 1))).toEqual({ tenantId: "ten_1", eventId: "evt_1", entryId: "ent_1" });
+    const carried = (sizes: number[]) => offerMessages(sizes.map(committed)).flatMap((m) => eventsOf(m).map((e) => e.content !== undefined));
+    expect(carried([OFFER_CONTENT_MOST_BYTES])).toEqual([true]);
+    expect(offerMessages([committed(OFFER_CONTENT_MOST_BYTES + 1, 0)])).toEqual([{ tenantId: "ten_1", eventId: "evt_0", entryId: "ent_0" }]);
+    const fill = OFFER_MESSAGE_CONTENT_MOST_BYTES / OFFER_CONTENT_MOST_BYTES;
+    expect(carried([...Array<number>(fill).fill(OFFER_CONTENT_MOST_BYTES), 1])).toEqual([...Array<boolean>(fill).fill(true), false]);
+    expect(carried([OFFER_CONTENT_MOST_BYTES + 1, 10, OFFER_CONTENT_MOST_BYTES])).toEqual([false, true, true]);
   });
 
   /** Runs `commit` and resolves once the relay's channel was notified; fails if the stream got a message. */

@@ -1,4 +1,4 @@
-import { encodeEventContent, offer, OFFER_MOST_EVENTS, type EventMessage, type OptionalBus } from "@custody/bus";
+import { commitMessages, encodeEventContent, offer, OFFER_MOST_EVENTS, type EventHopMessage, type EventMessage, type OptionalBus } from "@custody/bus";
 import type { Db } from "@custody/db";
 import { notifyEventsAppended } from "@custody/events";
 import type { Logger } from "@custody/log";
@@ -19,9 +19,16 @@ export type AnnounceEvents = (events: readonly CommittedEvent[]) => void;
  */
 export const OFFER_CONTENT_MOST_BYTES = 64 * 1024;
 
-/** The offer of a committed event: its ids and, when small enough, what dispatch would read of it. */
-export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessage {
-  if (a.payload.length > OFFER_CONTENT_MOST_BYTES) return { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId };
+/**
+ * Most payload bytes one offer message carries in all: the events of a commit that come after it
+ * are offered by their ids alone. At most OFFER_MOST_EVENTS events of 16 KiB metadata each besides,
+ * in base64 and JSON, a message stays well inside NATS's 1 MB default max_payload.
+ */
+export const OFFER_MESSAGE_CONTENT_MOST_BYTES = 256 * 1024;
+
+/** The offer of a committed event: its ids and, when `withContent`, what dispatch would read of it. */
+function offerOf({ accepted: a, stored: s }: CommittedEvent, withContent: boolean): EventMessage {
+  if (!withContent) return { tenantId: s.tenantId, eventId: s.id, entryId: s.entryId };
   const content = encodeEventContent({
     type: a.type,
     occurredAt: a.occurredAt,
@@ -36,14 +43,32 @@ export function offerOf({ accepted: a, stored: s }: CommittedEvent): EventMessag
 }
 
 /**
+ * The offer of one commit's events (at most OFFER_MOST_EVENTS): one message, cut as the relay cuts
+ * its copy (commitMessages). Each event carries its content while its payload is at most
+ * OFFER_CONTENT_MOST_BYTES and the message's stay within OFFER_MESSAGE_CONTENT_MOST_BYTES.
+ */
+export function offerMessages(events: readonly CommittedEvent[]): EventHopMessage[] {
+  let room = OFFER_MESSAGE_CONTENT_MOST_BYTES;
+  return commitMessages(
+    events.map((e) => {
+      const size = e.accepted.payload.length;
+      const withContent = size <= OFFER_CONTENT_MOST_BYTES && size <= room;
+      if (withContent) room -= size;
+      return offerOf(e, withContent);
+    }),
+  );
+}
+
+/**
  * Announces committed events the short way when NATS is up and the commit was small: offered
- * straight to the dispatcher's stream (@custody/bus `offer`) with what dispatch needs of them, one
- * hop instead of waking the relay to read them back and publish them, and no read for dispatch.
- * The relay still follows the ledger and announces every event again, under the same Nats-Msg-Id,
+ * straight to the dispatcher's stream (@custody/bus `offer`), in one message with what dispatch
+ * needs of them, one hop instead of waking the relay to read them back and publish them, and no
+ * read for dispatch.
+ * The relay still follows the ledger and announces every commit again, under the same Nats-Msg-Id,
  * so an offer lost in a crash or an outage only costs latency.
  * A commit of more than OFFER_MOST_EVENTS, or NATS down (or never configured, as in-process tests
  * run the API), wakes the relay instead. A relay round (its read, its publish and its cursor write)
- * costs about the same for one event as for hundreds, while an offer doubles each event's JetStream
+ * costs about the same for one event as for hundreds, while an offer doubles each commit's JetStream
  * publishes (the relay publishes it again, for the stream to drop): offers pay where commits are
  * small — at moderate rates, where the round is a hop on every event's way — and cost where they
  * are large (docs/benchmarks.md, "Events offered by the API"); the relay announces a larger
@@ -57,7 +82,7 @@ export function eventAnnouncer(db: Db, bus: OptionalBus | undefined, prefix: str
     const nc = bus?.connection;
     if (nc === undefined || events.length > OFFER_MOST_EVENTS) return wakeRelay();
     try {
-      offer(nc, prefix, "events", events.map(offerOf));
+      offer(nc, prefix, "events", offerMessages(events));
     } catch (err) {
       logger.warn({ err }, "could not offer events to NATS; waking the relay");
       wakeRelay();

@@ -1,4 +1,4 @@
-import { announce, EVENT_BATCH_MOST, OFFER_MOST_EVENTS, type EventHopMessage, type EventMessage, type NatsConnection } from "@custody/bus";
+import { announce, commitMessages, type EventHopMessage, type EventMessage, type NatsConnection } from "@custody/bus";
 import { sql, type Database, type Kysely } from "@custody/db";
 import { EVENTS_CHANNEL } from "@custody/events";
 import { assertXidCounterAhead, commitOrderRows, finalPrefix, positionOf, type CommitOrderRow, type CommitPosition } from "@custody/ledger-store";
@@ -86,18 +86,17 @@ export class Relay {
 }
 
 /**
- * The messages announcing the events among `rows` (in commit order), one per event, except that the
- * events of one commit (one xid) are announced in batches when the page holds more of them than the
- * API offers of a commit: none of those was offered, so no offer's message is there for the stream
- * to drop theirs against, and a batch costs the stream one message instead of one per event.
+ * The messages announcing the events among `rows` (in commit order), cut commit by commit (one xid)
+ * by commitMessages: the API offered a commit of at most OFFER_MOST_EVENTS cut the same way, so the
+ * stream drops this copy of it as a duplicate, and a larger commit, which no offer duplicates, costs
+ * the stream one message per batch instead of one per event.
  */
 export function eventMessages(rows: ReadonlyArray<CommitOrderRow & { event_tenant: string | null; event_id: string | null }>): EventHopMessage[] {
   const out: EventHopMessage[] = [];
   let commit: EventMessage[] = [];
   let xid: string | undefined;
   const flush = () => {
-    if (commit.length <= OFFER_MOST_EVENTS) out.push(...commit);
-    else for (let i = 0; i < commit.length; i += EVENT_BATCH_MOST) out.push({ events: commit.slice(i, i + EVENT_BATCH_MOST) });
+    out.push(...commitMessages(commit));
     commit = [];
   };
   for (const r of rows) {
