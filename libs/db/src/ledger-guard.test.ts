@@ -65,3 +65,29 @@ describe("ledger tables", () => {
     });
   });
 });
+
+describe("deliveries", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase("guard-deliveries");
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it("refuses a delivery whose tenant is not its event's: the key to the event holds the tenant too (0013)", async () => {
+    const [owner, other] = [newId("ten"), newId("ten")];
+    await sql`INSERT INTO tenants (id, name) VALUES (${owner}, 'owner'), (${other}, 'other')`.execute(t.db);
+    const body = Buffer.from("event");
+    const entryId = newId("ent");
+    await sql`INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash) VALUES (${entryId}, 'event', ${owner}, ${body}, sha256('\\x00'::bytea || ${body}))`.execute(t.db);
+    await sql`INSERT INTO events (tenant_id, id, type, payload, payload_sha256, occurred_at, request_hash, entry_id)
+              VALUES (${owner}, 'evt-1', 'order.placed', '\\x7b7d', sha256('\\x7b7d'), now(), '\\x00', ${entryId})`.execute(t.db);
+    const deliver = (tenantId: string) =>
+      sql`INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key)
+          VALUES (${newId("dlv")}, ${tenantId}, 'evt-1', NULL, 'callback', 'https://example.com/cb', gen_random_uuid())`.execute(t.db);
+    await expect(deliver(other)).rejects.toThrow(/deliveries_tenant_id_event_id_fkey/);
+    await expect(deliver(newId("ten"))).rejects.toThrow(/deliveries_tenant_id_event_id_fkey/);
+    await deliver(owner);
+  });
+});
