@@ -65,7 +65,11 @@ export const fields = {
   CUSTODY_PROOFS_PORT: port.default(3001).describe("Port of the proof service."),
   CUSTODY_SHUTDOWN_GRACE_MS: positiveInt.default(10_000).describe("How long a stopping process waits for in-flight work before it exits anyway."),
   CUSTODY_SEQUENCER_BATCH: positiveInt.max(100_000).default(5_000).describe("Most ledger entries the sequencer assigns indexes to in one transaction."),
-  CUSTODY_SEQUENCER_POLL_MS: positiveInt.default(50).describe("How often the sequencer looks for unsequenced entries when it is idle, in milliseconds."),
+  CUSTODY_SEQUENCER_POLL_MS: positiveInt
+    .default(50)
+    .describe(
+      "How often the sequencer looks for unsequenced entries after a round that found fewer than a batch, in milliseconds. Each round in a row that finds none doubles the wait, up to 8 times this (an idle platform reads the ledger a few times a second); a checkpoint still owed is signed on time.",
+    ),
   CUSTODY_CHECKPOINT_INTERVAL_MS: positiveInt.default(250).describe("How often the sequencer signs a new checkpoint, in milliseconds (only when the tree grew)."),
   CUSTODY_SEQUENCER_LOCK_RETRY_MS: positiveInt.default(1_000).describe("How often a standby sequencer tries to take the leader lock, in milliseconds."),
   CUSTODY_PIPELINE_STAGES: z

@@ -6,7 +6,7 @@ import { appendEntries, consistencyProofBetween, inclusionProofAt, rootAt } from
 import { createLogger } from "@custody/log";
 import { rootFromLeafHashes, rootPlan, verifyConsistency, verifyInclusion } from "@custody/merkle";
 import { generateSigner, openCheckpoint, verifierKeyOf } from "@custody/note";
-import { Sequencer } from "./sequencer.js";
+import { idlePollMs, Sequencer } from "./sequencer.js";
 
 const logger = createLogger({ service: "test", level: process.env.SEQ_LOG ?? "silent", pretty: false });
 const signer = generateSigner("custody.test/log");
@@ -168,5 +168,17 @@ describe("Sequencer", () => {
     await running;
     expect(errors[0]).toMatch(/disagrees with the stored tree nodes/);
     expect(Number((await head(t)).tree_size)).toBe(size);
+  });
+});
+
+describe("idlePollMs", () => {
+  it("polls at the interval after a round that found entries, doubling with each idle round up to 8 times it", () => {
+    expect([0, 1, 2, 3, 4, 5, 50].map((idleRounds) => idlePollMs(idleRounds, 50, undefined))).toEqual([50, 50, 100, 200, 400, 400, 400]);
+  });
+
+  it("never puts off a checkpoint still owed beyond its interval", () => {
+    expect(idlePollMs(5, 50, 120)).toBe(120);
+    expect(idlePollMs(0, 50, 120)).toBe(50);
+    expect(idlePollMs(5, 50, -3)).toBe(0);
   });
 });

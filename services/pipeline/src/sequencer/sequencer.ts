@@ -46,6 +46,22 @@ interface TreeState {
 /** How soon to look again when an entry is committed but an older transaction still runs. */
 const HELD_BACK_RETRY_MS = 5;
 
+/** The idle poll doubles up to this many times the configured interval (8: 50 ms -> 400 ms). */
+const IDLE_POLL_MOST_FACTOR = 8;
+
+/**
+ * How long the sequencer waits after a round, when it found less than a batch: the poll interval
+ * after a round that sequenced entries, doubling with each round in a row that found none, up to
+ * IDLE_POLL_MOST_FACTOR times it. An idle platform then reads the ledger a few times a second, not
+ * twenty (the poll was two thirds of an idle pipeline's CPU), while under load, when every round
+ * finds entries, it looks as often as before. A checkpoint still owed is never put off beyond its
+ * interval.
+ */
+export function idlePollMs(idleRounds: number, pollMs: number, checkpointDueInMs: number | undefined): number {
+  const idle = pollMs * Math.min(2 ** Math.max(idleRounds - 1, 0), IDLE_POLL_MOST_FACTOR);
+  return checkpointDueInMs === undefined ? idle : Math.max(0, Math.min(idle, checkpointDueInMs));
+}
+
 /**
  * Gives ledger entries dense, gapless leaf indexes, extends the stored Merkle tree and signs
  * checkpoints. Exactly one instance leads (a Postgres session advisory lock); the others wait and
@@ -92,6 +108,7 @@ export class Sequencer {
     while (!this.leadership.stopped && (await this.sequenceLegacyBatch(db, state)) > 0);
     state.position = await sequencedPosition(db);
     let lastCheckpointAt = 0;
+    let idleRounds = 0;
     const heldBackDelay = new HeldBackDelay(HELD_BACK_RETRY_MS, this.options.logger);
     while (!this.leadership.stopped) {
       const { added, heldBack } = await this.sequenceBatch(db, state);
@@ -100,8 +117,12 @@ export class Sequencer {
         await this.checkpoint(db, state);
         lastCheckpointAt = now;
       }
+      idleRounds = added > 0 || heldBack ? 0 : idleRounds + 1;
       // A full batch means more is waiting: go again at once.
-      if (added < this.options.batchSize) await this.leadership.pause(heldBackDelay.after({ heldBack, progressed: added > 0 }, this.options.pollMs));
+      if (added < this.options.batchSize) {
+        const checkpointDueInMs = state.size > state.checkpointSize ? lastCheckpointAt + this.options.checkpointIntervalMs - Date.now() : undefined;
+        await this.leadership.pause(heldBackDelay.after({ heldBack, progressed: added > 0 }, idlePollMs(idleRounds, this.options.pollMs, checkpointDueInMs)));
+      }
     }
   }
 
