@@ -14,14 +14,15 @@ import pg from "pg";
 /** Clock ticks per second of /proc (USER_HZ); 100 on every Linux this runs on. */
 const HZ = 100;
 
-function procTicks(pid: number): number {
+/** A process's CPU ticks so far, under a key that a reused pid does not share (pid and start time). */
+function procTicks(pid: number): { key: string; ticks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the parenthesised comm; utime and stime are fields 14 and 15 (1-based).
+    // Fields after the parenthesised comm; utime and stime are fields 14 and 15, starttime 22 (1-based).
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(rest[11]) + Number(rest[12]);
+    return { key: `${pid}:${rest[19]}`, ticks: Number(rest[11]) + Number(rest[12]) };
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
@@ -50,29 +51,58 @@ function machineTicks(): { busy: number; total: number } {
 
 export interface CpuSnapshot {
   at: number;
-  /** label → pid → CPU ticks so far. */
-  ticks: Record<string, Map<number, number>>;
+  /** label → process (pid:start time) → CPU ticks so far, or when last seen for one that has exited. */
+  ticks: Record<string, Map<string, number>>;
   machine: { busy: number; total: number };
 }
 
 export type CpuGroup = number[] | { comm: string; cmdline?: RegExp };
+
+/** How often the meter looks at every group's processes between snapshots. */
+const TRACK_MS = 1_000;
 
 /**
  * CPU use by named groups of processes: `groups` maps a label to pids (fixed) or to a process name
  * (`comm`, and optionally a pattern its command line must match — a Postgres backend's title names
  * its database), looked up at each snapshot: Postgres forks a backend per connection. What the
  * machine spent beyond the groups is reported as "other processes" (the machine is shared).
+ *
+ * Every process is also looked at each second, and one that has exited keeps the ticks it was last
+ * seen with: a pool closes its idle connections, and their backends' CPU would otherwise vanish
+ * from the group and show up as "other processes" (in the peer phase, where the API's pool idles
+ * through the drain, 13 of Custody's 29 s of Postgres CPU did). At most its last second is missed,
+ * and a connection closed for idleness spent it idle.
  */
 export class CpuMeter {
-  constructor(private readonly groups: Record<string, CpuGroup>) {}
+  private readonly seen: Record<string, Map<string, number>> = {};
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly groups: Record<string, CpuGroup>) {
+    for (const label of Object.keys(groups)) this.seen[label] = new Map();
+    this.look();
+    this.timer = setInterval(() => this.look(), TRACK_MS);
+    this.timer.unref();
+  }
+
+  private look(): void {
+    for (const [label, g] of Object.entries(this.groups)) {
+      const seen = this.seen[label]!;
+      for (const pid of Array.isArray(g) ? g : pidsNamed(g.comm, g.cmdline)) {
+        const p = procTicks(pid);
+        if (p !== undefined) seen.set(p.key, p.ticks);
+      }
+    }
+  }
 
   snapshot(): CpuSnapshot {
-    const ticks: Record<string, Map<number, number>> = {};
-    for (const [label, g] of Object.entries(this.groups)) {
-      const pids = Array.isArray(g) ? g : pidsNamed(g.comm, g.cmdline);
-      ticks[label] = new Map(pids.map((pid) => [pid, procTicks(pid)]));
-    }
+    this.look();
+    const ticks: Record<string, Map<string, number>> = {};
+    for (const [label, seen] of Object.entries(this.seen)) ticks[label] = new Map(seen);
     return { at: performance.now(), ticks, machine: machineTicks() };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 
   /** % of one core per group between two snapshots, and the whole machine's busy % (of all cores). */
@@ -81,7 +111,7 @@ export class CpuMeter {
     const perGroup: Record<string, number> = {};
     let ours = 0;
     for (const label of Object.keys(b.ticks)) {
-      // Per process: one that started after `a` counts whole; one that exited before `b` is missed.
+      // Per process: one that started after `a` counts whole; one that exited before `b` up to when it was last seen.
       let ticks = 0;
       for (const [pid, t] of b.ticks[label]!) ticks += t - (a.ticks[label]?.get(pid) ?? 0);
       ours += ticks;
@@ -342,7 +372,7 @@ export class PgBackendMeter {
     for (const r of rows) {
       const owner = r.port === null ? undefined : sockets.get(r.port);
       const who = owner === undefined ? "?" : (this.owners.get(owner) ?? `pid ${owner}`);
-      backends.set(r.pid, { label: `${who} · ${r.app || "(no name)"}`, ticks: procTicks(r.pid) });
+      backends.set(r.pid, { label: `${who} · ${r.app || "(no name)"}`, ticks: procTicks(r.pid)?.ticks ?? 0 });
     }
     return { at: performance.now(), backends };
   }

@@ -511,6 +511,7 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
     receiver.send({ sample: true });
     const sample = await receiver.next((m) => ("sample" in m ? m.sample : undefined) as ReceiverSample | null | undefined);
     await admin2.end();
+    cpu.stop();
     for (const c of children.reverse()) await stopProcess(c.p, c.label);
     let errorLines = 0;
     let deadlocks = 0;
