@@ -142,8 +142,9 @@ export const HOPS = {
     consumer: "dispatch",
     subject: "events",
     schema: EventHopMessage,
-    // A batch's id is its first and last entry: the same whenever the relay cuts the same events
-    // together (a re-read after a crash, unless more entries committed meanwhile); no offer has such an id.
+    // A batch's id is its first and last entry: the same whenever the same events are cut together
+    // (the API's offer of a commit and the relay's copy; the relay's re-read after a crash, unless
+    // more entries committed meanwhile). Entry ids are unique, so no other message has it.
     msgId: (m: EventHopMessage) => ("events" in m ? `${m.events[0]!.entryId}..${m.events[m.events.length - 1]!.entryId}` : m.entryId),
     weight: (m: EventHopMessage) => ("events" in m ? m.events.length : 1),
   },

@@ -20,9 +20,10 @@ export type AnnounceEvents = (events: readonly CommittedEvent[]) => void;
 export const OFFER_CONTENT_MOST_BYTES = 64 * 1024;
 
 /**
- * Most payload bytes one offer message carries in all: the events of a commit that come after it
- * are offered by their ids alone. At most OFFER_MOST_EVENTS events of 16 KiB metadata each besides,
- * in base64 and JSON, a message stays well inside NATS's 1 MB default max_payload.
+ * Most payload bytes one offer message carries in all: an event whose payload would take it past
+ * this is offered by its ids alone. So a message of at most OFFER_MOST_EVENTS events, each with
+ * up to 16 KiB of metadata besides, stays inside NATS's 1 MB default max_payload; one that did not
+ * would be refused at publish, and the announcer would wake the relay instead.
  */
 export const OFFER_MESSAGE_CONTENT_MOST_BYTES = 256 * 1024;
 
@@ -45,7 +46,7 @@ function offerOf({ accepted: a, stored: s }: CommittedEvent, withContent: boolea
 /**
  * The offer of one commit's events (at most OFFER_MOST_EVENTS): one message, cut as the relay cuts
  * its copy (commitMessages). Each event carries its content while its payload is at most
- * OFFER_CONTENT_MOST_BYTES and the message's stay within OFFER_MESSAGE_CONTENT_MOST_BYTES.
+ * OFFER_CONTENT_MOST_BYTES and the message's payloads stay within OFFER_MESSAGE_CONTENT_MOST_BYTES.
  */
 export function offerMessages(events: readonly CommittedEvent[]): EventHopMessage[] {
   let room = OFFER_MESSAGE_CONTENT_MOST_BYTES;
