@@ -70,7 +70,7 @@ const TRACK_MS = 1_000;
  * Every process is also looked at each second, and one that has exited keeps the ticks it was last
  * seen with: a pool closes its idle connections, and their backends' CPU would otherwise vanish
  * from the group and show up as "other processes" (in the peer phase, where connections idle out
- * during the drain, 13 of Custody's 29 s of Postgres CPU did). At most its last second is missed,
+ * during the drain, about 0.08 ms of Custody's 0.27 ms of Postgres CPU per delivery did). At most its last second is missed,
  * and a connection closed for idleness spent it idle.
  */
 export class CpuMeter {
