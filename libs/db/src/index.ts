@@ -1,6 +1,6 @@
 export { createClient, createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type DbSettings } from "./connect.js";
 export { migrate, readMigrations, MIGRATIONS_DIR, type Migration, type MigrationReport } from "./migrate.js";
-export { newId } from "./ids.js";
+export { newId, newOrderedId } from "./ids.js";
 export { writeAtomically, WriteConflict, type WritePart } from "./statement.js";
 export { pingDatabase, postgresReadiness } from "./ping.js";
 export type * from "./tables.js";

@@ -1,4 +1,4 @@
-import { columnsOf, newId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
+import { columnsOf, newOrderedId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -21,7 +21,7 @@ export interface AppendedEntry {
 export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedEntry[]; insert: RawBuilder<unknown> } {
   const appended = entries.map((e) => {
     const body = encodeEntry(e.document);
-    return { id: newId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
+    return { id: newOrderedId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
   });
   const col = columnsOf(appended);
   const insert = sql`

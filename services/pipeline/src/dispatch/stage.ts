@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { eventsOf, runStage, type NatsConnection, type RunningStage } from "@custody/bus";
-import { newId, sql, type Db } from "@custody/db";
+import { newOrderedId, sql, type Db } from "@custody/db";
 import { createSealedDeliveries } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import type { Signer } from "@custody/note";
@@ -75,7 +75,7 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
         canSendNow: (endpointId, url) => o.deliverer.claimTarget(endpointId, url),
         parkMsOf: (endpointId, url) => o.deliverer.parkMs(endpointId, url, o.parkMs),
         now: at,
-        newId: () => newId("dlv"),
+        newId: () => newOrderedId("dlv"),
         newUuid: randomUUID,
       });
       const toSeal = planned.filter((p) => p.attempt !== undefined);
