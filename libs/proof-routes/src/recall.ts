@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { newId, sql, type Db } from "@custody/db";
+import { newId, newOrderedId, sql, type Db } from "@custody/db";
 import { cancelUnsealed, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
@@ -81,7 +81,7 @@ export async function recallEvent(db: Db, tenantId: string, eventId: string, rea
       ]);
       await queueDeliveries(
         trx,
-        targets.map((t) => ({ id: newId("dlv"), tenantId, eventId: noticeEventId!, endpointId: t.id, targetUrl: t.url })),
+        targets.map((t) => ({ id: newOrderedId("dlv"), tenantId, eventId: noticeEventId!, endpointId: t.id, targetUrl: t.url })),
         recalledAt,
       );
     }

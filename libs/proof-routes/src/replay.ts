@@ -1,4 +1,4 @@
-import { newId, sql, type Db } from "@custody/db";
+import { newId, newOrderedId, sql, type Db } from "@custody/db";
 import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { matchesSubscription } from "@custody/redact";
@@ -79,7 +79,7 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
       .execute();
     await queueDeliveries(
       trx,
-      events.map((e) => ({ id: newId("dlv"), tenantId: request.tenantId, eventId: e.id, endpointId: request.endpointId, targetUrl: endpoint.url, replayId: id, replayOf: e.original })),
+      events.map((e) => ({ id: newOrderedId("dlv"), tenantId: request.tenantId, eventId: e.id, endpointId: request.endpointId, targetUrl: endpoint.url, replayId: id, replayOf: e.original })),
       new Date(),
     );
     return id;

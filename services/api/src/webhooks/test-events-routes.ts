@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { newId, type Database, type Transaction } from "@custody/db";
+import { newId, newOrderedId, type Database, type Transaction } from "@custody/db";
 import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
@@ -47,7 +47,7 @@ export async function enqueueTestEvent(trx: Transaction<Database>, tenantId: str
       fanOut: false,
     },
   ]);
-  const deliveryId = newId("dlv");
+  const deliveryId = newOrderedId("dlv");
   await queueDeliveries(trx, [{ id: deliveryId, tenantId, eventId, endpointId: endpoint.id, targetUrl: endpoint.url }], now);
   return { eventId, deliveryId };
 }
