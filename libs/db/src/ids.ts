@@ -28,7 +28,7 @@ function randomChars(out: string, length: number): string {
 }
 
 /**
- * A prefixed random id (`ten_…`, `key_…`, `ent_…`): the prefix tells a person what the id names;
+ * A prefixed random id (`ten_…`, `key_…`, `evt_…`): the prefix tells a person what the id names;
  * 22 base62 characters carry 130 bits, so ids never collide and cannot be guessed.
  */
 export function newId(prefix: string): string {
@@ -38,8 +38,8 @@ export function newId(prefix: string): string {
 /**
  * A prefixed id that sorts by the millisecond it was minted: its first 8 characters are the time
  * in base 62 (the alphabet is in byte order), the other 14 random (83 bits). Rows keyed by such
- * ids are inserted at the right end of their B-trees, which stay dense and whose hot pages stay
- * cached however large the table grows; random keys touch a page anywhere in the index per insert.
+ * ids are inserted at the right end of their B-trees, which stay dense, and the few pages inserts
+ * touch stay cached as the table grows; a random key touches a page anywhere in the index.
  */
 export function newOrderedId(prefix: string, nowMs: number = Date.now()): string {
   let time = "";
