@@ -18,7 +18,8 @@ function randomByte(): number {
   return pool[at++]!;
 }
 
-function randomChars(out: string, length: number): string {
+function randomChars(length: number): string {
+  let out = "";
   while (out.length < length) {
     const b = randomByte();
     // 62 * 4 = 248: rejecting bytes >= 248 keeps every character equally likely.
@@ -32,7 +33,7 @@ function randomChars(out: string, length: number): string {
  * 22 base62 characters carry 130 bits, so ids never collide and cannot be guessed.
  */
 export function newId(prefix: string): string {
-  return `${prefix}_${randomChars("", LENGTH)}`;
+  return `${prefix}_${randomChars(LENGTH)}`;
 }
 
 /**
@@ -44,5 +45,5 @@ export function newId(prefix: string): string {
 export function newOrderedId(prefix: string, nowMs: number = Date.now()): string {
   let time = "";
   for (let t = Math.floor(nowMs), i = 0; i < TIME_LENGTH; i++, t = Math.floor(t / 62)) time = ALPHABET[t % 62]! + time;
-  return `${prefix}_${randomChars(time, LENGTH)}`;
+  return `${prefix}_${time}${randomChars(LENGTH - TIME_LENGTH)}`;
 }
