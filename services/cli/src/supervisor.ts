@@ -12,13 +12,20 @@ export interface ChildSpec {
 const require = createRequire(import.meta.url);
 const TSX_LOADER = require.resolve("tsx");
 /**
- * V8 flags every service runs with, under `npm start` and the benchmark alike. Semi-spaces of 64 MB
- * (V8's default is 16): the pipeline and the API allocate per message and per request, and a young
- * generation four times larger scavenges a quarter as often and promotes less of what dies young —
- * 4–5 % of a core less for the pipeline at 1,000 events/s (docs/benchmarks.md, "A larger young
- * generation"), for up to about 100 MB more memory per process (the new space is two semi-spaces).
+ * V8 flags every service runs with, under `npm start` and the benchmark alike.
+ * - Semi-spaces of 64 MB (V8's default is 16): the pipeline and the API allocate per message and per
+ *   request, and a young generation four times larger scavenges a quarter as often and promotes less
+ *   of what dies young — 4–5 % of a core less for the pipeline at 1,000 events/s (docs/benchmarks.md,
+ *   "A larger young generation"), for up to about 100 MB more memory per process (the new space is
+ *   two semi-spaces).
+ * - Earlier tier-up: baseline (Sparkplug) code from a function's first call instead of interpreting
+ *   it for a while, and optimisation after a quarter of the default interrupt budget. At 100 events/s
+ *   the hot path's functions run once or twice per event, and with the defaults the API was still
+ *   optimising them 40 s after start (TurboFan a sixth of its CPU): platform CPU at that rate fell
+ *   from 96 % to 86 % of a core (means of five alternated pairs on freshly started platforms) and
+ *   did not change once warm (docs/benchmarks.md, "Earlier tier-up").
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64"];
+export const SERVICE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=64", "--always-sparkplug", "--interrupt-budget=16896"];
 const MAX_QUICK_CRASHES = 5;
 const QUICK_CRASH_MS = 5_000;
 
