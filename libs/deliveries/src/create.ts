@@ -1,5 +1,12 @@
-import { columnsOf, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
+import { columnsOf, newOrderedId, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
+
+/**
+ * A new delivery's id: in time order (`newOrderedId`), so each delivery's rows — its own, its seal
+ * and outcome rows — are inserted at the right end of their keys' B-trees (docs/benchmarks.md,
+ * "Delivery and entry ids in time order").
+ */
+export const newDeliveryId = (): string => newOrderedId("dlv");
 
 /** A delivery as it is made: by fan-out (sealed at once, or parked), or by a replay, a recall notice or a test event. */
 export interface NewDelivery {

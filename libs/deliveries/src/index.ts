@@ -4,7 +4,7 @@
  * taking the caller's transaction (or none: a batch is one atomic statement), with its guard
  * written once.
  */
-export { createDeliveries, type NewDelivery } from "./create.js";
+export { createDeliveries, newDeliveryId, type NewDelivery } from "./create.js";
 export { createSealedDeliveries, recordSeals } from "./seals.js";
 export { recordOutcomes, recordedAmong, outcomeKey, type OutcomeToRecord } from "./outcomes.js";
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { newId, newOrderedId, sql, type Db } from "@custody/db";
-import { cancelUnsealed, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
+import { newId, sql, type Db } from "@custody/db";
+import { cancelUnsealed, newDeliveryId, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
 import { recallEntry } from "@custody/ledger";
@@ -81,7 +81,7 @@ export async function recallEvent(db: Db, tenantId: string, eventId: string, rea
       ]);
       await queueDeliveries(
         trx,
-        targets.map((t) => ({ id: newOrderedId("dlv"), tenantId, eventId: noticeEventId!, endpointId: t.id, targetUrl: t.url })),
+        targets.map((t) => ({ id: newDeliveryId(), tenantId, eventId: noticeEventId!, endpointId: t.id, targetUrl: t.url })),
         recalledAt,
       );
     }

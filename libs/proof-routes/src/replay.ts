@@ -1,5 +1,5 @@
-import { newId, newOrderedId, sql, type Db } from "@custody/db";
-import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
+import { newId, sql, type Db } from "@custody/db";
+import { newDeliveryId, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { matchesSubscription } from "@custody/redact";
 
@@ -79,7 +79,7 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
       .execute();
     await queueDeliveries(
       trx,
-      events.map((e) => ({ id: newOrderedId("dlv"), tenantId: request.tenantId, eventId: e.id, endpointId: request.endpointId, targetUrl: endpoint.url, replayId: id, replayOf: e.original })),
+      events.map((e) => ({ id: newDeliveryId(), tenantId: request.tenantId, eventId: e.id, endpointId: request.endpointId, targetUrl: endpoint.url, replayId: id, replayOf: e.original })),
       new Date(),
     );
     return id;

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { expect } from "vitest";
-import { newId, newOrderedId, type Database, type DeliveryStatus, type Kysely } from "@custody/db";
+import { newId, type Database, type DeliveryStatus, type Kysely } from "@custody/db";
 import { attemptEntry, custodyEntry, eventEntry } from "@custody/ledger";
+import { newDeliveryId } from "@custody/deliveries";
 import { appendEntries } from "@custody/ledger-store";
 import { auth, type TestApi, type TestTenant } from "./test-app.fixture.js";
 
@@ -70,7 +71,7 @@ export interface DeliveryFields {
 
 export async function insertDelivery(db: Kysely<Database>, f: DeliveryFields): Promise<{ id: string; eventId: string }> {
   const eventId = f.eventId ?? (await insertEvent(db, f.tenantId, { type: f.eventType }));
-  const id = newOrderedId("dlv");
+  const id = newDeliveryId();
   const at = f.createdAt ?? new Date();
   await db
     .insertInto("deliveries")

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { newId, newOrderedId, type Database, type Transaction } from "@custody/db";
-import { notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
+import { newId, type Database, type Transaction } from "@custody/db";
+import { newDeliveryId, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { appendEvents } from "@custody/events";
 import { bearerSecurity, errorResponses, principalOf, type HttpApp } from "@custody/http";
@@ -47,7 +47,7 @@ export async function enqueueTestEvent(trx: Transaction<Database>, tenantId: str
       fanOut: false,
     },
   ]);
-  const deliveryId = newOrderedId("dlv");
+  const deliveryId = newDeliveryId();
   await queueDeliveries(trx, [{ id: deliveryId, tenantId, eventId, endpointId: endpoint.id, targetUrl: endpoint.url }], now);
   return { eventId, deliveryId };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eventsOf, runStage, type NatsConnection, type RunningStage } from "@custody/bus";
-import { newOrderedId, sql, type Db } from "@custody/db";
-import { createSealedDeliveries } from "@custody/deliveries";
+import { sql, type Db } from "@custody/db";
+import { createSealedDeliveries, newDeliveryId } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import type { Signer } from "@custody/note";
 import type { Deliverer, ReadyAttempt } from "../deliver/deliverer.js";
@@ -75,7 +75,7 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
         canSendNow: (endpointId, url) => o.deliverer.claimTarget(endpointId, url),
         parkMsOf: (endpointId, url) => o.deliverer.parkMs(endpointId, url, o.parkMs),
         now: at,
-        newId: () => newOrderedId("dlv"),
+        newId: newDeliveryId,
         newUuid: randomUUID,
       });
       const toSeal = planned.filter((p) => p.attempt !== undefined);
