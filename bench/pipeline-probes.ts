@@ -26,12 +26,13 @@ function procTicks(pid: number): { key: string; ticks: number } | undefined {
   }
 }
 
-function pidsNamed(comm: string, cmdline?: RegExp): number[] {
+function pidsNamed(comm: string | RegExp, cmdline?: RegExp): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== comm) continue;
+      const name = readFileSync(`/proc/${entry}/comm`, "utf8").trim();
+      if (typeof comm === "string" ? name !== comm : !comm.test(name)) continue;
       if (cmdline !== undefined && !cmdline.test(readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " "))) continue;
       pids.push(Number(entry));
     } catch {
@@ -56,7 +57,8 @@ export interface CpuSnapshot {
   machine: { busy: number; total: number };
 }
 
-export type CpuGroup = number[] | { comm: string; cmdline?: RegExp };
+/** Pids, or processes by name (`/proc/<pid>/comm`: exactly, or matching) and optionally command line. */
+export type CpuGroup = number[] | { comm: string | RegExp; cmdline?: RegExp };
 
 /** How often the meter looks at every group's processes between snapshots. */
 const TRACK_MS = 1_000;
