@@ -229,8 +229,8 @@ export async function benchPipeline(argv: readonly string[] = process.argv.slice
       "postgres (this database's backends)": { comm: "postgres", cmdline: new RegExp(`: \\S+ ${t.name} `) },
       "postgres (shared: wal writer, checkpointer, …)": { comm: "postgres", cmdline: /^postgres: \S+: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher|archiver)/ },
       "nats-server": { comm: "nats-server" },
-      // This VM's kernel runs DAMON-based reclaim: a kdamond thread that can take a core for
-      // 20–40 ms every half second, the 100 events/s tail (docs/benchmarks.md, twelfth session).
+      // This VM's kernel runs DAMON-based reclaim: a kdamond thread that takes a core for 13–29 ms
+      // every 0.544 s, most of the 100 events/s tail (docs/benchmarks.md, twelfth session).
       "kernel: kdamond (the VM's memory reclaim)": { comm: /^kdamond\.\d+$/ },
     };
     const cpu = new CpuMeter(groups);
