@@ -15,7 +15,7 @@ import pg from "pg";
 const HZ = 100;
 
 /** A process's CPU ticks so far, under a key that a reused pid does not share (pid and start time). */
-function procTicks(pid: number): { key: string; ticks: number } | undefined {
+export function procTicks(pid: number): { key: string; ticks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the parenthesised comm; utime and stime are fields 14 and 15, starttime 22 (1-based).

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { benchAudit } from "./audit.js";
 import { benchConsole } from "./console.js";
+import { benchIngestWrite } from "./ingest-write.js";
 import { benchLedger } from "./ledger.js";
 import { benchPipeline } from "./pipeline.js";
 import { benchSeal } from "./seal.js";
@@ -17,6 +18,7 @@ const parts: Record<string, () => Promise<BenchResult>> = {
   audit: () => benchAudit(process.argv.slice(2)),
   console: () => benchConsole(process.argv.slice(2)),
   seal: benchSeal,
+  "ingest-write": benchIngestWrite,
 };
 
 // `--flag[=value]` and `NAME=value` arguments are options of the parts, not part names.
