@@ -1,7 +1,7 @@
 export { createClient, createDb, createPool, ensureDatabase, splitDatabaseUrl, type Db, type DbSettings } from "./connect.js";
 export { migrate, readMigrations, MIGRATIONS_DIR, type Migration, type MigrationReport } from "./migrate.js";
 export { newId, newOrderedId } from "./ids.js";
-export { writeAtomically, WriteConflict, type WritePart } from "./statement.js";
+export { fixedAtomicWrite, writeAtomically, WriteConflict, type Slots, type WritePart } from "./statement.js";
 export { pingDatabase, postgresReadiness } from "./ping.js";
 export type * from "./tables.js";
 export { sql, Kysely, PostgresDialect, type Transaction, type RawBuilder } from "kysely";

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { newId } from "./ids.js";
-import { WriteConflict, writeAtomically } from "./statement.js";
+import { fixedAtomicWrite, WriteConflict, writeAtomically } from "./statement.js";
+import { createDb } from "./connect.js";
 import { createTestDatabase, type TestDatabase } from "./testing.js";
 
 describe("writeAtomically", () => {
@@ -57,5 +58,50 @@ describe("writeAtomically", () => {
     ).rejects.toBeInstanceOf(WriteConflict);
     expect(await entries()).toBe(before);
     expect(await claims()).toEqual([1, 2, 3]);
+  });
+
+  describe("fixedAtomicWrite", () => {
+    let builds = 0;
+    // A fixed statement of both kinds of slot and a constant: the claim's tag is the same in every run.
+    const claim = fixedAtomicWrite<"keys" | "notes" | "count">((slot) => {
+      builds++;
+      return [
+        { name: "noted", sql: sql`INSERT INTO notes (k, note, tag) SELECT *, ${"fixed"} FROM unnest(${slot.array("keys", "int4")}, ${slot.array("notes", "text")})` },
+        { name: "claimed", sql: sql`INSERT INTO claims SELECT unnest(${slot.array("keys", "int4")}) ON CONFLICT DO NOTHING RETURNING k`, expect: { rows: slot.value("count"), what: "claims" } },
+      ];
+    });
+    const notes = async () => (await sql<{ k: number; note: string; tag: string }>`SELECT k, note, tag FROM notes ORDER BY k`.execute(t.db)).rows;
+    const run = (db: typeof t.db, keys: number[]) => claim(db, { keys, notes: keys.map((k) => `n${k}`), count: keys.length });
+    beforeAll(async () => {
+      await sql`CREATE TABLE notes (k int PRIMARY KEY, note text NOT NULL, tag text NOT NULL)`.execute(t.db);
+    });
+
+    it("builds once and writes each run's values, whatever their number, through one prepared text", async () => {
+      // As the API's writer connects: every statement prepared by its text (plans.ts).
+      const writer = createDb({ url: t.url, poolMax: 1, statementTimeoutMs: 10_000, applicationName: "fixed", indexPlans: true });
+      try {
+        await run(writer.db, [20]);
+        await run(writer.db, [21, 22, 23]);
+        await writer.db.transaction().execute((trx) => run(trx, [24, 25]));
+        expect(builds).toBe(1);
+        expect(await notes()).toEqual([20, 21, 22, 23, 24, 25].map((k) => ({ k, note: `n${k}`, tag: "fixed" })));
+        const prepared = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE 'WITH "noted"%'`.execute(writer.db);
+        expect(prepared.rows[0]!.n).toBe(1);
+      } finally {
+        await writer.db.destroy();
+      }
+    });
+
+    it("undoes every part and throws WriteConflict when a count differs", async () => {
+      const before = await notes();
+      const err = await run(t.db, [30, 1]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WriteConflict);
+      expect((err as Error).message).toBe("claims were 1 rows, expected 2");
+      expect(await notes()).toEqual(before);
+    });
+
+    it("refuses a value its array slot's type cannot hold, before sending anything", async () => {
+      await expect(claim(t.db, { keys: [1.5], notes: ["x"], count: 1 })).rejects.toThrow(/1.5 is not an int4/);
+    });
   });
 });

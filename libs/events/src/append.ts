@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { columnsOf, sql, writeAtomically, WriteConflict, type Database, type Kysely } from "@custody/db";
+import { fixedAtomicWrite, sql, WriteConflict, type ArrayElementType, type Database, type Kysely } from "@custody/db";
 import { eventEntry } from "@custody/ledger";
-import { entryInsert } from "@custody/ledger-store";
+import { entriesInsertSql, entryColumns, entryRows, type EntryColumn } from "@custody/ledger-store";
 import { canonicalJson, type JsonValue } from "@custody/redact";
 
 /** An event ready to store: payload and metadata already in canonical form. */
@@ -57,6 +57,30 @@ export class EventIdRace extends Error {
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
+type EventColumn = "tenantId" | "id" | "type" | "eventTypeId" | "payload" | "payloadSha256" | "occurredAt" | "supersedes" | "metadata" | "callbackUrl" | "requestHash" | "entryId" | "fanOut";
+
+/** The one statement every append of events runs: its text never changes (fixedAtomicWrite). */
+const writeEvents = fixedAtomicWrite<`entry.${EntryColumn}` | `event.${EventColumn}` | "count">((slot) => {
+  const e = (c: EventColumn, type: ArrayElementType) => slot.array(`event.${c}`, type);
+  return [
+    { name: "event_entries", sql: entriesInsertSql((c, type) => slot.array(`entry.${c}`, type)) },
+    {
+      name: "stored_events",
+      sql: sql`
+        INSERT INTO events (tenant_id, id, type, event_type_id, payload, payload_sha256, occurred_at, supersedes, metadata, callback_url,
+                            request_hash, entry_id, fan_out)
+        SELECT * FROM unnest(
+          ${e("tenantId", "text")}, ${e("id", "text")}, ${e("type", "text")}, ${e("eventTypeId", "text")},
+          ${e("payload", "bytea")}, ${e("payloadSha256", "bytea")}, ${e("occurredAt", "timestamptz")},
+          ${e("supersedes", "text")}, ${e("metadata", "jsonb")}, ${e("callbackUrl", "text")},
+          ${e("requestHash", "bytea")}, ${e("entryId", "text")}, ${e("fanOut", "bool")})
+        ON CONFLICT (tenant_id, id) DO NOTHING
+        RETURNING 1`,
+      expect: { rows: slot.value("count"), what: "events" },
+    },
+  ];
+});
+
 /**
  * Appends events (of any tenants) in one statement: their ledger entries and the events rows
  * (payload beside the ledger, committed to by hash) — all of it is stored or none is, with or
@@ -68,34 +92,37 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
  */
 export async function insertPreparedEvents(db: Kysely<Database>, events: readonly PreparedEventRow[]): Promise<AppendedEvent[]> {
   if (events.length === 0) return [];
-  const { appended, insert } = entryInsert(
-    events.map((e) => ({
-      tenantId: e.tenantId,
-      document: eventEntry({ tenantId: e.tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
-    })),
-  );
+  const entries = events.map((e) => ({
+    tenantId: e.tenantId,
+    document: eventEntry({ tenantId: e.tenantId, eventId: e.id, type: e.type, payloadSha256: e.payloadSha256, occurredAt: e.occurredAt, supersedes: e.supersedes }),
+  }));
+  const appended = entryRows(entries);
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
   const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
   const ordered = events.map((e, i) => ({ e, entryId: appended[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
-  const col = columnsOf(ordered);
+  const entryValues = entryColumns(entries, appended);
   try {
-    await writeAtomically(db, [
-      { name: "event_entries", sql: insert },
-      {
-        name: "stored_events",
-        sql: sql`
-          INSERT INTO events (tenant_id, id, type, event_type_id, payload, payload_sha256, occurred_at, supersedes, metadata, callback_url,
-                              request_hash, entry_id, fan_out)
-          SELECT * FROM unnest(
-            ${col("text", (r) => r.e.tenantId)}, ${col("text", (r) => r.e.id)}, ${col("text", (r) => r.e.type)}, ${col("text", (r) => r.e.eventTypeId)},
-            ${col("bytea", (r) => r.e.payload)}, ${col("bytea", (r) => r.e.payloadSha256)}, ${col("timestamptz", (r) => r.e.occurredAt)},
-            ${col("text", (r) => r.e.supersedes)}, ${col("jsonb", (r) => r.e.metadata)}, ${col("text", (r) => r.e.callbackUrl)},
-            ${col("bytea", (r) => r.e.requestHash)}, ${col("text", (r) => r.entryId)}, ${col("bool", (r) => r.e.fanOut ?? true)})
-          ON CONFLICT (tenant_id, id) DO NOTHING
-          RETURNING 1`,
-        expect: { rows: events.length, what: "events" },
-      },
-    ]);
+    await writeEvents(db, {
+      "entry.id": entryValues.id,
+      "entry.kind": entryValues.kind,
+      "entry.tenantId": entryValues.tenantId,
+      "entry.body": entryValues.body,
+      "entry.leafHash": entryValues.leafHash,
+      "event.tenantId": ordered.map((r) => r.e.tenantId),
+      "event.id": ordered.map((r) => r.e.id),
+      "event.type": ordered.map((r) => r.e.type),
+      "event.eventTypeId": ordered.map((r) => r.e.eventTypeId),
+      "event.payload": ordered.map((r) => r.e.payload),
+      "event.payloadSha256": ordered.map((r) => r.e.payloadSha256),
+      "event.occurredAt": ordered.map((r) => r.e.occurredAt),
+      "event.supersedes": ordered.map((r) => r.e.supersedes),
+      "event.metadata": ordered.map((r) => r.e.metadata),
+      "event.callbackUrl": ordered.map((r) => r.e.callbackUrl),
+      "event.requestHash": ordered.map((r) => r.e.requestHash),
+      "event.entryId": ordered.map((r) => r.entryId),
+      "event.fanOut": ordered.map((r) => r.e.fanOut ?? true),
+      count: events.length,
+    });
   } catch (err) {
     if (err instanceof WriteConflict) throw new EventIdRace(`event id(s) were taken concurrently (${err.message})`);
     throw err;

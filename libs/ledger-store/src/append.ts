@@ -1,4 +1,4 @@
-import { columnsOf, newOrderedId, sql, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
+import { arrayParam, newOrderedId, sql, type ArrayElementType, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -14,21 +14,45 @@ export interface AppendedEntry {
   body: Uint8Array;
 }
 
-/**
- * Makes the rows for these entries (fresh ids, exact bytes, leaf hashes) and the INSERT that stores
- * them, to run alone or as one part of a larger statement (a batch written in one round trip).
- */
-export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedEntry[]; insert: RawBuilder<unknown> } {
-  const appended = entries.map((e) => {
+/** The rows for these entries: fresh ids, exact bytes, leaf hashes. */
+export function entryRows(entries: readonly NewEntry[]): AppendedEntry[] {
+  return entries.map((e) => {
     const body = encodeEntry(e.document);
     return { id: newOrderedId("ent"), kind: e.document.kind, leafHash: leafHash(body), body };
   });
-  const col = columnsOf(appended);
-  const insert = sql`
+}
+
+/** The columns of entry rows, each with its array parameter's type. */
+const ENTRY_COLUMNS = { id: "text", kind: "text", tenantId: "text", body: "bytea", leafHash: "bytea" } as const satisfies Record<string, ArrayElementType>;
+export type EntryColumn = keyof typeof ENTRY_COLUMNS;
+
+/** The rows' values by column, as `entriesInsertSql`'s parameters take them. */
+export function entryColumns(entries: readonly NewEntry[], appended: readonly AppendedEntry[]): Record<EntryColumn, unknown[]> {
+  return {
+    id: appended.map((a) => a.id),
+    kind: appended.map((a) => a.kind),
+    tenantId: entries.map((e) => e.tenantId),
+    body: appended.map((a) => a.body),
+    leafHash: appended.map((a) => a.leafHash),
+  };
+}
+
+/** The INSERT of entries whose columns are array parameters, each made by `param` for its column and type. */
+export function entriesInsertSql(param: (column: EntryColumn, type: ArrayElementType) => RawBuilder<unknown>): RawBuilder<unknown> {
+  const p = (c: EntryColumn) => param(c, ENTRY_COLUMNS[c]);
+  return sql`
     INSERT INTO ledger_entries (id, kind, tenant_id, body, leaf_hash)
-    SELECT * FROM unnest(${col("text", (a) => a.id)}, ${col("text", (a) => a.kind)}, ${col("text", (_, i) => entries[i]!.tenantId)},
-                         ${col("bytea", (a) => a.body)}, ${col("bytea", (a) => a.leafHash)})`;
-  return { appended, insert };
+    SELECT * FROM unnest(${p("id")}, ${p("kind")}, ${p("tenantId")}, ${p("body")}, ${p("leafHash")})`;
+}
+
+/**
+ * Makes the rows for these entries and the INSERT that stores them, to run alone or as one part of
+ * a larger statement (a batch written in one round trip).
+ */
+export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedEntry[]; insert: RawBuilder<unknown> } {
+  const appended = entryRows(entries);
+  const values = entryColumns(entries, appended);
+  return { appended, insert: entriesInsertSql((c, type) => arrayParam(type, values[c] as never)) };
 }
 
 /**

@@ -1,4 +1,4 @@
-export { appendEntries, entryInsert, leafIndexesOf, type NewEntry, type AppendedEntry } from "./append.js";
+export { appendEntries, entriesInsertSql, entryColumns, entryInsert, entryRows, leafIndexesOf, type EntryColumn, type NewEntry, type AppendedEntry } from "./append.js";
 export { fetchNodes, loadNodes, loadFrontier, rootAt, inclusionProofAt, inclusionProofsAt, consistencyProofBetween, committedTreeSize } from "./tree-store.js";
 export {
   entriesAfter,
