@@ -14,7 +14,7 @@ import { createTestDatabase } from "@custody/db/testing";
 import { insertPreparedEvents, type PreparedEventRow } from "@custody/events";
 import { useNativeCrypto } from "@custody/runtime";
 import { createTenant } from "@custody/tenancy";
-import { procTicks } from "./pipeline-probes.js";
+import { processCpuUs } from "./pipeline-probes.js";
 import { progress, type BenchResult } from "./report.js";
 
 const SIZES = [1, 3, 8, 32, 128] as const;
@@ -22,8 +22,6 @@ const SIZES = [1, 3, 8, 32, 128] as const;
 const EVENTS_PER_SIZE = 6_000;
 /** Passes over the sizes, alternating their order, so a drift of the machine does not favour one size. */
 const PASSES = 2;
-/** µs of CPU per /proc tick (USER_HZ 100). */
-const TICK_US = 10_000;
 
 interface Sample {
   statements: number;
@@ -66,13 +64,13 @@ export async function benchIngestWrite(): Promise<BenchResult> {
       for (const size of pass % 2 === 0 ? SIZES : [...SIZES].reverse()) {
         await write(groups(size, EVENTS_PER_SIZE / 10));
         const batches = groups(size, EVENTS_PER_SIZE);
-        const backend0 = procTicks(backendPid)!.ticks;
+        const backend0 = processCpuUs(backendPid)!;
         const client0 = process.cpuUsage();
         await write(batches);
         const client = process.cpuUsage(client0);
         const s = samples.get(size)!;
         s.statements += batches.length;
-        s.backendUs += (procTicks(backendPid)!.ticks - backend0) * TICK_US;
+        s.backendUs += processCpuUs(backendPid)! - backend0;
         s.clientUs += client.user + client.system;
         bar.update(pass * SIZES.length + SIZES.indexOf(size) + 1);
       }

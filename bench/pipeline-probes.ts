@@ -14,8 +14,14 @@ import pg from "pg";
 /** Clock ticks per second of /proc (USER_HZ); 100 on every Linux this runs on. */
 const HZ = 100;
 
+/** A process's CPU so far, in µs (user + system), or undefined if it is gone. */
+export function processCpuUs(pid: number): number | undefined {
+  const p = procTicks(pid);
+  return p === undefined ? undefined : (p.ticks * 1e6) / HZ;
+}
+
 /** A process's CPU ticks so far, under a key that a reused pid does not share (pid and start time). */
-export function procTicks(pid: number): { key: string; ticks: number } | undefined {
+function procTicks(pid: number): { key: string; ticks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the parenthesised comm; utime and stime are fields 14 and 15, starttime 22 (1-based).
