@@ -1,8 +1,8 @@
 import { batchOf, encodeOutcomeRecord, packLeafHashes, type AttemptOutcome } from "@custody/custody";
-import { columnsOf, sql, writeAtomically, type Database, type Kysely } from "@custody/db";
+import { fixedAtomicWrite, sql, type ArrayElementType, type Database, type Kysely } from "@custody/db";
 import { attemptKeysTable } from "./attempt-keys.js";
 import { outcomesEntry } from "@custody/ledger";
-import { entryInsert } from "@custody/ledger-store";
+import { entriesInsertSql, entryColumns, entryRows, type EntryColumn } from "@custody/ledger-store";
 import { toHex } from "@custody/encoding";
 import type { DeliveryUpdate } from "./types.js";
 
@@ -51,16 +51,56 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
     }),
   );
   const batch = batchOf(records);
-  const { appended, insert } = entryInsert([{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }]);
-  const col = columnsOf(outcomes);
-  const ucol = columnsOf(outcomes.map((o) => o.update));
-  await writeAtomically(db, [
-    { name: "outcome_entry", sql: insert },
+  const entries = [{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }];
+  const appended = entryRows(entries);
+  const entryValues = entryColumns(entries, appended);
+  const updates = outcomes.map((o) => o.update);
+  await writeOutcomes(db, {
+    "entry.id": entryValues.id,
+    "entry.kind": entryValues.kind,
+    "entry.tenantId": entryValues.tenantId,
+    "entry.body": entryValues.body,
+    "entry.leafHash": entryValues.leafHash,
+    "batch.size": records.length,
+    "batch.root": Buffer.from(batch.root),
+    "batch.leaves": Buffer.from(packLeafHashes(batch.leafHashes)),
+    "batch.entryId": appended[0]!.id,
+    "outcome.deliveryId": outcomes.map((o) => o.deliveryId),
+    "outcome.attemptNo": outcomes.map((o) => o.attemptNo),
+    "outcome.tenantId": outcomes.map((o) => o.tenantId),
+    "outcome.batchIndex": outcomes.map((_, i) => i),
+    "outcome.startedAt": outcomes.map((o) => o.startedAt),
+    "outcome.durationMs": outcomes.map((o) => o.durationMs),
+    "outcome.statusCode": outcomes.map((o) => o.statusCode),
+    "outcome.errorClass": outcomes.map((o) => o.errorClass),
+    "outcome.responseSha256": outcomes.map((o) => o.responseSha256),
+    "outcome.responseExcerpt": outcomes.map((o) => o.responseExcerpt),
+    "outcome.outcome": outcomes.map((o) => o.outcome),
+    "next.status": updates.map((x) => x.status),
+    "next.nextAttemptAt": updates.map((x) => x.next_attempt_at),
+    "next.lastDelayMs": updates.map((x) => x.last_delay_ms),
+    "next.lastStatusCode": updates.map((x) => x.last_status_code),
+    "next.lastError": updates.map((x) => x.last_error),
+    "next.deadReason": updates.map((x) => x.dead_reason),
+    "next.deliveredAt": updates.map((x) => x.delivered_at),
+    count: outcomes.length,
+  });
+}
+
+type OutcomeColumn = "deliveryId" | "attemptNo" | "tenantId" | "batchIndex" | "startedAt" | "durationMs" | "statusCode" | "errorClass" | "responseSha256" | "responseExcerpt" | "outcome";
+type NextColumn = "status" | "nextAttemptAt" | "lastDelayMs" | "lastStatusCode" | "lastError" | "deadReason" | "deliveredAt";
+
+/** recordOutcomes' one statement: its text never changes (fixedAtomicWrite). */
+const writeOutcomes = fixedAtomicWrite<`entry.${EntryColumn}` | `batch.${"size" | "root" | "leaves" | "entryId"}` | `outcome.${OutcomeColumn}` | `next.${NextColumn}` | "count">((slot) => {
+  const o = (c: OutcomeColumn, type: ArrayElementType) => slot.array(`outcome.${c}`, type);
+  const n = (c: NextColumn, type: ArrayElementType) => slot.array(`next.${c}`, type);
+  return [
+    { name: "outcome_entry", sql: entriesInsertSql((c, type) => slot.array(`entry.${c}`, type)) },
     {
       name: "outcome_batch",
       sql: sql`
         INSERT INTO outcome_batches (size, root, leaves, entry_id)
-        VALUES (${records.length}, ${Buffer.from(batch.root)}, ${Buffer.from(packLeafHashes(batch.leafHashes))}, ${appended[0]!.id})
+        VALUES (${slot.value("batch.size")}, ${slot.value("batch.root")}, ${slot.value("batch.leaves")}, ${slot.value("batch.entryId")})
         RETURNING id`,
     },
     {
@@ -71,13 +111,13 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
         SELECT u.delivery_id, u.attempt_no, u.tenant_id, (SELECT id FROM outcome_batch), u.batch_index, u.started_at, u.duration_ms, u.status_code,
                u.error_class, decode(u.response_sha256, 'hex'), u.response_excerpt, u.outcome
         FROM unnest(
-          ${col("text", (o) => o.deliveryId)}, ${col("int4", (o) => o.attemptNo)}, ${col("text", (o) => o.tenantId)}, ${col("int4", (_, i) => i)},
-          ${col("timestamptz", (o) => o.startedAt)}, ${col("int4", (o) => o.durationMs)}, ${col("int4", (o) => o.statusCode)},
-          ${col("text", (o) => o.errorClass)}, ${col("text", (o) => o.responseSha256)}, ${col("text", (o) => o.responseExcerpt)}, ${col("text", (o) => o.outcome)}
+          ${o("deliveryId", "text")}, ${o("attemptNo", "int4")}, ${o("tenantId", "text")}, ${o("batchIndex", "int4")},
+          ${o("startedAt", "timestamptz")}, ${o("durationMs", "int4")}, ${o("statusCode", "int4")},
+          ${o("errorClass", "text")}, ${o("responseSha256", "text")}, ${o("responseExcerpt", "text")}, ${o("outcome", "text")}
         ) AS u(delivery_id, attempt_no, tenant_id, batch_index, started_at, duration_ms, status_code, error_class, response_sha256, response_excerpt, outcome)
         ON CONFLICT (delivery_id, attempt_no) DO NOTHING
         RETURNING 1`,
-      expect: { rows: outcomes.length, what: "attempt outcomes" },
+      expect: { rows: slot.value("count"), what: "attempt outcomes" },
     },
     {
       name: "moved",
@@ -87,15 +127,15 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
           last_status_code = u.last_status_code, last_error = u.last_error, dead_reason = u.dead_reason,
           delivered_at = u.delivered_at, updated_at = now()
         FROM unnest(
-          ${col("text", (o) => o.deliveryId)}, ${col("int4", (o) => o.attemptNo)}, ${ucol("text", (x) => x.status)},
-          ${ucol("timestamptz", (x) => x.next_attempt_at)}, ${ucol("int8", (x) => x.last_delay_ms)},
-          ${ucol("int4", (x) => x.last_status_code)}, ${ucol("text", (x) => x.last_error)},
-          ${ucol("text", (x) => x.dead_reason)}, ${ucol("timestamptz", (x) => x.delivered_at)}
+          ${o("deliveryId", "text")}, ${o("attemptNo", "int4")}, ${n("status", "text")},
+          ${n("nextAttemptAt", "timestamptz")}, ${n("lastDelayMs", "int8")},
+          ${n("lastStatusCode", "int4")}, ${n("lastError", "text")},
+          ${n("deadReason", "text")}, ${n("deliveredAt", "timestamptz")}
         ) AS u(id, attempt_no, status, next_attempt_at, last_delay_ms, last_status_code, last_error, dead_reason, delivered_at)
         WHERE d.id = u.id AND d.status = 'delivering' AND d.attempts = u.attempt_no`,
     },
-  ]);
-}
+  ];
+});
 
 /** Which of these attempts have an outcome recorded, by outcomeKey. */
 export async function recordedAmong(db: Kysely<Database>, attempts: ReadonlyArray<{ deliveryId: string; attemptNo: number }>): Promise<Set<string>> {
