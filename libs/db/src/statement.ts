@@ -69,7 +69,7 @@ class Slot {
  * same text (prepared once per connection where `plans.ts` applies) with the values in the slots'
  * order. Building and compiling the API's ingest statement afresh cost the sending process 105–167
  * µs of CPU per statement, a third of what writing one event cost it (docs/benchmarks.md, `npm run
- * bench -- ingest-write`); the recorder's, about 85 µs per batch of two outcomes. `build` runs once: a value it puts in the statement other than through a
+ * bench -- ingest-write`); the recorder's and dispatch's, about 85 and 95 µs per batch. `build` runs once: a value it puts in the statement other than through a
  * slot is sent unchanged by every run.
  */
 export function fixedAtomicWrite<N extends string>(build: (slots: Slots<N>) => readonly WritePart[]): (db: Kysely<Database>, values: Readonly<Record<N, unknown>>) => Promise<void> {

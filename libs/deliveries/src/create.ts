@@ -1,4 +1,4 @@
-import { columnsOf, newOrderedId, sql, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
+import { arrayParam, newOrderedId, sql, type ArrayElementType, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /**
@@ -45,26 +45,72 @@ export async function createDeliveries(db: Kysely<Database>, rows: readonly NewD
   return new Set((inserted as Array<{ id: string }>).map((r) => r.id));
 }
 
-/** The INSERT of createDeliveries, returning the ids inserted (also a part of a larger statement). */
-export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id: string }> {
+/** The columns of delivery rows, each with its array parameter's type. */
+const DELIVERY_COLUMNS = {
+  id: "text",
+  tenantId: "text",
+  eventId: "text",
+  endpointId: "text",
+  kind: "text",
+  targetUrl: "text",
+  idempotencyKey: "uuid",
+  status: "text",
+  attempts: "int4",
+  nextAttemptAt: "timestamptz",
+  firstAttemptAt: "timestamptz",
+  shape: "text",
+  removed: "jsonb",
+  replayId: "text",
+  replayOf: "text",
+  deadReason: "text",
+  lastError: "text",
+} as const satisfies Record<string, ArrayElementType>;
+export type DeliveryColumn = keyof typeof DELIVERY_COLUMNS;
+
+/** The rows' values by column, as `deliveriesInsertSql`'s parameters take them. */
+export function deliveryColumns(rows: readonly NewDelivery[]): Record<DeliveryColumn, unknown[]> {
   // In key order: two transactions inserting the same deliveries wait on each other's unique-index
   // entries in the same order, never in a cycle.
   const ordered = [...rows].sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
-  const col = columnsOf(ordered);
+  return {
+    id: ordered.map((r) => r.id),
+    tenantId: ordered.map((r) => r.tenantId),
+    eventId: ordered.map((r) => r.eventId),
+    endpointId: ordered.map((r) => r.endpointId),
+    kind: ordered.map((r) => (r.endpointId === null ? "callback" : "endpoint")),
+    targetUrl: ordered.map((r) => r.targetUrl),
+    idempotencyKey: ordered.map((r) => r.idempotencyKey),
+    status: ordered.map((r) => r.status),
+    attempts: ordered.map((r) => r.attempts),
+    nextAttemptAt: ordered.map((r) => r.nextAttemptAt),
+    firstAttemptAt: ordered.map((r) => r.firstAttemptAt),
+    shape: ordered.map((r) => r.redaction?.shape ?? null),
+    removed: ordered.map((r) => (r.redaction === null || r.redaction.removed.length === 0 ? null : JSON.stringify(r.redaction.removed))),
+    replayId: ordered.map((r) => r.replayId ?? null),
+    replayOf: ordered.map((r) => r.replayOf ?? null),
+    deadReason: ordered.map((r) => r.deadReason ?? null),
+    lastError: ordered.map((r) => r.deadReason ?? null),
+  };
+}
+
+/** The INSERT of deliveries whose columns are array parameters, each made by `param` for its column and type; returns the ids inserted. */
+export function deliveriesInsertSql(param: (column: DeliveryColumn, type: ArrayElementType) => RawBuilder<unknown>): RawBuilder<{ id: string }> {
+  const p = (c: DeliveryColumn) => param(c, DELIVERY_COLUMNS[c]);
   return sql<{ id: string }>`
     INSERT INTO deliveries (id, tenant_id, event_id, endpoint_id, kind, target_url, idempotency_key, status, attempts,
                             next_attempt_at, first_attempt_at, shape, removed, replay_id, replay_of, dead_reason, last_error)
     SELECT * FROM unnest(
-      ${col("text", (r) => r.id)}, ${col("text", (r) => r.tenantId)}, ${col("text", (r) => r.eventId)},
-      ${col("text", (r) => r.endpointId)}, ${col("text", (r) => (r.endpointId === null ? "callback" : "endpoint"))},
-      ${col("text", (r) => r.targetUrl)}, ${col("uuid", (r) => r.idempotencyKey)}, ${col("text", (r) => r.status)},
-      ${col("int4", (r) => r.attempts)}, ${col("timestamptz", (r) => r.nextAttemptAt)}, ${col("timestamptz", (r) => r.firstAttemptAt)},
-      ${col("text", (r) => r.redaction?.shape ?? null)},
-      ${col("jsonb", (r) => (r.redaction === null || r.redaction.removed.length === 0 ? null : JSON.stringify(r.redaction.removed)))},
-      ${col("text", (r) => r.replayId ?? null)}, ${col("text", (r) => r.replayOf ?? null)},
-      ${col("text", (r) => r.deadReason ?? null)}, ${col("text", (r) => r.deadReason ?? null)})
+      ${p("id")}, ${p("tenantId")}, ${p("eventId")}, ${p("endpointId")}, ${p("kind")}, ${p("targetUrl")}, ${p("idempotencyKey")},
+      ${p("status")}, ${p("attempts")}, ${p("nextAttemptAt")}, ${p("firstAttemptAt")}, ${p("shape")}, ${p("removed")},
+      ${p("replayId")}, ${p("replayOf")}, ${p("deadReason")}, ${p("lastError")})
     ON CONFLICT (tenant_id, event_id, (coalesce(endpoint_id, '')), (coalesce(replay_id, ''))) DO NOTHING
     RETURNING id`;
+}
+
+/** The INSERT of createDeliveries, returning the ids inserted (also a part of a larger statement). */
+export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id: string }> {
+  const values = deliveryColumns(rows);
+  return deliveriesInsertSql((c, type) => arrayParam(type, values[c] as never));
 }
 
 const keyOf = (r: NewDelivery) => [r.tenantId, r.eventId, r.endpointId ?? "", r.replayId ?? ""];
