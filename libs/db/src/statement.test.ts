@@ -63,15 +63,15 @@ describe("writeAtomically", () => {
   describe("fixedAtomicWrite", () => {
     let builds = 0;
     // A fixed statement of both kinds of slot and a constant: the claim's tag is the same in every run.
-    const claim = fixedAtomicWrite<"keys" | "notes" | "count">((slot) => {
+    const claim = fixedAtomicWrite<{ claim: { keys: number[]; notes: string[] }; count: number }>((slot) => {
       builds++;
       return [
-        { name: "noted", sql: sql`INSERT INTO notes (k, note, tag) SELECT *, ${"fixed"} FROM unnest(${slot.array("keys", "int4")}, ${slot.array("notes", "text")})` },
-        { name: "claimed", sql: sql`INSERT INTO claims SELECT unnest(${slot.array("keys", "int4")}) ON CONFLICT DO NOTHING RETURNING k`, expect: { rows: slot.value("count"), what: "claims" } },
+        { name: "noted", sql: sql`INSERT INTO notes (k, note, tag) SELECT *, ${"fixed"} FROM unnest(${slot.array("claim", "keys", "int4")}, ${slot.array("claim", "notes", "text")})` },
+        { name: "claimed", sql: sql`INSERT INTO claims SELECT unnest(${slot.array("claim", "keys", "int4")}) ON CONFLICT DO NOTHING RETURNING k`, expect: { rows: slot.value("count"), what: "claims" } },
       ];
     });
     const notes = async () => (await sql<{ k: number; note: string; tag: string }>`SELECT k, note, tag FROM notes ORDER BY k`.execute(t.db)).rows;
-    const run = (db: typeof t.db, keys: number[]) => claim(db, { keys, notes: keys.map((k) => `n${k}`), count: keys.length });
+    const run = (db: typeof t.db, keys: number[]) => claim(db, { claim: { keys, notes: keys.map((k) => `n${k}`) }, count: keys.length });
     beforeAll(async () => {
       await sql`CREATE TABLE notes (k int PRIMARY KEY, note text NOT NULL, tag text NOT NULL)`.execute(t.db);
     });
@@ -101,7 +101,7 @@ describe("writeAtomically", () => {
     });
 
     it("refuses a value its array slot's type cannot hold, before sending anything", async () => {
-      await expect(claim(t.db, { keys: [1.5], notes: ["x"], count: 1 })).rejects.toThrow(/1.5 is not an int4/);
+      await expect(claim(t.db, { claim: { keys: [1.5], notes: ["x"] }, count: 1 })).rejects.toThrow(/1.5 is not an int4/);
     });
   });
 });

@@ -47,19 +47,28 @@ async function conflictsAsWriteConflict(run: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Where a fixed statement's values go, by name: an array parameter of a type, or a single value. */
-export interface Slots<N extends string> {
-  /** `$n::type[]`: the value given for `name` is a JS array, sent as one binary array (`encodeArray`). */
-  array(name: N, type: ArrayElementType): RawBuilder<unknown>;
-  /** `$n`: the value given for `name`, sent as pg sends it. */
-  value(name: N): RawBuilder<unknown>;
+/**
+ * Where a fixed statement's values go: `V` is the shape of the values each run gives, single values
+ * by name and groups of columns (one JS array each, e.g. `entryColumns`' result) by group name.
+ */
+export interface Slots<V extends object> {
+  /** `$n::type[]`: the JS array `values[group][column]`, sent as one binary array (`encodeArray`). */
+  array<G extends keyof V & string>(group: G, column: keyof V[G] & string, type: ArrayElementType): RawBuilder<unknown>;
+  /** `$n`: `values[name]`, or `values[name][member]`, sent as pg sends it. */
+  value<K extends keyof V & string>(name: K, member?: keyof V[K] & string): RawBuilder<unknown>;
 }
 
 class Slot {
   constructor(
     readonly name: string,
+    readonly member: string | undefined,
     readonly type: ArrayElementType | undefined,
   ) {}
+
+  of(values: object): unknown {
+    const v = (values as Record<string, unknown>)[this.name];
+    return this.member === undefined ? v : (v as Record<string, unknown>)[this.member];
+  }
 }
 
 /**
@@ -69,14 +78,14 @@ class Slot {
  * same text (prepared once per connection where `plans.ts` applies) with the values in the slots'
  * order. Building and compiling the API's ingest statement afresh cost the sending process 105–167
  * µs of CPU per statement, a third of what writing one event cost it (docs/benchmarks.md, `npm run
- * bench -- ingest-write`); the recorder's and dispatch's, about 85 and 95 µs per batch. `build` runs once: a value it puts in the statement other than through a
- * slot is sent unchanged by every run.
+ * bench -- ingest-write`); the recorder's and dispatch's, about 85 and 95 µs per batch. `build` runs
+ * once: a value it puts in the statement other than through a slot is sent unchanged by every run.
  */
-export function fixedAtomicWrite<N extends string>(build: (slots: Slots<N>) => readonly WritePart[]): (db: Kysely<Database>, values: Readonly<Record<N, unknown>>) => Promise<void> {
+export function fixedAtomicWrite<V extends object>(build: (slots: Slots<V>) => readonly WritePart[]): (db: Kysely<Database>, values: V) => Promise<void> {
   let compiled: { text: string; params: ReadonlyArray<Slot | { constant: unknown }> } | undefined;
-  const slots: Slots<N> = {
-    array: (name, type) => sql`${sql.val(new Slot(name, type))}::${sql.raw(type)}[]`,
-    value: (name) => sql.val(new Slot(name, undefined)),
+  const slots: Slots<V> = {
+    array: (group, column, type) => sql`${sql.val(new Slot(group, column, type))}::${sql.raw(type)}[]`,
+    value: (name, member) => sql.val(new Slot(name, member, undefined)),
   };
   return async (db, values) => {
     if (compiled === undefined) {
@@ -85,7 +94,7 @@ export function fixedAtomicWrite<N extends string>(build: (slots: Slots<N>) => r
     }
     const params = compiled.params.map((p) => {
       if (!(p instanceof Slot)) return p.constant;
-      const v = values[p.name as N];
+      const v = p.of(values);
       return p.type === undefined ? v : encodeArray(p.type, v as ReadonlyArray<ArrayValue<ArrayElementType> | null>);
     });
     await conflictsAsWriteConflict(db.executeQuery(CompiledQuery.raw(compiled.text, params)));

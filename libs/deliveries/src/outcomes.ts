@@ -53,36 +53,32 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
   const batch = batchOf(records);
   const entries = [{ tenantId: null, document: outcomesEntry({ batchRoot: toHex(batch.root), size: records.length }) }];
   const appended = entryRows(entries);
-  const entryValues = entryColumns(entries, appended);
   const updates = outcomes.map((o) => o.update);
   await writeOutcomes(db, {
-    "entry.id": entryValues.id,
-    "entry.kind": entryValues.kind,
-    "entry.tenantId": entryValues.tenantId,
-    "entry.body": entryValues.body,
-    "entry.leafHash": entryValues.leafHash,
-    "batch.size": records.length,
-    "batch.root": Buffer.from(batch.root),
-    "batch.leaves": Buffer.from(packLeafHashes(batch.leafHashes)),
-    "batch.entryId": appended[0]!.id,
-    "outcome.deliveryId": outcomes.map((o) => o.deliveryId),
-    "outcome.attemptNo": outcomes.map((o) => o.attemptNo),
-    "outcome.tenantId": outcomes.map((o) => o.tenantId),
-    "outcome.batchIndex": outcomes.map((_, i) => i),
-    "outcome.startedAt": outcomes.map((o) => o.startedAt),
-    "outcome.durationMs": outcomes.map((o) => o.durationMs),
-    "outcome.statusCode": outcomes.map((o) => o.statusCode),
-    "outcome.errorClass": outcomes.map((o) => o.errorClass),
-    "outcome.responseSha256": outcomes.map((o) => o.responseSha256),
-    "outcome.responseExcerpt": outcomes.map((o) => o.responseExcerpt),
-    "outcome.outcome": outcomes.map((o) => o.outcome),
-    "next.status": updates.map((x) => x.status),
-    "next.nextAttemptAt": updates.map((x) => x.next_attempt_at),
-    "next.lastDelayMs": updates.map((x) => x.last_delay_ms),
-    "next.lastStatusCode": updates.map((x) => x.last_status_code),
-    "next.lastError": updates.map((x) => x.last_error),
-    "next.deadReason": updates.map((x) => x.dead_reason),
-    "next.deliveredAt": updates.map((x) => x.delivered_at),
+    entry: entryColumns(entries, appended),
+    batch: { size: records.length, root: Buffer.from(batch.root), leaves: Buffer.from(packLeafHashes(batch.leafHashes)), entryId: appended[0]!.id },
+    outcome: {
+      deliveryId: outcomes.map((o) => o.deliveryId),
+      attemptNo: outcomes.map((o) => o.attemptNo),
+      tenantId: outcomes.map((o) => o.tenantId),
+      batchIndex: outcomes.map((_, i) => i),
+      startedAt: outcomes.map((o) => o.startedAt),
+      durationMs: outcomes.map((o) => o.durationMs),
+      statusCode: outcomes.map((o) => o.statusCode),
+      errorClass: outcomes.map((o) => o.errorClass),
+      responseSha256: outcomes.map((o) => o.responseSha256),
+      responseExcerpt: outcomes.map((o) => o.responseExcerpt),
+      outcome: outcomes.map((o) => o.outcome),
+    },
+    next: {
+      status: updates.map((x) => x.status),
+      nextAttemptAt: updates.map((x) => x.next_attempt_at),
+      lastDelayMs: updates.map((x) => x.last_delay_ms),
+      lastStatusCode: updates.map((x) => x.last_status_code),
+      lastError: updates.map((x) => x.last_error),
+      deadReason: updates.map((x) => x.dead_reason),
+      deliveredAt: updates.map((x) => x.delivered_at),
+    },
     count: outcomes.length,
   });
 }
@@ -91,16 +87,23 @@ type OutcomeColumn = "deliveryId" | "attemptNo" | "tenantId" | "batchIndex" | "s
 type NextColumn = "status" | "nextAttemptAt" | "lastDelayMs" | "lastStatusCode" | "lastError" | "deadReason" | "deliveredAt";
 
 /** recordOutcomes' one statement: its text never changes (fixedAtomicWrite). */
-const writeOutcomes = fixedAtomicWrite<`entry.${EntryColumn}` | `batch.${"size" | "root" | "leaves" | "entryId"}` | `outcome.${OutcomeColumn}` | `next.${NextColumn}` | "count">((slot) => {
-  const o = (c: OutcomeColumn, type: ArrayElementType) => slot.array(`outcome.${c}`, type);
-  const n = (c: NextColumn, type: ArrayElementType) => slot.array(`next.${c}`, type);
+const writeOutcomes = fixedAtomicWrite<{
+  entry: Record<EntryColumn, unknown[]>;
+  batch: Record<"size" | "root" | "leaves" | "entryId", unknown>;
+  outcome: Record<OutcomeColumn, unknown[]>;
+  next: Record<NextColumn, unknown[]>;
+  count: number;
+}>((slot) => {
+  const o = (c: OutcomeColumn, type: ArrayElementType) => slot.array("outcome", c, type);
+  const n = (c: NextColumn, type: ArrayElementType) => slot.array("next", c, type);
+  const b = (v: "size" | "root" | "leaves" | "entryId") => slot.value("batch", v);
   return [
-    { name: "outcome_entry", sql: entriesInsertSql((c, type) => slot.array(`entry.${c}`, type)) },
+    { name: "outcome_entry", sql: entriesInsertSql((c, type) => slot.array("entry", c, type)) },
     {
       name: "outcome_batch",
       sql: sql`
         INSERT INTO outcome_batches (size, root, leaves, entry_id)
-        VALUES (${slot.value("batch.size")}, ${slot.value("batch.root")}, ${slot.value("batch.leaves")}, ${slot.value("batch.entryId")})
+        VALUES (${b("size")}, ${b("root")}, ${b("leaves")}, ${b("entryId")})
         RETURNING id`,
     },
     {

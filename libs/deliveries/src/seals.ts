@@ -33,22 +33,16 @@ export async function createSealedDeliveries(db: Kysely<Database>, deliveries: r
     await writeAtomically(db, [{ name: "made", sql: deliveriesInsert(deliveries), expect: { rows: deliveries.length, what: "new deliveries" } }, ...seals.flatMap((seal, i) => sealParts(seal, i, targetUrlOf))]);
     return;
   }
-  const made = deliveryColumns(deliveries);
   const seal = sealValues(seals[0]!, targetUrlOf);
-  const values: Record<string, unknown> = { count: deliveries.length };
-  for (const c of Object.keys(made) as DeliveryColumn[]) values[`delivery.${c}`] = made[c];
-  for (const c of Object.keys(seal.entry) as EntryColumn[]) values[`entry.${c}`] = seal.entry[c];
-  for (const c of Object.keys(seal.attempts) as SealColumn[]) values[`attempt.${c}`] = seal.attempts[c];
-  for (const v of Object.keys(seal.batch) as SealValue[]) values[`batch.${v}`] = seal.batch[v];
-  await writeSealedDeliveries(db, values as Parameters<typeof writeSealedDeliveries>[1]);
+  await writeSealedDeliveries(db, { delivery: deliveryColumns(deliveries), entry: seal.entry, attempts: seal.attempts, batch: seal.batch, count: deliveries.length });
 }
 
-const writeSealedDeliveries = fixedAtomicWrite<`delivery.${DeliveryColumn}` | `entry.${EntryColumn}` | `attempt.${SealColumn}` | `batch.${SealValue}` | "count">((slot) => [
-  { name: "made", sql: deliveriesInsertSql((c, type) => slot.array(`delivery.${c}`, type)), expect: { rows: slot.value("count"), what: "new deliveries" } },
+const writeSealedDeliveries = fixedAtomicWrite<SealedValues & { delivery: Record<DeliveryColumn, unknown[]>; count: number }>((slot) => [
+  { name: "made", sql: deliveriesInsertSql((c, type) => slot.array("delivery", c, type)), expect: { rows: slot.value("count"), what: "new deliveries" } },
   ...sealPartsSql(0, {
-    entry: (c, type) => slot.array(`entry.${c}`, type),
-    attempt: (c, type) => slot.array(`attempt.${c}`, type),
-    batch: (v) => slot.value(`batch.${v}`),
+    entry: (c, type) => slot.array("entry", c, type),
+    attempt: (c, type) => slot.array("attempts", c, type),
+    batch: (v) => slot.value("batch", v),
   }),
 ]);
 
@@ -74,7 +68,13 @@ interface SealSlots {
 }
 
 /** A seal's values: its ledger entry's columns, its attempts' columns and its batch's single values. */
-function sealValues(seal: SealResult, targetUrlOf: (deliveryId: string) => string): { entry: Record<EntryColumn, unknown[]>; attempts: Record<SealColumn, unknown[]>; batch: Record<SealValue, unknown> } {
+interface SealedValues {
+  entry: Record<EntryColumn, unknown[]>;
+  attempts: Record<SealColumn, unknown[]>;
+  batch: Record<SealValue, unknown>;
+}
+
+function sealValues(seal: SealResult, targetUrlOf: (deliveryId: string) => string): SealedValues {
   const entries = [{ tenantId: null, document: sealEntry({ batchRoot: toHex(seal.root), size: seal.size, keyId: seal.keyId }) }];
   const appended = entryRows(entries);
   const s = seal.sealed;

@@ -60,10 +60,10 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 type EventColumn = "tenantId" | "id" | "type" | "eventTypeId" | "payload" | "payloadSha256" | "occurredAt" | "supersedes" | "metadata" | "callbackUrl" | "requestHash" | "entryId" | "fanOut";
 
 /** The one statement every append of events runs: its text never changes (fixedAtomicWrite). */
-const writeEvents = fixedAtomicWrite<`entry.${EntryColumn}` | `event.${EventColumn}` | "count">((slot) => {
-  const e = (c: EventColumn, type: ArrayElementType) => slot.array(`event.${c}`, type);
+const writeEvents = fixedAtomicWrite<{ entry: Record<EntryColumn, unknown[]>; event: Record<EventColumn, unknown[]>; count: number }>((slot) => {
+  const e = (c: EventColumn, type: ArrayElementType) => slot.array("event", c, type);
   return [
-    { name: "event_entries", sql: entriesInsertSql((c, type) => slot.array(`entry.${c}`, type)) },
+    { name: "event_entries", sql: entriesInsertSql((c, type) => slot.array("entry", c, type)) },
     {
       name: "stored_events",
       sql: sql`
@@ -100,27 +100,24 @@ export async function insertPreparedEvents(db: Kysely<Database>, events: readonl
   // Rows in id order: two batches that share ids then wait on each other in the same order, never in a cycle.
   const keyOf = (e: PreparedEventRow) => `${e.tenantId}\u0000${e.id}`;
   const ordered = events.map((e, i) => ({ e, entryId: appended[i]!.id })).sort((a, b) => (keyOf(a.e) < keyOf(b.e) ? -1 : keyOf(a.e) > keyOf(b.e) ? 1 : 0));
-  const entryValues = entryColumns(entries, appended);
   try {
     await writeEvents(db, {
-      "entry.id": entryValues.id,
-      "entry.kind": entryValues.kind,
-      "entry.tenantId": entryValues.tenantId,
-      "entry.body": entryValues.body,
-      "entry.leafHash": entryValues.leafHash,
-      "event.tenantId": ordered.map((r) => r.e.tenantId),
-      "event.id": ordered.map((r) => r.e.id),
-      "event.type": ordered.map((r) => r.e.type),
-      "event.eventTypeId": ordered.map((r) => r.e.eventTypeId),
-      "event.payload": ordered.map((r) => r.e.payload),
-      "event.payloadSha256": ordered.map((r) => r.e.payloadSha256),
-      "event.occurredAt": ordered.map((r) => r.e.occurredAt),
-      "event.supersedes": ordered.map((r) => r.e.supersedes),
-      "event.metadata": ordered.map((r) => r.e.metadata),
-      "event.callbackUrl": ordered.map((r) => r.e.callbackUrl),
-      "event.requestHash": ordered.map((r) => r.e.requestHash),
-      "event.entryId": ordered.map((r) => r.entryId),
-      "event.fanOut": ordered.map((r) => r.e.fanOut ?? true),
+      entry: entryColumns(entries, appended),
+      event: {
+        tenantId: ordered.map((r) => r.e.tenantId),
+        id: ordered.map((r) => r.e.id),
+        type: ordered.map((r) => r.e.type),
+        eventTypeId: ordered.map((r) => r.e.eventTypeId),
+        payload: ordered.map((r) => r.e.payload),
+        payloadSha256: ordered.map((r) => r.e.payloadSha256),
+        occurredAt: ordered.map((r) => r.e.occurredAt),
+        supersedes: ordered.map((r) => r.e.supersedes),
+        metadata: ordered.map((r) => r.e.metadata),
+        callbackUrl: ordered.map((r) => r.e.callbackUrl),
+        requestHash: ordered.map((r) => r.e.requestHash),
+        entryId: ordered.map((r) => r.entryId),
+        fanOut: ordered.map((r) => r.e.fanOut ?? true),
+      },
       count: events.length,
     });
   } catch (err) {
