@@ -4,7 +4,7 @@ import { signedHeadersHopV2, type HeaderInput } from "@custody/signing";
 import { parseCustodyHeadersV2 } from "./headers.js";
 import { custodyRoot, CustodyFormatError, hashHopBytes, hopsFromHex, preparedHop } from "./hops.js";
 import { parseCustodyRecord, type CustodyRecord } from "./record.js";
-import { verifySealOf } from "./seal.js";
+import { verifySealOf, type SealProof } from "./seal.js";
 
 function mismatch(what: string): never {
   throw new CustodyFormatError("MISMATCH", what);
@@ -18,13 +18,24 @@ function header(headers: HeaderInput, name: string): string | undefined {
 /**
  * What a receiver checks on a format 2 delivery, with nothing but the body, the headers (names
  * lowercase, as Node gives them) and the platform's verifier keys (proofs/FORMAT.md §10): the
- * custody record is canonical; its `prepared` hop is SHA-256 of the body; its `signed` hop is the
- * hash of the signed header lines; its root is the MTH of its hops; it names the delivery, event
- * and timestamp the headers carry; and the seal note over its batch verifies. Returns the record.
- * Throws CustodyFormatError (BAD_HEADER, BAD_RECORD, BAD_SEAL, MISMATCH) or a NoteError.
+ * delivery's own checks (`checkDeliveryRecord`, 1–5), then the seal note over its batch (6–7).
+ * Returns the record. Throws CustodyFormatError (BAD_HEADER, BAD_RECORD, BAD_SEAL, MISMATCH) or a
+ * NoteError.
  */
 export function verifyDelivery(input: { body: Uint8Array; headers: HeaderInput; keys: readonly VerifierKey[] }): CustodyRecord {
-  const { body, headers, keys } = input;
+  const { record, bytes, seal } = checkDeliveryRecord(input);
+  verifySealOf(bytes, seal, input.keys);
+  return record;
+}
+
+/**
+ * FORMAT.md §10 checks 1–5, the ones that need no key: the custody record is canonical; its
+ * `prepared` hop is SHA-256 of the body; its `signed` hop is the hash of the signed header lines;
+ * its root is the MTH of its hops; it names the delivery, event and timestamp the headers carry.
+ * A receiver without the platform's keys can still tell a body or header changed in transit.
+ */
+export function checkDeliveryRecord(input: { body: Uint8Array; headers: HeaderInput }): { record: CustodyRecord; bytes: Uint8Array; seal: SealProof } {
+  const { body, headers } = input;
   const flat = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, typeof v === "string" ? v : undefined]));
   const { record: bytes, seal } = parseCustodyHeadersV2(flat);
   const record = parseCustodyRecord(bytes);
@@ -35,6 +46,5 @@ export function verifyDelivery(input: { body: Uint8Array; headers: HeaderInput; 
   if (header(headers, "webhook-id") !== record.event) mismatch("webhook-id is not the record's event");
   const ts = String(record.sealedAt);
   if (header(headers, "webhook-timestamp") !== ts || header(headers, "x-custody-timestamp") !== ts) mismatch("webhook-timestamp and x-custody-timestamp must be the record's sealedAt");
-  verifySealOf(bytes, seal, keys);
-  return record;
+  return { record, bytes, seal };
 }

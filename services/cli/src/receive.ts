@@ -2,13 +2,16 @@ import { writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { custodyRoot, hashHopBytes, parseCustodyHeaders, preparedHop, verifySeal } from "@custody/custody";
+import { checkDeliveryRecord, verifySealOf } from "@custody/custody";
 import { AppError } from "@custody/errors";
 import { parseVerifierKey, type VerifierKey } from "@custody/note";
-import { signedHeadersHop, verifyCustodySignature, verifyStandardSignature } from "@custody/signing";
+import { verifyCustodySignature, verifyStandardSignature } from "@custody/signing";
 import { parseFlags } from "./commands.js";
 
-/** Checks one delivery the way a careful receiver would; returns a line per check. */
+/**
+ * Checks one delivery the way a careful receiver would (proofs/FORMAT.md §10); returns a line per
+ * check. Without the platform's keys the seal cannot be checked, and its line says so.
+ */
 export function checkDelivery(headers: Record<string, string>, body: Uint8Array, secret: string | undefined, keys: readonly VerifierKey[]): string[] {
   const lines: string[] = [];
   const check = (name: string, run: () => void) => {
@@ -23,13 +26,14 @@ export function checkDelivery(headers: Record<string, string>, body: Uint8Array,
     check("webhook-signature (Standard Webhooks)", () => verifyStandardSignature({ headers, body, secrets: [secret], nowSeconds: Math.floor(Date.now() / 1000) }));
     check("x-custody-signature (sha256=)", () => verifyCustodySignature(secret, body, headers["x-custody-signature"]));
   }
-  check("custody seal", () => {
-    const custody = parseCustodyHeaders(headers);
-    if (Buffer.compare(Buffer.from(custody.hops.prepared), Buffer.from(preparedHop(body))) !== 0) throw new Error("body hash differs from the prepared hop");
-    if (Buffer.compare(Buffer.from(custody.hops.signed), Buffer.from(hashHopBytes(signedHeadersHop(headers)))) !== 0) throw new Error("signature headers differ from the signed hop");
-    if (Buffer.compare(Buffer.from(custodyRoot(custody.hops)), Buffer.from(custody.root)) !== 0) throw new Error("hops do not give x-custody-root");
-    if (keys.length > 0) verifySeal(custody.root, custody.seal, keys);
+  let custody: ReturnType<typeof checkDeliveryRecord> | undefined;
+  check("custody record (body, signed headers, root, ids, timestamp)", () => {
+    custody = checkDeliveryRecord({ headers, body });
   });
+  if (custody === undefined) return lines;
+  const { bytes, seal } = custody;
+  if (keys.length === 0) lines.push("  – custody seal: not checked (no platform keys)");
+  else check("custody seal (inclusion in the signed batch)", () => verifySealOf(bytes, seal, keys));
   return lines;
 }
 
@@ -53,7 +57,7 @@ export async function receiveCommand(args: string[]): Promise<number> {
     const res = await fetch(`${values.proofs}/api/v2/proofs/keys`);
     keys = ((await res.json()) as { keys: Array<{ vkey: string }> }).keys.map((k) => parseVerifierKey(k.vkey));
   } catch {
-    process.stderr.write(`could not fetch platform keys from ${values.proofs}; seals are checked for shape only\n`);
+    process.stderr.write(`could not fetch platform keys from ${values.proofs}; custody seals are not checked\n`);
   }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
