@@ -15,5 +15,5 @@ export {
 export { formatCustodyHeaders, parseCustodyHeaders, formatCustodyHeadersV2, parseCustodyHeadersV2, formatSealHeader, type CustodyHeaders, type CustodyHeadersV2 } from "./headers.js";
 export { checkDeliveryRecord, verifyDelivery } from "./verify-delivery.js";
 export { rebuildSealedAttempt, sealAttempts, type AttemptToSeal, type SealedAttempt, type SealResult, type StoredSeal } from "./seal-attempts.js";
-export { ChainOfCustody, ChainOfCustodyV2, DeliveryProof, DeliveryProofV2, AttemptProof, AttemptProofV2, ProvenEntry, RemovedField } from "./proof-document.js";
+export { ChainOfCustody, ChainOfCustodyV2, DeliveryProof, DeliveryProofV2, AttemptProof, AttemptProofV2, DOCUMENT_BOUNDS, ProvenEntry, RemovedField } from "./proof-document.js";
 export { isUsableReceiptKey, receiptStatementBytes, parseReceiptStatement, verifyReceipt, ReceiptError, type ReceiptStatement, type ReceiptErrorCode } from "./receipt.js";

@@ -20,6 +20,9 @@ const index = z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)
 const str = (max: number) => z.string().check(z.maxLength(max));
 const list = <T extends z.ZodMiniType>(item: T, max: number) => z.array(item).check(z.maxLength(max));
 
+/** The most deliveries, and attempts per delivery, one document holds (both formats; FORMAT.md §13). */
+export const DOCUMENT_BOUNDS = { deliveries: 1000, attempts: 100 } as const;
+
 /** A ledger entry with its inclusion proof under the document's checkpoint (or null while unsequenced). */
 export const ProvenEntry = z.object({
   /** base64 of the entry's exact bytes */
@@ -53,7 +56,7 @@ export const DeliveryProof = z.object({
   idempotencyKey: str(64),
   replayOf: z.nullable(str(64)),
   redaction: z.object({ shape: z.enum(["thin", "fat"]), removed: list(RemovedField, 1000) }),
-  attempts: list(AttemptProof, 100),
+  attempts: list(AttemptProof, DOCUMENT_BOUNDS.attempts),
   /** The endpoint's counter-signed receipt entry, when it gave one */
   receipt: z.nullable(ProvenEntry),
 });
@@ -72,7 +75,7 @@ export const ChainOfCustody = z.object({
   event: z.object({ id: str(128), type: str(128), ledger: ProvenEntry }),
   /** A recall of this event, when there is one */
   recall: z.nullable(ProvenEntry),
-  deliveries: list(DeliveryProof, 1000),
+  deliveries: list(DeliveryProof, DOCUMENT_BOUNDS.deliveries),
 });
 export type ChainOfCustody = z.infer<typeof ChainOfCustody>;
 
@@ -108,7 +111,7 @@ export const DeliveryProofV2 = z.object({
   /** The replay job (`rpl_…`) that made this delivery, or null */
   replay: z.nullable(str(64)),
   redaction: z.object({ shape: z.enum(["thin", "fat"]), removed: list(RemovedField, 1000) }),
-  attempts: list(AttemptProofV2, 100),
+  attempts: list(AttemptProofV2, DOCUMENT_BOUNDS.attempts),
   receipt: z.nullable(ProvenEntry),
 });
 export type DeliveryProofV2 = z.infer<typeof DeliveryProofV2>;
@@ -120,6 +123,6 @@ export const ChainOfCustodyV2 = z.object({
   checkpoint: str(8192),
   event: z.object({ id: str(128), type: str(128), ledger: ProvenEntry }),
   recall: z.nullable(ProvenEntry),
-  deliveries: list(DeliveryProofV2, 1000),
+  deliveries: list(DeliveryProofV2, DOCUMENT_BOUNDS.deliveries),
 });
 export type ChainOfCustodyV2 = z.infer<typeof ChainOfCustodyV2>;

@@ -40,6 +40,9 @@ export const ErrorCodes = {
   // Receipts
   RECEIPTS_NOT_ENABLED: 422,
   RECEIPT_INVALID: 422,
+  // Proofs
+  /** A chain-of-custody document would exceed its bounds (proofs/FORMAT.md §13). */
+  PROOF_TOO_LARGE: 422,
   INTERNAL: 500,
   DEPENDENCY_UNAVAILABLE: 503,
   /** The API was started without a built operator console (`node console/build.mjs`). */

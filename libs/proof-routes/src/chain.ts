@@ -1,4 +1,4 @@
-import type { ChainOfCustody, ChainOfCustodyV2 } from "@custody/custody";
+import { DOCUMENT_BOUNDS, type ChainOfCustody, type ChainOfCustodyV2 } from "@custody/custody";
 import { sql, type Db } from "@custody/db";
 import { AppError } from "@custody/errors";
 import { chainOfCustodyV1 } from "./chain-v1.js";
@@ -25,7 +25,23 @@ export async function chainOfCustody(db: Db, tenantId: string, eventId: string, 
   if (endpointIds !== undefined && !(await sentToAny(db, tenantId, eventId, endpointIds))) throw new AppError("NOT_FOUND", `no event ${eventId}`, { field: "params.evtId" });
   const event: EventHead = { id: row.id, type: row.type, entryId: row.entry_id };
   const chosen = format ?? ((await hasFormat1Evidence(db, tenantId, eventId, endpointIds)) ? 1 : 2);
-  return chosen === 1 ? chainOfCustodyV1(db, tenantId, event, origin, endpointIds) : chainOfCustodyV2(db, tenantId, event, origin, endpointIds);
+  return withinBounds(chosen === 1 ? await chainOfCustodyV1(db, tenantId, event, origin, endpointIds) : await chainOfCustodyV2(db, tenantId, event, origin, endpointIds));
+}
+
+/**
+ * A document over DOCUMENT_BOUNDS would fail the response schema (a bare 500) and every verifier;
+ * refused instead with a code and what to ask for: an endpoint gets one delivery of an event, and
+ * one more per replay.
+ */
+export function withinBounds<D extends { deliveries: ReadonlyArray<{ id: string; attempts: readonly unknown[] }> }>(doc: D): D {
+  if (doc.deliveries.length > DOCUMENT_BOUNDS.deliveries) {
+    throw new AppError("PROOF_TOO_LARGE", `the event has ${doc.deliveries.length} deliveries, more than the ${DOCUMENT_BOUNDS.deliveries} one document holds: ask for one endpoint's (endpointId)`, {
+      field: "query.endpointId",
+    });
+  }
+  const long = doc.deliveries.find((d) => d.attempts.length > DOCUMENT_BOUNDS.attempts);
+  if (long !== undefined) throw new AppError("PROOF_TOO_LARGE", `delivery ${long.id} has ${long.attempts.length} attempts, more than the ${DOCUMENT_BOUNDS.attempts} one document holds`);
+  return doc;
 }
 
 /** `AND d.endpoint_id = ANY(…)` when the document is narrowed to some endpoints. */

@@ -42,7 +42,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
             endpointId: z.string().min(1).max(64).optional().describe("`wh_…`: only this endpoint's deliveries."),
           })
           .strict(),
-        response: { 200: z.union([ChainOfCustodyV2, ChainOfCustody]), ...errorResponses(400, 404) },
+        response: { 200: z.union([ChainOfCustodyV2, ChainOfCustody]), ...errorResponses(400, 404, 422) },
       },
     },
     async (request) => {
