@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { sql, type Database, type Kysely } from "@custody/db";
+import { sql, type Database, type Kysely, type RawBuilder } from "@custody/db";
 import { createDeliveries } from "./create.js";
 
 /** The channel the retry scheduler listens on for deliveries queued outside the pipeline. */
@@ -42,6 +42,35 @@ export async function cancelUnsealed(trx: Kysely<Database>, tenantId: string, ev
     UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
     WHERE tenant_id = ${tenantId} AND event_id = ANY(${sql.val([...eventIds])}::text[]) AND status IN ('pending', 'retrying')`.execute(trx);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Whether the event row `e` (an alias in the caller's query) was recalled, or retracts an event that
+ * was (FORMAT.md §12: a recall stops its retractions too), the recall's own notice aside: the test
+ * dispatch and the scheduler make before sending anything of an event.
+ */
+export function recalledSql(e: string): RawBuilder<boolean> {
+  const a = sql.ref(e);
+  return sql<boolean>`EXISTS (
+    SELECT 1 FROM recalls r
+    WHERE r.tenant_id = ${a}.tenant_id AND r.event_id = ANY(ARRAY[${a}.id, ${a}.supersedes]) AND r.notice_event_id IS DISTINCT FROM ${a}.id)`;
+}
+
+/**
+ * Cancels those of these deliveries, not yet sealed, whose event was recalled (`recalledSql`) and
+ * returns their ids. A recall cancels what is waiting when it commits; this catches what was in
+ * flight then and came back to wait for a retry — the attempt in flight finished, a next one must
+ * not be sealed.
+ */
+export async function cancelRecalled(db: Kysely<Database>, deliveryIds: readonly string[]): Promise<Set<string>> {
+  if (deliveryIds.length === 0) return new Set();
+  const { rows } = await sql<{ id: string }>`
+    UPDATE deliveries d SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+    FROM events e
+    WHERE d.id = ANY(${sql.val([...deliveryIds])}::text[]) AND d.status IN ('pending', 'retrying')
+      AND e.tenant_id = d.tenant_id AND e.id = d.event_id AND ${recalledSql("e")}
+    RETURNING d.id`.execute(db);
+  return new Set(rows.map((r) => r.id));
 }
 
 /**

@@ -28,11 +28,14 @@ export function recalledType(type: string): string {
 }
 
 /**
- * Recalls an event: appends a `recall` ledger entry pointing at it, cancels its (and its
- * retractions') deliveries that have not been sent, and sends a `<type>.recalled` notice with
- * `supersedes` to every endpoint that received or was due to receive it and subscribes to recalls.
- * A recall wins over a retraction: retractions of a recalled event stop too. Recalling twice
- * returns the first recall.
+ * Recalls an event (FORMAT.md §12): appends a `recall` ledger entry pointing at it, cancels its (and
+ * its retractions') deliveries still pending or waiting to retry, and sends a notice of type
+ * recalledType(type) — the last dot-separated segment replaced by `recalled` — with `supersedes` to
+ * every enabled endpoint that had a delivery of it and subscribes to that type. A recall wins over
+ * a retraction: retractions of a recalled event stop too. Recalling twice returns the first recall.
+ * What this transaction cannot see is stopped later by the `recalls` row (libs/deliveries
+ * `recalledSql`): dispatch makes no delivery of an event not yet fanned out, and the scheduler
+ * cancels, rather than seals, the retry of an attempt that was in flight.
  */
 export async function recallEvent(db: Db, tenantId: string, eventId: string, reason: string): Promise<RecallResult> {
   const { recall, queued } = await db.transaction().execute(async (trx) => {

@@ -5,6 +5,8 @@ import { newId, sql, type Database, type Kysely } from "@custody/db";
 import { createTestDatabase, type TestDatabase } from "@custody/db/testing";
 import { appendEvents } from "@custody/events";
 import { encryptSecret } from "@custody/keys";
+import { recallEntry } from "@custody/ledger";
+import { appendEntries } from "@custody/ledger-store";
 import { createLogger, type Logger } from "@custody/log";
 import { generateSigner, type Signer } from "@custody/note";
 import type { JsonValue } from "@custody/redact";
@@ -144,7 +146,7 @@ export class PipelineFixture {
   }
 
   /** Events appended as ingest appends them (in their own transaction, or in `extra.trx`); returns their ids. */
-  async events(count: number, type = "order.placed", extra: { callbackUrl?: string | null; fanOut?: boolean; data?: (i: number) => JsonValue; trx?: Kysely<Database> } = {}): Promise<string[]> {
+  async events(count: number, type = "order.placed", extra: { callbackUrl?: string | null; fanOut?: boolean; supersedes?: string; data?: (i: number) => JsonValue; trx?: Kysely<Database> } = {}): Promise<string[]> {
     const ids = Array.from({ length: count }, () => newId("evt"));
     const append = (trx: Kysely<Database>) =>
       appendEvents(
@@ -156,7 +158,7 @@ export class PipelineFixture {
           eventTypeId: null,
           data: extra.data?.(i) ?? { n: i, email: `p${i}@example.com` },
           occurredAt: new Date(),
-          supersedes: null,
+          supersedes: extra.supersedes ?? null,
           metadata: null,
           callbackUrl: extra.callbackUrl ?? null,
           requestHash: randomBytes(32),
@@ -165,6 +167,14 @@ export class PipelineFixture {
       );
     await (extra.trx === undefined ? this.t.db.transaction().execute(append) : append(extra.trx));
     return ids;
+  }
+
+  /** Records a recall of the event as recallEvent (libs/proof-routes) does, without cancelling or notifying anything. */
+  async recall(eventId: string, noticeEventId: string | null = null): Promise<void> {
+    await this.t.db.transaction().execute(async (trx) => {
+      const [entry] = await appendEntries(trx, [{ tenantId: this.tenantId, document: recallEntry({ tenantId: this.tenantId, eventId, reason: "sent in error", recalledAt: new Date() }) }]);
+      await trx.insertInto("recalls").values({ tenant_id: this.tenantId, event_id: eventId, reason: "sent in error", entry_id: entry!.id, notice_event_id: noticeEventId }).execute();
+    });
   }
 
   async delivery(id: string) {

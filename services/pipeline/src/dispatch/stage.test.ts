@@ -148,6 +148,21 @@ describe("dispatch stage", () => {
     expect(f.receiver.on("/ok-never")).toHaveLength(0);
   });
 
+  it("makes no delivery of an event recalled before it was dispatched, nor of its retraction", async () => {
+    const ep = await f.endpoint("/ok-recalled", { subscriptions: ["*"] });
+    const [recalled] = await f.events(1);
+    const [retraction] = await f.events(1, "order.placed", { supersedes: recalled! });
+    const [other] = await f.events(1);
+    await f.recall(recalled!);
+    // Announced by ids alone, as the relay announces a backlog: dispatch reads the events back.
+    await announce(nc, prefix, "events", await entriesOf([recalled!, retraction!, other!]));
+    await until(async () => (await pending()) === 0);
+    expect(await deliveriesOf([recalled!, retraction!])).toHaveLength(0);
+    expect((await deliveriesOf([other!])).map((d) => d.endpoint_id)).toContain(ep.id);
+    await until(async () => f.receiver.on("/ok-recalled").length === 1);
+    expect(f.receiver.on("/ok-recalled")[0]!.headers["webhook-id"]).toBe(other);
+  });
+
   it("leaves platform events made with their deliveries (fan_out false) to the scheduler", async () => {
     await f.endpoint("/ok-platform", { subscriptions: ["*"] });
     const ids = await f.events(1, "webhook.test", { fanOut: false });

@@ -55,8 +55,9 @@ export function startDispatchStage(o: DispatchOptions): Promise<RunningStage> {
       const batch = messages.flatMap((m) => eventsOf(m.data).map((data) => ({ data, deliveryCount: m.deliveryCount, storedAtMs: m.storedAtMs })));
       // The wall clock, not `now`: freshness compares with the NATS server's stored-at time.
       const events = await eventsOfMessages(o.db, batch, Date.now());
-      // Platform events made together with their deliveries (fan_out false) are the scheduler's.
-      const fanOut = [...events.values()].filter((e) => e.fanOut);
+      // Platform events made together with their deliveries (fan_out false) are the scheduler's; a
+      // recalled one (a backlog read after an outage, say) gets no delivery at all.
+      const fanOut = [...events.values()].filter((e) => e.fanOut && !e.recalled);
       const redelivered = batch.some((b) => b.deliveryCount > 1);
       const [endpoints, existing] = await Promise.all([
         o.endpoints.ofTenants([...new Set(fanOut.map((e) => e.tenantId))]),

@@ -215,6 +215,26 @@ describe("scheduler, deliverer and recorder", () => {
     expect((await f.outcomes(id!))[0]).toMatchObject({ outcome: "delivered" });
   });
 
+  it("cancels instead of sealing the next attempt of a recalled event's delivery, and of a retraction's, yet sends the recall's notice", async () => {
+    const ep = await f.endpoint("/busy-recalled", { retryPolicy: { kind: "exponential" } });
+    const [eventId] = await f.events(1);
+    const [retraction] = await f.events(1, "order.placed", { supersedes: eventId! });
+    const [notice] = await f.events(1, "order.recalled", { supersedes: eventId!, fanOut: false });
+    const failed = await queue([eventId!, retraction!], ep);
+    await scheduler.tick();
+    for (const id of failed) await settled(id);
+    // The recall commits while both wait to retry (recallEvent's cancelUnsealed would have caught them
+    // then; these were in flight when it ran).
+    await f.recall(eventId!, notice!);
+    const [noticeDelivery] = await queue([notice!], await f.endpoint("/ok-recall-notice"));
+    for (const id of failed) await dueNow(id);
+    await scheduler.tick();
+    await settled(noticeDelivery!);
+    expect(await f.delivery(noticeDelivery!)).toMatchObject({ status: "delivered" });
+    for (const id of failed) expect(await f.delivery(id)).toMatchObject({ status: "cancelled", attempts: 1, next_attempt_at: null });
+    expect(f.receiver.on("/busy-recalled")).toHaveLength(2);
+  });
+
   it("seals an attempt only once when two schedulers race for it", async () => {
     const ep = await f.endpoint("/ok-race");
     const [id] = await queue(await f.events(1), ep);

@@ -1,5 +1,5 @@
 import type { Db } from "@custody/db";
-import { AttemptRace, beginAttempts, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeKey, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
+import { AttemptRace, beginAttempts, cancelRecalled, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeKey, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
@@ -109,8 +109,13 @@ export class RetryScheduler {
     for (const a of erased) this.detach(this.o.deliverer.recordNotSent(notSent(a, this.now(), "payload_erased", deadForErasedPayload())));
   }
 
-  /** Seals each delivery's next attempt in one batch and sends it. */
-  private async sealNext(due: readonly DueDelivery[]): Promise<void> {
+  /** Seals each delivery's next attempt in one batch and sends it; one of a recalled event is cancelled instead. */
+  private async sealNext(leased: readonly DueDelivery[]): Promise<void> {
+    const recalled = await cancelRecalled(
+      this.o.db,
+      leased.map((d) => d.id),
+    );
+    const due = leased.filter((d) => !recalled.has(d.id));
     if (due.length === 0) return;
     const at = this.now();
     const events = await loadEvents(

@@ -1,5 +1,6 @@
 import { decodeEventContent, type EventMessage, type Received } from "@custody/bus";
 import { columnsOf, sql, type Db } from "@custody/db";
+import { recalledSql } from "@custody/deliveries";
 import type { JsonValue } from "@custody/redact";
 import type { DispatchEvent } from "../dispatch/plan.js";
 
@@ -7,6 +8,12 @@ export interface LoadedEvent extends DispatchEvent {
   entryId: string;
   /** False for platform events made together with their deliveries (test events, recall notices). */
   fanOut: boolean;
+  /**
+   * The event, or the event it retracts, was recalled (FORMAT.md §12), its notice aside. Read with the
+   * event; an event offered with its content (fresh, OFFERED_CONTENT_FRESH_MS) is taken as not
+   * recalled: a recall that soon after the commit is one of an event in flight.
+   */
+  recalled: boolean;
 }
 
 export const eventKey = (tenantId: string, eventId: string) => `${tenantId}/${eventId}`;
@@ -28,9 +35,10 @@ export async function loadEvents(db: Db, keys: ReadonlyArray<{ tenantId: string;
     fan_out: boolean;
     leaf_hash: Buffer;
     personal_data_fields: string[] | null;
+    recalled: boolean;
   }>`
     SELECT e.tenant_id, e.id, e.entry_id, e.type, e.occurred_at, e.supersedes, e.metadata, e.payload, e.callback_url, e.fan_out,
-           le.leaf_hash, t.personal_data_fields
+           le.leaf_hash, t.personal_data_fields, ${recalledSql("e")} AS recalled
     FROM unnest(${key("text", (k) => k.tenantId)}, ${key("text", (k) => k.eventId)}) AS k(tenant_id, id)
     JOIN events e ON e.tenant_id = k.tenant_id AND e.id = k.id
     JOIN ledger_entries le ON le.id = e.entry_id
@@ -49,6 +57,7 @@ export async function loadEvents(db: Db, keys: ReadonlyArray<{ tenantId: string;
         payload: r.payload,
         callbackUrl: r.callback_url,
         fanOut: r.fan_out,
+        recalled: r.recalled,
         ingested: new Uint8Array(r.leaf_hash),
         personalDataFields: r.personal_data_fields ?? [],
       },
@@ -89,6 +98,7 @@ export async function eventsOfMessages(db: Db, messages: ReadonlyArray<Received<
       payload: c.payload,
       callbackUrl: c.callbackUrl,
       fanOut: true,
+      recalled: false,
       ingested: c.leafHash,
       personalDataFields: c.personalDataFields,
     });
