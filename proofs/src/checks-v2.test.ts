@@ -24,7 +24,9 @@ describe("verifyProof on format 2 documents", () => {
     expect(names(checks)).toEqual(V2_ORDER);
     // dlv_cb sent the same bytes (thin, and salts are not in the body).
     expect(detail(checks, "prepared")).toContain("4 attempts (dlv_thin#1, dlv_thin#2, dlv_thin#3, dlv_cb#1)");
-    expect(detail(checks, "chain")).toMatch(/^dlv_thin: 3 attempts chained: retry → retry → delivered; dlv_fat: 1 attempt chained: delivered; dlv_cb: 1 attempt chained: delivered; and 2 more$/);
+    expect(detail(checks, "chain")).toMatch(
+      /^dlv_thin: 3 attempts chained: retry → retry → delivered \(complete\); dlv_fat: 1 attempt chained: delivered \(complete\); dlv_cb: 1 attempt chained: delivered \(complete\); and 2 more$/,
+    );
     expect(detail(checks, "outcome")).toMatch(/dlv_thin#3: delivered \(HTTP 200\), index 1 of an outcomes batch of 2, outcomes entry leaf \d+ of 16; delivered hop [0-9a-f]{64}/);
     expect(detail(checks, "outcome")).toMatch(/dlv_thin#2: retry \(timeout\)/);
     expect(detail(checks, "seal")).toMatch(/dlv_thin#3: index 0 of a batch of 1/);
@@ -42,7 +44,7 @@ describe("verifyProof on format 2 documents", () => {
     doc.deliveries = doc.deliveries.slice(1).filter((d: Json) => d.id !== "dlv_cb");
     const fat = verifyProof({ document: doc, payload: f.fat.body, key: f.keys });
     expect(allOk(fat)).toBe(true);
-    expect(detail(fat, "chain")).toBe("dlv_fat: 1 attempt chained: delivered; dlv_cancelled: no attempt sealed yet; dlv_replay: 2 attempts chained: retry → in flight");
+    expect(detail(fat, "chain")).toBe("dlv_fat: 1 attempt chained: delivered (complete); dlv_cancelled: no attempt sealed yet; dlv_replay: 2 attempts chained: retry → in flight (may continue)");
     expect(detail(fat, "outcome")).toMatch(/dlv_replay#1: retry \(HTTP 503\), .*; dlv_replay#2: no outcome recorded yet \(in flight\)$/);
     expect(detail(checks, "hmac")).toMatch(/^dlv_fat#1: webhook-signature and x-custody-signature verify; dlv_replay#1: /);
     const replay = (f.document as Json).deliveries[4];

@@ -43,5 +43,8 @@ export function chainV2(refs: readonly RefV2[]): string {
     const outcome = own(viewRecord(ref.a.outcome.record, "outcome record").members ?? {}, "outcome");
     return typeof outcome === "string" ? outcome : "(unreadable outcome)";
   });
-  return `${refs.length} attempt${refs.length === 1 ? "" : "s"} chained: ${steps.join(" → ")}`;
+  // Only `delivered` ends a chain; after anything else a later attempt may exist that no document
+  // before it shows (FORMAT.md §14, what a document proves complete), so the line says which.
+  const end = steps[steps.length - 1] === "delivered" ? "complete" : "may continue";
+  return `${refs.length} attempt${refs.length === 1 ? "" : "s"} chained: ${steps.join(" → ")} (${end})`;
 }
