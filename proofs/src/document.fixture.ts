@@ -246,7 +246,7 @@ export function buildFixture(options: FixtureOptions = {}): Fixture {
   const [batchB] = seal([thin2], SEAL_B, sealSignerB, 0, 0) as [SealedAttempt];
   recordOutcome(batchB, SEAL_B);
 
-  // dlv_thin's endpoint counter-signs a receipt (FORMAT §10).
+  // dlv_thin's endpoint counter-signs a receipt (FORMAT §11).
   const receiptSeed = ed.utils.randomSecretKey();
   const receiptKey = ed.getPublicKey(receiptSeed);
   const statement = enc.encode(canonicalJson({ v: 1, kind: "custody-receipt", delivery: "dlv_thin", event: EVENT_ID, bodySha256: toHex(sha256(thinBody.body)), receivedAt: "2025-03-01T12:01:40.500Z" }));

@@ -4,8 +4,9 @@ import { CustodyFormatError, hopsFromHex, hopsToHex, SEALED_HOPS, type SealedHop
 import type { SealProof } from "./seal.js";
 
 /**
- * The headers that give a receiver a platform-signed statement about the bytes it got
- * (proofs/FORMAT.md §Delivery headers):
+ * Format 1's custody headers, which gave a receiver a platform-signed statement about the bytes it
+ * got (proofs/FORMAT.md Appendix A; `x-custody-seal` is the §10 form). Format 2 deliveries carry
+ * CustodyHeadersV2 instead; these remain for format 1 documents:
  *
  *   x-custody-hops:  ingested=<hex>;redacted=<hex>;prepared=<hex>;signed=<hex>
  *   x-custody-root:  <hex custody root>

@@ -2,7 +2,7 @@ import { sha256 } from "@custody/crypto";
 import { treeLevels } from "@custody/merkle";
 import { allocBytes, fromHex, toHex } from "@custody/encoding";
 
-/** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §Custody tree). */
+/** The hops sealed before a delivery attempt is sent, in tree order (proofs/FORMAT.md §7). */
 export const SEALED_HOPS = ["ingested", "redacted", "prepared", "signed"] as const;
 export type SealedHop = (typeof SEALED_HOPS)[number];
 export type SealedHops = Record<SealedHop, Uint8Array>;

@@ -27,7 +27,7 @@ const MAX_STATEMENT_BYTES = 2048;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
- * The statement an endpoint signs (proofs/FORMAT.md §10): JCS of
+ * The statement an endpoint signs (proofs/FORMAT.md §11): JCS of
  * `{"bodySha256","delivery","event","kind":"custody-receipt","receivedAt","v":1}`. Every member is a
  * string or the version number, so the canonical form is a fixed member order and JSON string escapes.
  */

@@ -68,7 +68,7 @@ export function registerCustodyRoutes(app: HttpApp, ctx: ProofsContext): void {
         security: bearerSecurity,
         summary: "Recall an event",
         description:
-          "Appends a `recall` ledger entry, cancels the event's (and its retractions') unsent deliveries and retries, and sends a `<type>.recalled` notice with `supersedes` to every endpoint that received or was due to receive it and subscribes to recalls. Recalling again returns the first recall.",
+          "Appends a `recall` ledger entry; cancels the deliveries still pending or waiting to retry (their next attempt not yet sealed) of the event and of its retractions (the events whose `supersedes` is the event); and sends a notice to every enabled endpoint that had a delivery of the event and subscribes to the notice type. The notice (proofs/FORMAT.md §12) is an event whose type is the recalled type with its last dot-separated segment replaced by `recalled` (`audit.order.final` → `audit.order.recalled`; a type without a dot gets `.recalled` appended), whose `supersedes` is the recalled event and whose `data` holds `reason` and `recalledAt` (the recall's reason and time), `recalledEvent` and `recalledType` (the recalled event's id and type). Recalling again returns the first recall.",
         params: z.object({ evtId: z.string().max(128) }),
         body: z.object({ reason: z.string().trim().min(1).max(1000).describe("Why the event is recalled; recorded in the ledger.") }).strict(),
         response: {

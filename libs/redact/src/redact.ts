@@ -17,7 +17,12 @@ export type DeliveryShape = "thin" | "fat";
 export type RedactOptions = {
   /** Defaults to `globalThis.crypto.getRandomValues`. */
   random?: RandomSource;
-  /** "thin": personal fields removed; "fat": the endpoint acknowledged them, nothing is removed. */
+  /**
+   * "thin": every pointer given is removed. "fat": none is, which is right only when the endpoint
+   * acknowledged every pointer given: a fat delivery still removes the fields its endpoint has not
+   * acknowledged (FORMAT.md §5), so the pipeline passes exactly those with "thin"
+   * (services/pipeline/src/dispatch/body.ts, `pathsToRemove`).
+   */
   shape: DeliveryShape;
 };
 
@@ -67,7 +72,9 @@ export function removePaths(data: JsonValue, paths: readonly string[]): JsonValu
  * null on the way) are skipped silently. When both "/a" and "/a/b" are present, both are recorded,
  * each committed over its own original value; "/a/b" is gone with "/a" either way.
  *
- * fat: nothing is removed; `payload` is a deep copy and `removed` is [].
+ * fat: nothing is removed; `payload` is a deep copy and `removed` is []. This is not what a fat
+ * delivery sends whenever its endpoint has left a field unacknowledged: FORMAT.md §5 removes those
+ * fields, and the pipeline removes them by passing just those pointers with "thin".
  *
  * Pointers are validated in both shapes, so a bad declaration fails the same way whatever the
  * endpoint acknowledged. Throws BAD_ARGUMENT, BAD_POINTER, NOT_JSON or BAD_RANDOM.
