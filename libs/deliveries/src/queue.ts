@@ -46,8 +46,8 @@ export async function cancelUnsealed(trx: Kysely<Database>, tenantId: string, ev
 
 /**
  * Whether the event row `e` (an alias in the caller's query) was recalled, or retracts an event that
- * was (FORMAT.md §12: a recall stops its retractions too), the recall's own notice aside: the test
- * dispatch and the scheduler make before sending anything of an event.
+ * was (FORMAT.md §12: a recall stops its retractions too), the recall's own notice aside: what
+ * dispatch and the scheduler ask before sending anything of an event.
  */
 export function recalledSql(e: string): RawBuilder<boolean> {
   const a = sql.ref(e);
