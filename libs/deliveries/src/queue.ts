@@ -73,6 +73,33 @@ export async function cancelRecalled(db: Kysely<Database>, deliveryIds: readonly
   return new Set(rows.map((r) => r.id));
 }
 
+/** Deliveries that will still be attempted: the ones a URL change affects. */
+const ACTIVE_DELIVERY = ["pending", "delivering", "retrying"] as const;
+
+/** How many of the endpoint's deliveries will still be attempted (PATCH refuses a URL change while any are, unless asked to retarget them). */
+export async function countActiveDeliveries(trx: Kysely<Database>, tenantId: string, endpointId: string): Promise<number> {
+  const row = await trx
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("tenant_id", "=", tenantId)
+    .where("endpoint_id", "=", endpointId)
+    .where("status", "in", ACTIVE_DELIVERY)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Points the endpoint's deliveries that will still be attempted at its new URL; returns how many. */
+export async function retargetActiveDeliveries(trx: Kysely<Database>, tenantId: string, endpointId: string, url: string): Promise<number> {
+  const result = await trx
+    .updateTable("deliveries")
+    .set({ target_url: url, updated_at: sql<Date>`now()` })
+    .where("tenant_id", "=", tenantId)
+    .where("endpoint_id", "=", endpointId)
+    .where("status", "in", ACTIVE_DELIVERY)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /**
  * Retry now, also from the dead letter: the delivery goes back to `retrying`, due now, and the
  * scheduler seals its next attempt (chained to the last one's outcome). The caller holds the row

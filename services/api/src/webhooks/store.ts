@@ -156,28 +156,3 @@ export async function listEndpoints(
     .limit(page.limit + 1)
     .execute();
 }
-
-/** Deliveries that will still be attempted: the ones a URL change affects. */
-const ACTIVE_DELIVERY = ["pending", "delivering", "retrying"] as const;
-
-export async function countActiveDeliveries(trx: Kysely<Database>, tenantId: string, endpointId: string): Promise<number> {
-  const row = await trx
-    .selectFrom("deliveries")
-    .select((eb) => eb.fn.countAll<string>().as("n"))
-    .where("tenant_id", "=", tenantId)
-    .where("endpoint_id", "=", endpointId)
-    .where("status", "in", ACTIVE_DELIVERY)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export async function retargetActiveDeliveries(trx: Transaction<Database>, tenantId: string, endpointId: string, url: string): Promise<number> {
-  const result = await trx
-    .updateTable("deliveries")
-    .set({ target_url: url, updated_at: sql<Date>`now()` })
-    .where("tenant_id", "=", tenantId)
-    .where("endpoint_id", "=", endpointId)
-    .where("status", "in", ACTIVE_DELIVERY)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Database, Transaction } from "@custody/db";
+import { countActiveDeliveries, retargetActiveDeliveries } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { bearerSecurity, errorResponses, principalOf, queryFlag, type HttpApp } from "@custody/http";
 import type { ApiContext } from "../shared/context.js";
@@ -9,7 +10,7 @@ import { idempotencyHeaders, idempotentMutation } from "../shared/idempotency.js
 import { decodeReceiptPublicKey, retryPolicyFromRequest, uniqueSubscriptions } from "./settings.js";
 import { checkTargetUrl } from "./target.js";
 import { endpoint, payloadShape, rateLimit, receiptPublicKey, retryPolicyInput } from "./schemas.js";
-import { countActiveDeliveries, findEndpoint, retargetActiveDeliveries, updateEndpoint } from "./store.js";
+import { findEndpoint, updateEndpoint } from "./store.js";
 import { idParams, notFound, TAGS, viewOf, requireReceiptKey, subscriptions } from "./endpoint-routes.js";
 
 const updateBody = z.strictObject({
