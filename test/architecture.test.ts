@@ -139,6 +139,18 @@ describe("architecture", () => {
     }
   });
 
+  it("writes the delivery tables only through libs/deliveries, their one owner", () => {
+    const tables = "deliveries|attempt_seals|attempt_outcomes|custody_batches|outcome_batches";
+    const write = new RegExp(`\\b(?:INSERT\\s+INTO|UPDATE|DELETE\\s+FROM)\\s+(?:${tables})\\b|\\.(?:insertInto|updateTable|deleteFrom)\\(\\s*["'](?:${tables})["']`, "i");
+    for (const p of pkgs.filter((p) => p.name !== "@custody/deliveries")) {
+      for (const file of sourceFiles(join(root, p.dir, "src"))) {
+        const rel = relative(root, file);
+        if (/\.(test|fixture)\.ts$/.test(rel)) continue;
+        expect(readFileSync(file, "utf8"), rel).not.toMatch(write);
+      }
+    }
+  });
+
   it("keeps docs/configuration.md in sync with the config schema", () => {
     expect(readFileSync(join(root, "docs/configuration.md"), "utf8")).toBe(configurationMarkdown());
   });
