@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generateSigner, verifierKeyOf } from "@custody/note";
-import { custodyRoot, formatCustodyHeaders, parseCustodyHeaders, sealBatch, sealSignatureOf, verifySeal, type SealedHops } from "./index.js";
+import { generateSigner, verifierKeyOf, type VerifierKey } from "@custody/note";
+import { custodyRoot, formatCustodyHeaders, parseCustodyHeaders, sealBatch, sealLeafEntry, sealSignatureOf, verifySealOf, type SealedHops, type SealProof } from "./index.js";
+
+/** Format 1: the seal of a custody root is over its seal leaf entry. */
+const verifySeal = (custodyRoot: Uint8Array, proof: SealProof, keys: readonly VerifierKey[]) => verifySealOf(sealLeafEntry(custodyRoot), proof, keys);
 
 const signer = generateSigner("custody.test/log");
 const keys = [verifierKeyOf(signer)];

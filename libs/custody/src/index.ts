@@ -1,5 +1,5 @@
 export { SEALED_HOPS, CustodyFormatError, hopLeafEntry, custodyRoot, preparedHop, hashHopBytes, hopsToHex, hopsFromHex, hopsToBytes, hopsFromBytes, type SealedHop, type SealedHops } from "./hops.js";
-export { sealLeafEntry, sealOrigin, sealLeaves, sealBatch, verifySeal, verifySealOf, sealSignatureOf, MAX_SEAL_BATCH, type SealedBatch, type SealProof } from "./seal.js";
+export { sealLeafEntry, sealOrigin, sealLeaves, sealBatch, verifySealOf, sealSignatureOf, MAX_SEAL_BATCH, type SealedBatch, type SealProof } from "./seal.js";
 export { batchOf, batchFromLeafHashes, packLeafHashes, unpackLeafHashes, MAX_BATCH, type Batch } from "./batch.js";
 export {
   encodeCustodyRecord,

@@ -75,11 +75,6 @@ export function verifySealOf(leafEntry: Uint8Array, proof: SealProof, keys: read
   if (checkpoint.origin !== sealOrigin(proof.signer)) throw new CustodyFormatError("BAD_SEAL", `seal origin is ${checkpoint.origin}`);
 }
 
-/** Format 1: verifies the seal of a custody root. */
-export function verifySeal(custodyRoot: Uint8Array, proof: SealProof, keys: readonly VerifierKey[]): void {
-  verifySealOf(sealLeafEntry(custodyRoot), proof, keys);
-}
-
 /** The signature line's base64 blob of a seal note (what a SealProof carries). */
 export function sealSignatureOf(note: string, signerName: string): string {
   const prefix = `\u2014 ${signerName} `;
