@@ -120,6 +120,15 @@ export function arrayParam<K extends ArrayElementType>(type: K, values: Readonly
   return sql`${sql.val(encodeArray(type, values))}::${sql.raw(type)}[]`;
 }
 
+/**
+ * The `param` of an INSERT written over array parameters (`entriesInsertSql`, `deliveriesInsertSql`,
+ * …) for values at hand: each column's values sent as one binary array of the column's type. A fixed
+ * statement gives the same INSERT its slots instead (`fixedAtomicWrite`).
+ */
+export function columnParams<C extends string>(values: Readonly<Record<C, readonly unknown[]>>): (column: C, type: ArrayElementType) => RawBuilder<unknown> {
+  return (column, type) => arrayParam(type, values[column] as ReadonlyArray<ArrayValue<ArrayElementType> | null>);
+}
+
 /** Each column of `rows` as an array parameter: `const col = columnsOf(rows)`, then `${col("text", (r) => r.id)}`. */
 export function columnsOf<R>(rows: readonly R[]) {
   return <K extends ArrayElementType>(type: K, f: (row: R, index: number) => ArrayValue<K> | null): RawBuilder<unknown> => arrayParam(type, rows.map(f));

@@ -5,4 +5,4 @@ export { fixedAtomicWrite, writeAtomically, WriteConflict, type Slots, type Writ
 export { pingDatabase, postgresReadiness } from "./ping.js";
 export type * from "./tables.js";
 export { sql, Kysely, PostgresDialect, type Transaction, type RawBuilder } from "kysely";
-export { arrayParam, columnsOf, encodeArray, type ArrayElementType, type ArrayValue } from "./arrays.js";
+export { arrayParam, columnParams, columnsOf, encodeArray, type ArrayElementType, type ArrayValue } from "./arrays.js";

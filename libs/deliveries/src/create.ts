@@ -1,4 +1,4 @@
-import { arrayParam, newOrderedId, sql, type ArrayElementType, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
+import { columnParams, newOrderedId, sql, type ArrayElementType, type Database, type DeliveryStatus, type Kysely, type PayloadShape, type RawBuilder } from "@custody/db";
 import type { RemovedField } from "./types.js";
 
 /**
@@ -109,8 +109,7 @@ export function deliveriesInsertSql(param: (column: DeliveryColumn, type: ArrayE
 
 /** The INSERT of createDeliveries, returning the ids inserted (also a part of a larger statement). */
 export function deliveriesInsert(rows: readonly NewDelivery[]): RawBuilder<{ id: string }> {
-  const values = deliveryColumns(rows);
-  return deliveriesInsertSql((c, type) => arrayParam(type, values[c] as never));
+  return deliveriesInsertSql(columnParams(deliveryColumns(rows)));
 }
 
 const keyOf = (r: NewDelivery) => [r.tenantId, r.eventId, r.endpointId ?? "", r.replayId ?? ""];

@@ -83,8 +83,31 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: readonly Ou
   });
 }
 
-type OutcomeColumn = "deliveryId" | "attemptNo" | "tenantId" | "batchIndex" | "startedAt" | "durationMs" | "statusCode" | "errorClass" | "responseSha256" | "responseExcerpt" | "outcome";
-type NextColumn = "status" | "nextAttemptAt" | "lastDelayMs" | "lastStatusCode" | "lastError" | "deadReason" | "deliveredAt";
+/** The columns of attempt_outcomes rows, and of each delivery's next state, each with its array parameter's type. */
+const OUTCOME_COLUMNS = {
+  deliveryId: "text",
+  attemptNo: "int4",
+  tenantId: "text",
+  batchIndex: "int4",
+  startedAt: "timestamptz",
+  durationMs: "int4",
+  statusCode: "int4",
+  errorClass: "text",
+  responseSha256: "text",
+  responseExcerpt: "text",
+  outcome: "text",
+} as const satisfies Record<string, ArrayElementType>;
+const NEXT_COLUMNS = {
+  status: "text",
+  nextAttemptAt: "timestamptz",
+  lastDelayMs: "int8",
+  lastStatusCode: "int4",
+  lastError: "text",
+  deadReason: "text",
+  deliveredAt: "timestamptz",
+} as const satisfies Record<string, ArrayElementType>;
+type OutcomeColumn = keyof typeof OUTCOME_COLUMNS;
+type NextColumn = keyof typeof NEXT_COLUMNS;
 
 /** recordOutcomes' one statement: its text never changes (fixedAtomicWrite). */
 const writeOutcomes = fixedAtomicWrite<{
@@ -94,8 +117,8 @@ const writeOutcomes = fixedAtomicWrite<{
   next: Record<NextColumn, unknown[]>;
   count: number;
 }>((slot) => {
-  const o = (c: OutcomeColumn, type: ArrayElementType) => slot.array("outcome", c, type);
-  const n = (c: NextColumn, type: ArrayElementType) => slot.array("next", c, type);
+  const o = (c: OutcomeColumn) => slot.array("outcome", c, OUTCOME_COLUMNS[c]);
+  const n = (c: NextColumn) => slot.array("next", c, NEXT_COLUMNS[c]);
   const b = (v: "size" | "root" | "leaves" | "entryId") => slot.value("batch", v);
   return [
     { name: "outcome_entry", sql: entriesInsertSql((c, type) => slot.array("entry", c, type)) },
@@ -114,9 +137,8 @@ const writeOutcomes = fixedAtomicWrite<{
         SELECT u.delivery_id, u.attempt_no, u.tenant_id, (SELECT id FROM outcome_batch), u.batch_index, u.started_at, u.duration_ms, u.status_code,
                u.error_class, decode(u.response_sha256, 'hex'), u.response_excerpt, u.outcome
         FROM unnest(
-          ${o("deliveryId", "text")}, ${o("attemptNo", "int4")}, ${o("tenantId", "text")}, ${o("batchIndex", "int4")},
-          ${o("startedAt", "timestamptz")}, ${o("durationMs", "int4")}, ${o("statusCode", "int4")},
-          ${o("errorClass", "text")}, ${o("responseSha256", "text")}, ${o("responseExcerpt", "text")}, ${o("outcome", "text")}
+          ${o("deliveryId")}, ${o("attemptNo")}, ${o("tenantId")}, ${o("batchIndex")}, ${o("startedAt")}, ${o("durationMs")},
+          ${o("statusCode")}, ${o("errorClass")}, ${o("responseSha256")}, ${o("responseExcerpt")}, ${o("outcome")}
         ) AS u(delivery_id, attempt_no, tenant_id, batch_index, started_at, duration_ms, status_code, error_class, response_sha256, response_excerpt, outcome)
         ON CONFLICT (delivery_id, attempt_no) DO NOTHING
         RETURNING 1`,
@@ -130,10 +152,8 @@ const writeOutcomes = fixedAtomicWrite<{
           last_status_code = u.last_status_code, last_error = u.last_error, dead_reason = u.dead_reason,
           delivered_at = u.delivered_at, updated_at = now()
         FROM unnest(
-          ${o("deliveryId", "text")}, ${o("attemptNo", "int4")}, ${n("status", "text")},
-          ${n("nextAttemptAt", "timestamptz")}, ${n("lastDelayMs", "int8")},
-          ${n("lastStatusCode", "int4")}, ${n("lastError", "text")},
-          ${n("deadReason", "text")}, ${n("deliveredAt", "timestamptz")}
+          ${o("deliveryId")}, ${o("attemptNo")}, ${n("status")}, ${n("nextAttemptAt")}, ${n("lastDelayMs")},
+          ${n("lastStatusCode")}, ${n("lastError")}, ${n("deadReason")}, ${n("deliveredAt")}
         ) AS u(id, attempt_no, status, next_attempt_at, last_delay_ms, last_status_code, last_error, dead_reason, delivered_at)
         WHERE d.id = u.id AND d.status = 'delivering' AND d.attempts = u.attempt_no`,
     },

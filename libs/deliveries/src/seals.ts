@@ -1,5 +1,5 @@
 import { hopsToBytes, packLeafHashes, type SealResult } from "@custody/custody";
-import { arrayParam, fixedAtomicWrite, sql, writeAtomically, type ArrayElementType, type Database, type Kysely, type RawBuilder, type WritePart } from "@custody/db";
+import { columnParams, fixedAtomicWrite, sql, writeAtomically, type ArrayElementType, type Database, type Kysely, type RawBuilder, type WritePart } from "@custody/db";
 import { sealEntry } from "@custody/ledger";
 import { entriesInsertSql, entryColumns, entryRows, type EntryColumn } from "@custody/ledger-store";
 import { fromHex, toHex } from "@custody/encoding";
@@ -105,8 +105,8 @@ function sealValues(seal: SealResult, targetUrlOf: (deliveryId: string) => strin
 function sealParts(seal: SealResult, n: number, targetUrlOf: (deliveryId: string) => string): WritePart[] {
   const v = sealValues(seal, targetUrlOf);
   return sealPartsSql(n, {
-    entry: (c, type) => arrayParam(type, v.entry[c] as never),
-    attempt: (c, type) => arrayParam(type, v.attempts[c] as never),
+    entry: columnParams(v.entry),
+    attempt: columnParams(v.attempts),
     batch: (name) => sql`${v.batch[name]}`,
   });
 }

@@ -57,11 +57,27 @@ export class EventIdRace extends Error {
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
 
-type EventColumn = "tenantId" | "id" | "type" | "eventTypeId" | "payload" | "payloadSha256" | "occurredAt" | "supersedes" | "metadata" | "callbackUrl" | "requestHash" | "entryId" | "fanOut";
+/** The columns of events rows, each with its array parameter's type. */
+const EVENT_COLUMNS = {
+  tenantId: "text",
+  id: "text",
+  type: "text",
+  eventTypeId: "text",
+  payload: "bytea",
+  payloadSha256: "bytea",
+  occurredAt: "timestamptz",
+  supersedes: "text",
+  metadata: "jsonb",
+  callbackUrl: "text",
+  requestHash: "bytea",
+  entryId: "text",
+  fanOut: "bool",
+} as const satisfies Record<string, ArrayElementType>;
+type EventColumn = keyof typeof EVENT_COLUMNS;
 
 /** The one statement every append of events runs: its text never changes (fixedAtomicWrite). */
 const writeEvents = fixedAtomicWrite<{ entry: Record<EntryColumn, unknown[]>; event: Record<EventColumn, unknown[]>; count: number }>((slot) => {
-  const e = (c: EventColumn, type: ArrayElementType) => slot.array("event", c, type);
+  const e = (c: EventColumn) => slot.array("event", c, EVENT_COLUMNS[c]);
   return [
     { name: "event_entries", sql: entriesInsertSql((c, type) => slot.array("entry", c, type)) },
     {
@@ -70,10 +86,8 @@ const writeEvents = fixedAtomicWrite<{ entry: Record<EntryColumn, unknown[]>; ev
         INSERT INTO events (tenant_id, id, type, event_type_id, payload, payload_sha256, occurred_at, supersedes, metadata, callback_url,
                             request_hash, entry_id, fan_out)
         SELECT * FROM unnest(
-          ${e("tenantId", "text")}, ${e("id", "text")}, ${e("type", "text")}, ${e("eventTypeId", "text")},
-          ${e("payload", "bytea")}, ${e("payloadSha256", "bytea")}, ${e("occurredAt", "timestamptz")},
-          ${e("supersedes", "text")}, ${e("metadata", "jsonb")}, ${e("callbackUrl", "text")},
-          ${e("requestHash", "bytea")}, ${e("entryId", "text")}, ${e("fanOut", "bool")})
+          ${e("tenantId")}, ${e("id")}, ${e("type")}, ${e("eventTypeId")}, ${e("payload")}, ${e("payloadSha256")}, ${e("occurredAt")},
+          ${e("supersedes")}, ${e("metadata")}, ${e("callbackUrl")}, ${e("requestHash")}, ${e("entryId")}, ${e("fanOut")})
         ON CONFLICT (tenant_id, id) DO NOTHING
         RETURNING 1`,
       expect: { rows: slot.value("count"), what: "events" },

@@ -1,4 +1,4 @@
-import { arrayParam, newOrderedId, sql, type ArrayElementType, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
+import { columnParams, newOrderedId, sql, type ArrayElementType, type Database, type EntryKind, type Kysely, type RawBuilder } from "@custody/db";
 import { encodeEntry, type EntryDocument } from "@custody/ledger";
 import { leafHash } from "@custody/merkle";
 
@@ -51,8 +51,7 @@ export function entriesInsertSql(param: (column: EntryColumn, type: ArrayElement
  */
 export function entryInsert(entries: readonly NewEntry[]): { appended: AppendedEntry[]; insert: RawBuilder<unknown> } {
   const appended = entryRows(entries);
-  const values = entryColumns(entries, appended);
-  return { appended, insert: entriesInsertSql((c, type) => arrayParam(type, values[c] as never)) };
+  return { appended, insert: entriesInsertSql(columnParams(entryColumns(entries, appended))) };
 }
 
 /**
