@@ -8,6 +8,9 @@ import { parseVerifierKey, type VerifierKey } from "@custody/note";
 import { verifyCustodySignature, verifyStandardSignature } from "@custody/signing";
 import { parseFlags } from "./commands.js";
 
+const SEAL_CHECK = "custody seal (inclusion in the signed batch)";
+const NO_KEYS = "  – custody seal: not checked (no platform keys)";
+
 /**
  * Checks one delivery the way a careful receiver would (proofs/FORMAT.md §10); returns a line per
  * check. Without the platform's keys the seal cannot be checked, and its line says so.
@@ -32,10 +35,13 @@ export function checkDelivery(headers: Record<string, string>, body: Uint8Array,
   });
   if (custody === undefined) return lines;
   const { bytes, seal } = custody;
-  if (keys.length === 0) lines.push("  – custody seal: not checked (no platform keys)");
-  else check("custody seal (inclusion in the signed batch)", () => verifySealOf(bytes, seal, keys));
+  if (keys.length === 0) lines.push(NO_KEYS);
+  else check(SEAL_CHECK, () => verifySealOf(bytes, seal, keys));
   return lines;
 }
+
+/** Whether `checkDelivery`'s lines got as far as the seal and could not verify it with the keys it had. */
+const sealUnverified = (lines: readonly string[]) => lines.some((l) => l === NO_KEYS || l.startsWith(`  ✗ ${SEAL_CHECK}`));
 
 /**
  * `custody receive`: a local webhook receiver for trying the platform out. It prints every delivery
@@ -52,24 +58,33 @@ export async function receiveCommand(args: string[]): Promise<number> {
   if (saveDir !== undefined) await mkdir(saveDir, { recursive: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError("BAD_REQUEST", "--port must be 1 to 65535");
+  // Fetched again when a seal cannot be verified with the keys at hand: a fresh platform makes its
+  // first key when it seals its first batch, and a rotation adds one.
   let keys: VerifierKey[] = [];
-  try {
-    const res = await fetch(`${values.proofs}/api/v2/proofs/keys`);
-    keys = ((await res.json()) as { keys: Array<{ vkey: string }> }).keys.map((k) => parseVerifierKey(k.vkey));
-  } catch {
-    process.stderr.write(`could not fetch platform keys from ${values.proofs}; custody seals are not checked\n`);
-  }
+  let warned = false;
+  const refreshKeys = async () => {
+    try {
+      const res = await fetch(`${values.proofs}/api/v2/proofs/keys`);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      keys = ((await res.json()) as { keys: Array<{ vkey: string }> }).keys.map((k) => parseVerifierKey(k.vkey));
+    } catch (err) {
+      if (!warned) process.stderr.write(`could not fetch platform keys from ${values.proofs} (${(err as Error).message}); custody seals are not checked until it answers\n`);
+      warned = true;
+    }
+  };
+  await refreshKeys();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const body = Buffer.concat(chunks);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      const lines = [
-        `${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`,
-        ...checkDelivery(headers, body, values.secret, keys),
-        `  ${body.toString("utf8").slice(0, 2000)}`,
-      ];
+      let checks = checkDelivery(headers, body, values.secret, keys);
+      if (sealUnverified(checks)) {
+        await refreshKeys();
+        checks = checkDelivery(headers, body, values.secret, keys);
+      }
+      const lines = [`${new Date().toISOString()} ${req.method} ${req.url} ${headers["x-custody-event"] ?? ""} ${headers["webhook-id"] ?? ""}`, ...checks, `  ${body.toString("utf8").slice(0, 2000)}`];
       process.stdout.write(`${lines.join("\n")}\n`);
       if (saveDir !== undefined) {
         // Exactly the bytes received, named by delivery: what an auditor later checks against a proof.
