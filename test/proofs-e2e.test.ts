@@ -145,14 +145,26 @@ describe("proof service, recall and replay", () => {
   });
 
   it("replays a range as new deliveries with the same webhook-id and a new Idempotency-Key", async () => {
+    // A retraction of the recalled event, sent after the recall, stops too, now and in a replay. It is
+    // committed with another event: once that one arrives, dispatch has handled both.
+    const batch = await ok("api", "POST", "/api/v2/events/batch", {
+      events: [
+        { type: "identity.registration.final", supersedes: events[1], data: { email: "r@example.com", n: 9 } },
+        { type: "identity.registration.final", data: { email: "c@example.com", n: 10 } },
+      ],
+    });
+    const [retraction, committedWith] = (batch.results as Array<{ event: { id: string } }>).map((r) => r.event.id);
+    await waitFor(async () => receiver.requests.some((r) => r.headers["webhook-id"] === committedWith), 20_000, "the event committed with the retraction");
+    expect(await platform.t.db.selectFrom("deliveries").select("id").where("event_id", "=", retraction!).execute()).toEqual([]);
+    await settled();
     const before = receiver.requests.length;
     const from = new Date(Date.now() - 3600_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const replay = await call("proofs", "POST", `/api/v2/webhooks/${endpointId}/replays`, { from, to });
     expect(replay.status).toBe(202);
-    // Recalled events and platform notices are not replayed.
-    expect(replay.body.eventCount).toBe(2);
-    await waitFor(async () => receiver.requests.length >= before + 2, 20_000, "replayed deliveries");
+    // Recalled events, their retractions and platform notices are not replayed.
+    expect(replay.body.eventCount).toBe(3);
+    await waitFor(async () => receiver.requests.length >= before + 3, 20_000, "replayed deliveries");
     const replayed = receiver.requests.slice(before);
     for (const r of replayed) {
       const original = receiver.requests.find((o) => o.headers["webhook-id"] === r.headers["webhook-id"])!;
@@ -162,7 +174,7 @@ describe("proof service, recall and replay", () => {
     }
     await settled();
     const progress = await ok("proofs", "GET", `/api/v2/webhooks/${endpointId}/replays/${replay.body.id}`);
-    expect(progress.progress.delivered).toBe(2);
+    expect(progress.progress.delivered).toBe(3);
     // The document names the delivery a replay re-sent, and the replay job that made it (FORMAT.md §13).
     const doc = ChainOfCustodyV2.parse(await ok("proofs", "GET", `/api/v2/webhooks/events/${events[0]}/chain-of-custody`));
     const [original, again] = doc.deliveries;
@@ -177,8 +189,9 @@ describe("proof service, recall and replay", () => {
     const keys = (await ok("proofs", "GET", "/api/v2/proofs/keys", undefined, {})).keys.map((k: { vkey: string }) => parseVerifierKey(k.vkey));
     const byEvent = new Map<string, typeof receiver.requests>();
     for (const r of receiver.requests) byEvent.set(String(r.headers["webhook-id"]), [...(byEvent.get(String(r.headers["webhook-id"])) ?? []), r]);
-    // Thin deliveries, a recalled event, its recall notice, and replayed deliveries are all here.
-    expect(byEvent.size).toBe(4);
+    // Thin deliveries, a recalled event, its recall notice, the event committed with the retraction
+    // (which got none), and replayed deliveries are all here.
+    expect(byEvent.size).toBe(5);
     for (const [eventId, requests] of byEvent) {
       const document = await ok("proofs", "GET", `/api/v2/webhooks/events/${eventId}/chain-of-custody`);
       for (const r of requests) {

@@ -1,5 +1,5 @@
 import { newId, sql, type Db } from "@custody/db";
-import { newDeliveryId, notifyDeliveriesQueued, queueDeliveries } from "@custody/deliveries";
+import { newDeliveryId, notifyDeliveriesQueued, queueDeliveries, recalledSql } from "@custody/deliveries";
 import { AppError } from "@custody/errors";
 import { matchesSubscription } from "@custody/redact";
 
@@ -33,7 +33,7 @@ export interface ReplayView {
  * Re-enqueues an endpoint's events of a time range as new deliveries marked with the replay's id:
  * the same `webhook-id` (the event id), a new Idempotency-Key, and a custody record of their own.
  * Only events the endpoint subscribes to (optionally narrowed to `eventTypes`), never recalled
- * ones, and with `onlyFailed` only those whose delivery to this endpoint was dead-lettered.
+ * ones nor their retractions (`recalledSql`, what dispatch and the scheduler ask too), and with `onlyFailed` only those whose delivery to this endpoint was dead-lettered.
  */
 export async function createReplay(db: Db, request: ReplayRequest): Promise<ReplayView> {
   if (request.from >= request.to) throw new AppError("VALIDATION_FAILED", "`from` must be before `to`", { field: "body.from" });
@@ -50,7 +50,7 @@ export async function createReplay(db: Db, request: ReplayRequest): Promise<Repl
       FROM events e
       WHERE e.tenant_id = ${request.tenantId} AND e.created_at >= ${request.from} AND e.created_at < ${request.to}
         AND e.fan_out AND e.payload IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM recalls r WHERE r.tenant_id = e.tenant_id AND r.event_id = e.id)
+        AND NOT ${recalledSql("e")}
         ${request.eventTypes === null ? sql`` : sql`AND e.type = ANY(${sql.val(request.eventTypes)}::text[])`}
         ${
           request.onlyFailed

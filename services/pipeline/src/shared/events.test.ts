@@ -96,11 +96,16 @@ describe("the events of a dispatch batch", () => {
     for (const [key, event] of read) expect(plain(fromOffers.get(key))).toEqual(plain(event));
   });
 
-  it("reads back those offered without content or offered too long ago, in the same batch as fresh offers", async () => {
-    const stored = await insertPreparedEvents(t.db, [row("evt_ids", { data: { n: 1 } }), row("evt_fresh", { data: { n: 2 } }), row("evt_stale", { data: { n: 3 } })]);
-    const [ids, fresh, stale] = stored.map((s): EventMessage => ({ tenantId, eventId: s.id, entryId: s.entryId }));
+  it("reads back those offered without content, offered too long ago or superseding another event, in the same batch as fresh offers", async () => {
+    const stored = await insertPreparedEvents(t.db, [
+      row("evt_ids", { data: { n: 1 } }),
+      row("evt_fresh", { data: { n: 2 } }),
+      row("evt_stale", { data: { n: 3 } }),
+      row("evt_retracts", { data: { n: 5 }, supersedes: "evt_ids" }),
+    ]);
+    const [ids, fresh, stale, retracts] = stored.map((s): EventMessage => ({ tenantId, eventId: s.id, entryId: s.entryId }));
     // Content that differs from the row: shows which source each event came from.
-    const bogus = encodeEventContent({
+    const differing = {
       type: "case.closed",
       occurredAt: new Date(0),
       supersedes: null,
@@ -109,10 +114,17 @@ describe("the events of a dispatch batch", () => {
       callbackUrl: null,
       leafHash: stored[0]!.leafHash,
       personalDataFields: [],
-    });
-    const events = await eventsOfMessages(t.db, [received(ids!), received({ ...fresh!, content: bogus }, OFFERED_CONTENT_FRESH_MS - 1), received({ ...stale!, content: bogus }, OFFERED_CONTENT_FRESH_MS)], NOW);
+    };
+    const bogus = encodeEventContent(differing);
+    // Offered as a retraction: whether the event it retracts was recalled is read with the row.
+    const bogusRetraction = encodeEventContent({ ...differing, supersedes: "evt_ids" });
+    const events = await eventsOfMessages(
+      t.db,
+      [received(ids!), received({ ...fresh!, content: bogus }, OFFERED_CONTENT_FRESH_MS - 1), received({ ...stale!, content: bogus }, OFFERED_CONTENT_FRESH_MS), received({ ...retracts!, content: bogusRetraction }, 1)],
+      NOW,
+    );
     const payloadOf = (id: string) => Buffer.from(events.get(`${tenantId}/${id}`)!.payload!).toString();
-    expect([payloadOf("evt_ids"), payloadOf("evt_fresh"), payloadOf("evt_stale")]).toEqual(['{"n":1}', "{}", '{"n":3}']);
+    expect([payloadOf("evt_ids"), payloadOf("evt_fresh"), payloadOf("evt_stale"), payloadOf("evt_retracts")]).toEqual(['{"n":1}', "{}", '{"n":3}', '{"n":5}']);
   });
 
   it("keeps a message whose content does not parse, as its ids, for dispatch to read the event back", async () => {

@@ -77,17 +77,19 @@ export const OFFERED_CONTENT_FRESH_MS = 5_000;
  * The events of a batch of messages: those offered with their content (by the API, right after its
  * commit) and stored in the stream less than OFFERED_CONTENT_FRESH_MS ago, as offered; the others
  * read in one query. Both give the same event: the content is what the API stored and committed to,
- * byte for byte (shared/events.test.ts).
+ * byte for byte (shared/events.test.ts). An offered retraction or correction (`supersedes` set) is
+ * read too, as few events are: the event it supersedes may have been recalled before it was made.
  */
 export async function eventsOfMessages(db: Db, messages: ReadonlyArray<Received<EventMessage>>, nowMs: number): Promise<Map<string, LoadedEvent>> {
-  const fresh = (m: Received<EventMessage>) => m.data.content !== undefined && nowMs - m.storedAtMs < OFFERED_CONTENT_FRESH_MS;
-  const events = await loadEvents(
-    db,
-    messages.filter((m) => !fresh(m)).map((m) => m.data),
-  );
-  for (const { data: m } of messages.filter(fresh)) {
-    const c = decodeEventContent(m.content!);
-    events.set(eventKey(m.tenantId, m.eventId), {
+  const offered: LoadedEvent[] = [];
+  const unread: EventMessage[] = [];
+  for (const { data: m, storedAtMs } of messages) {
+    const c = m.content !== undefined && nowMs - storedAtMs < OFFERED_CONTENT_FRESH_MS ? decodeEventContent(m.content) : undefined;
+    if (c === undefined || c.supersedes !== null) {
+      unread.push(m);
+      continue;
+    }
+    offered.push({
       tenantId: m.tenantId,
       eventId: m.eventId,
       entryId: m.entryId,
@@ -103,5 +105,7 @@ export async function eventsOfMessages(db: Db, messages: ReadonlyArray<Received<
       personalDataFields: c.personalDataFields,
     });
   }
+  const events = await loadEvents(db, unread);
+  for (const e of offered) events.set(eventKey(e.tenantId, e.eventId), e);
   return events;
 }
