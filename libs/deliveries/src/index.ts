@@ -10,5 +10,5 @@ export { recordOutcomes, recordedAmong, outcomeKey, type OutcomeToRecord } from 
 export { loadSeals, type LoadedSeal, type SealedAttemptKey } from "./sealed.js";
 export { AttemptRace, beginAttempts, deadLetterUnsent, leaseDue, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "./schedule.js";
 export type { DeliveryUpdate, RemovedField } from "./types.js";
-export { cancelRecalled, cancelUnsealed, countActiveDeliveries, DELIVERIES_CHANNEL, recalledSql, retargetActiveDeliveries, notifyDeliveriesQueued, queueDeliveries, retryNow, type QueuedDelivery } from "./queue.js";
+export { cancelUnsealed, countActiveDeliveries, DELIVERIES_CHANNEL, recalledSql, retargetActiveDeliveries, notifyDeliveriesQueued, queueDeliveries, retryNow, type QueuedDelivery } from "./queue.js";
 export { outcomesOf, sealsOf, type LoadedOutcome } from "./evidence.js";

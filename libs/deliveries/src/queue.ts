@@ -47,30 +47,13 @@ export async function cancelUnsealed(trx: Kysely<Database>, tenantId: string, ev
 /**
  * Whether the event row `e` (an alias in the caller's query) was recalled, or retracts an event that
  * was (FORMAT.md §12: a recall stops its retractions too), the recall's own notice aside: what
- * dispatch and the scheduler ask before sending anything of an event.
+ * dispatch, the scheduler and a replay ask before sending anything of an event.
  */
 export function recalledSql(e: string): RawBuilder<boolean> {
   const a = sql.ref(e);
   return sql<boolean>`EXISTS (
     SELECT 1 FROM recalls r
     WHERE r.tenant_id = ${a}.tenant_id AND r.event_id = ANY(ARRAY[${a}.id, ${a}.supersedes]) AND r.notice_event_id IS DISTINCT FROM ${a}.id)`;
-}
-
-/**
- * Cancels those of these deliveries, not yet sealed, whose event was recalled (`recalledSql`) and
- * returns their ids. A recall cancels what is waiting when it commits; this catches what was in
- * flight then and came back to wait for a retry — the attempt in flight finished, a next one must
- * not be sealed.
- */
-export async function cancelRecalled(db: Kysely<Database>, deliveryIds: readonly string[]): Promise<Set<string>> {
-  if (deliveryIds.length === 0) return new Set();
-  const { rows } = await sql<{ id: string }>`
-    UPDATE deliveries d SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-    FROM events e
-    WHERE d.id = ANY(${sql.val([...deliveryIds])}::text[]) AND d.status IN ('pending', 'retrying')
-      AND e.tenant_id = d.tenant_id AND e.id = d.event_id AND ${recalledSql("e")}
-    RETURNING d.id`.execute(db);
-  return new Set(rows.map((r) => r.id));
 }
 
 /** Deliveries that will still be attempted: the ones a URL change affects. */

@@ -1,5 +1,5 @@
 import type { Db } from "@custody/db";
-import { AttemptRace, beginAttempts, cancelRecalled, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeKey, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
+import { AttemptRace, beginAttempts, cancelUnsealed, deadLetterUnsent, DELIVERIES_CHANNEL, leaseDue, outcomeKey, outcomeLeafHashes, postpone, type BeginAttempt, type DueDelivery } from "@custody/deliveries";
 import type { Logger } from "@custody/log";
 import { toHex } from "@custody/encoding";
 import type { Signer } from "@custody/note";
@@ -109,13 +109,8 @@ export class RetryScheduler {
     for (const a of erased) this.detach(this.o.deliverer.recordNotSent(notSent(a, this.now(), "payload_erased", deadForErasedPayload())));
   }
 
-  /** Seals each delivery's next attempt in one batch and sends it; one of a recalled event is cancelled instead. */
-  private async sealNext(leased: readonly DueDelivery[]): Promise<void> {
-    const recalled = await cancelRecalled(
-      this.o.db,
-      leased.map((d) => d.id),
-    );
-    const due = leased.filter((d) => !recalled.has(d.id));
+  /** Seals each delivery's next attempt in one batch and sends it. */
+  private async sealNext(due: readonly DueDelivery[]): Promise<void> {
     if (due.length === 0) return;
     const at = this.now();
     const events = await loadEvents(
@@ -131,6 +126,9 @@ export class RetryScheduler {
 
     const unsendable = new Map<string, string[]>();
     const busy = new Map<number, string[]>();
+    // Events recalled (or retracting one) after an attempt of theirs went out: what the recall would
+    // have cancelled had that attempt not been in flight, cancelled now (by tenant).
+    const recalled = new Map<string, Set<string>>();
     const items: ToSeal[] = [];
     const begins: BeginAttempt[] = [];
     const dead = (id: string, reason: string) => unsendable.set(reason, [...(unsendable.get(reason) ?? []), id]);
@@ -138,7 +136,8 @@ export class RetryScheduler {
       const event = events.get(eventKey(d.tenantId, d.eventId));
       const endpoint = d.endpointId === null ? undefined : endpoints.get(d.tenantId)?.find((e) => e.id === d.endpointId);
       const keys = secrets.get(ownerKey({ tenantId: d.tenantId, endpointId: d.endpointId })) ?? [];
-      if (event === undefined || event.payload === null) dead(d.id, "payload erased before delivery");
+      if (event?.recalled === true) recalled.set(d.tenantId, (recalled.get(d.tenantId) ?? new Set()).add(d.eventId));
+      else if (event === undefined || event.payload === null) dead(d.id, "payload erased before delivery");
       else if (endpoint?.disabledAt) dead(d.id, "endpoint disabled before the attempt was sealed");
       else if (keys.length === 0) dead(d.id, "no valid signing secret");
       else if (d.attempts > 0 && !previous.has(`${d.id}#${d.attempts}`)) this.o.logger.error({ deliveryId: d.id, attempt: d.attempts }, "previous attempt has no recorded outcome; not sealing the next one");
@@ -176,6 +175,7 @@ export class RetryScheduler {
     try {
       sealed = items.length === 0 ? undefined : sealForSending(await this.o.signer(), items, at);
       await this.o.db.transaction().execute(async (trx) => {
+        for (const [tenantId, eventIds] of recalled) await cancelUnsealed(trx, tenantId, [...eventIds]);
         for (const [reason, ids] of unsendable) await deadLetterUnsent(trx, ids, reason);
         for (const [wait, ids] of busy) await postpone(trx, ids, new Date(at.getTime() + wait));
         await beginAttempts(trx, begins);
